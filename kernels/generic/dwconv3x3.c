@@ -1,0 +1,31 @@
+/* dwconv3x3.c - 3x3 depthwise convolution, portable C, one channel at a time (CR = 1). */
+#include "ukernels.h"
+
+void mnet_f32_dwconv3x3_minmax_1c__scalar(const mnet_conv_geom *g, const float *in,
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max)
+{
+    const int c = g->cin;
+    for (int oy = oy0; oy < oy1; oy++) {
+        for (int ox = 0; ox < g->ow; ox++) {
+            const int iy0 = oy * g->stride - g->pad_top, ix0 = ox * g->stride - g->pad_left;
+            float *o = out + ((size_t)oy * g->ow + ox) * c;
+            for (int ch = 0; ch < c; ch++) {
+                const float *wp = packed_w + (size_t)ch * 10;   /* { bias, w[9] } */
+                float acc = wp[0];
+                for (int ky = 0; ky < 3; ky++) {
+                    const int iy = iy0 + ky;
+                    if (iy < 0 || iy >= g->h)
+                        continue;
+                    for (int kx = 0; kx < 3; kx++) {
+                        const int ix = ix0 + kx;
+                        if (ix < 0 || ix >= g->w)
+                            continue;
+                        acc += in[((size_t)iy * g->w + ix) * c + ch] * wp[1 + ky * 3 + kx];
+                    }
+                }
+                acc = acc < out_min ? out_min : acc;
+                o[ch] = acc > out_max ? out_max : acc;
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+/* ukernels.h - internal micro-kernel interface shared by every ISA folder and lib/ (not installed). */
+#ifndef MNET_UKERNELS_H
+#define MNET_UKERNELS_H
+
+#include <stddef.h>
+
+#include "mnet_config.h"
+
+/* Kernel symbols are hidden: only the public API in mnet.h is exported from libmnet.so. */
+#define MNET_INTERNAL __attribute__((visibility("hidden")))
+
+/* Geometry of one image through a 3x3 convolution (depthwise: cin == cout == c).
+ * Input [h][w][cin], output [oh][ow][cout], both NHWC with dense rows.  The bottom and right
+ * padding follow from oh/ow: a tap is inside the image iff 0 <= iy < h and 0 <= ix < w. */
+typedef struct mnet_conv_geom {
+    int h, w;
+    int oh, ow;
+    int stride;              /* 1 or 2 */
+    int pad_top, pad_left;   /* 0 or 1 */
+    int cin, cout;
+} mnet_conv_geom;
+
+/* 3x3 depthwise, output rows [oy0, oy1) of one image, clamp to [out_min, out_max].
+ * packed_w: ceil(c / CR) groups of CR channels, each { bias[CR], w[9][CR] } (tap = ky*3+kx),
+ * zero past c (see mnet_pack_dwconv3x3). */
+typedef void (*mnet_dwconv3x3_ukernel)(const mnet_conv_geom *g, const float *in,
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max);
+
+/* Full 3x3 convolution (the stem), output rows [oy0, oy1) of one image.
+ * packed_w: ceil(cout / CR) groups of CR output channels, each { bias[CR], w[3][3][cin][CR] },
+ * zero past cout (see mnet_pack_conv3x3). */
+typedef void (*mnet_conv3x3_ukernel)(const mnet_conv_geom *g, const float *in,
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max);
+
+/* GEMM tile: c[i][j] = clamp(bias[j] + sum_k a[i][k] * w[k][j]) for i < mr, j < nc.
+ * 1 <= mr <= MR, nc >= 1 (the kernel walks NR-wide panels, the last one partial), kc >= 1.
+ * a and c have row strides a_stride and c_stride, in floats.
+ * packed_w: ceil(n / NR) panels, each { bias[NR], w[kc][NR] }, zero past n (mnet_pack_gemm). */
+typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *a,
+        size_t a_stride, const float *packed_w, float *c, size_t c_stride,
+        float out_min, float out_max);
+
+/* y[p][ch] = min(max(x[p][ch] * scale[ch] + shift[ch], 0), 6); x == y allowed. */
+typedef void (*mnet_bn_relu6_ukernel)(size_t pixels, size_t c, const float *x,
+        const float *scale, const float *shift, float *y);
+
+/* out[ch] = mean over `pixels` rows of in[p][ch] (one image). */
+typedef void (*mnet_gavgpool_ukernel)(size_t pixels, size_t c, const float *in, float *out);
+
+/* out[i] = clamp(a[i] + b[i]); out may equal a or b. */
+typedef void (*mnet_add_ukernel)(size_t count, const float *a, const float *b,
+        float out_min, float out_max, float *out);
+
+/* One row of softmax over c >= 1 values; out may equal in. */
+typedef void (*mnet_softmax_ukernel)(size_t c, const float *in, float *out);
+
+/* Prototypes of every registered kernel, from the per-family lists. */
+#define MNET_DWCONV3X3(isa, fn, cr) \
+    MNET_INTERNAL void fn(const mnet_conv_geom *, const float *, const float *, float *, int, int, float, float);
+#define MNET_CONV3X3(isa, fn, cr) \
+    MNET_INTERNAL void fn(const mnet_conv_geom *, const float *, const float *, float *, int, int, float, float);
+#define MNET_GEMM(isa, fn, mr, nr) \
+    MNET_INTERNAL void fn(size_t, size_t, size_t, const float *, size_t, const float *, float *, size_t, float, float);
+#define MNET_BN_RELU6(isa, fn) \
+    MNET_INTERNAL void fn(size_t, size_t, const float *, const float *, const float *, float *);
+#define MNET_GAVGPOOL(isa, fn) MNET_INTERNAL void fn(size_t, size_t, const float *, float *);
+#define MNET_ADD(isa, fn) \
+    MNET_INTERNAL void fn(size_t, const float *, const float *, float, float, float *);
+#define MNET_SOFTMAX(isa, fn) MNET_INTERNAL void fn(size_t, const float *, float *);
+#include "ukernels.inc"  /* it #undefs the family macros at its end */
+
+#endif /* MNET_UKERNELS_H */

@@ -1,0 +1,7 @@
+/* cpu_other.c - feature detection for architectures with no SIMD tier: scalar only. */
+#include "internal.h"
+
+unsigned mnet_cpu_isa_mask(void)
+{
+    return 1u << MNET_ISA_SCALAR;
+}

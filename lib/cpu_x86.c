@@ -1,0 +1,30 @@
+/* cpu_x86.c - x86-64 feature detection for the dispatcher: CPUID + XGETBV, vendor-neutral. */
+#include <cpuid.h>
+
+#include "internal.h"
+
+/* XGETBV without requiring -mxsave for this (baseline) file. */
+static unsigned long long read_xcr0(void)
+{
+    unsigned eax, edx;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return ((unsigned long long)edx << 32) | eax;
+}
+
+unsigned mnet_cpu_isa_mask(void)
+{
+    unsigned mask = 1u << MNET_ISA_SCALAR;
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return mask;
+    const int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, fma = (c >> 12) & 1;
+    /* XGETBV is only legal when OSXSAVE is set; bits 1 and 2 say the OS saves XMM and YMM. */
+    if (!osxsave || !avx || !fma || (read_xcr0() & 6) != 6)
+        return mask;
+    if (__get_cpuid_max(0, 0) < 7)
+        return mask;
+    __cpuid_count(7, 0, a, b, c, d);
+    if ((b >> 5) & 1)   /* AVX2 */
+        mask |= 1u << MNET_ISA_AVX2;
+    return mask;
+}

@@ -1,0 +1,29 @@
+/* gemm.c - the GEMM driver: L2-sized column blocks of packed weights, MR-row tiles streamed past. */
+#include "internal.h"
+
+/* Bytes of packed weights kept hot while the rows stream: half of a 512 KiB L2, leaving room
+ * for the A rows and C tiles.  A larger block stops fitting in L2; a smaller one re-reads A
+ * (every MR-row tile) once more per block. */
+#define MNET_GEMM_L2_BYTES (256u * 1024u)
+
+void mnet_gemm_run(const mnet_gemm_config *cfg, size_t m0, size_t m1, size_t n, size_t k,
+        const float *a, size_t a_stride, const float *packed, float *c, size_t c_stride,
+        float out_min, float out_max)
+{
+    const size_t mr = (size_t)cfg->mr, nr = (size_t)cfg->nr;
+    const size_t panel_floats = nr * (k + 1);
+    size_t panels_per_block = MNET_GEMM_L2_BYTES / (panel_floats * sizeof(float));
+    if (panels_per_block == 0)
+        panels_per_block = 1;
+    const size_t nc_block = panels_per_block * nr;
+
+    for (size_t j0 = 0; j0 < n; j0 += nc_block) {
+        const size_t nc = n - j0 < nc_block ? n - j0 : nc_block;
+        const float *w = packed + (j0 / nr) * panel_floats;
+        for (size_t i = m0; i < m1; i += mr) {
+            const size_t rows = m1 - i < mr ? m1 - i : mr;
+            cfg->fn(rows, nc, k, a + i * a_stride, a_stride, w, c + i * c_stride + j0, c_stride,
+                    out_min, out_max);
+        }
+    }
+}

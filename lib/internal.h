@@ -1,0 +1,66 @@
+/* internal.h - what lib/ shares inside the library: the kernel table, errors, packing, drivers. */
+#ifndef MNET_INTERNAL_H
+#define MNET_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mnet.h"
+#include "ukernels.h"
+
+/* One op family's kernel with the tile sizes its packed weights are laid out for. */
+typedef struct { mnet_dwconv3x3_ukernel fn; int cr; const char *name; } mnet_dwconv3x3_config;
+typedef struct { mnet_conv3x3_ukernel fn; int cr; const char *name; } mnet_conv3x3_config;
+typedef struct { mnet_gemm_ukernel fn; int mr, nr; const char *name; } mnet_gemm_config;
+typedef struct { mnet_bn_relu6_ukernel fn; const char *name; } mnet_bn_relu6_config;
+typedef struct { mnet_gavgpool_ukernel fn; const char *name; } mnet_gavgpool_config;
+typedef struct { mnet_add_ukernel fn; const char *name; } mnet_add_config;
+typedef struct { mnet_softmax_ukernel fn; const char *name; } mnet_softmax_config;
+
+/* The kernel table of one tier.  Filled once, then read-only. */
+typedef struct mnet_kernels {
+    mnet_isa isa;
+    mnet_dwconv3x3_config dwconv3x3;
+    mnet_conv3x3_config conv3x3;
+    mnet_gemm_config gemm;
+    mnet_bn_relu6_config bn_relu6;
+    mnet_gavgpool_config gavgpool;
+    mnet_add_config add;
+    mnet_softmax_config softmax;
+} mnet_kernels;
+
+/* The table for `isa` (AUTO = the selected tier); NULL if the tier is out of range or not
+ * available (the caller reports which). */
+MNET_INTERNAL const mnet_kernels *mnet_kernels_for(mnet_isa isa);
+
+/* CPU detection (lib/cpu_*.c): bit (1u << tier) for each tier this CPU and OS can run,
+ * regardless of what this build contains.  SCALAR is always set. */
+MNET_INTERNAL unsigned mnet_cpu_isa_mask(void);
+
+/* Errors: record the detail for mnet_last_error() and return `status`. */
+MNET_INTERNAL mnet_status mnet_error(mnet_status status, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+MNET_INTERNAL void mnet_clear_error(void);
+
+/* Overflow-safe size arithmetic: *out = a * b (* c ...) in bytes; 0 on overflow or when the
+ * product exceeds PTRDIFF_MAX. */
+MNET_INTERNAL int mnet_mul_size(size_t *out, size_t a, size_t b);
+
+/* Weight packing for the layouts in ukernels.h.  `bias` may be NULL (zeros). */
+MNET_INTERNAL size_t mnet_packed_dwconv3x3_floats(int c, int cr);
+MNET_INTERNAL void mnet_pack_dwconv3x3(int c, int cr, const float *w /* [3][3][c] */,
+        const float *bias, float *packed);
+MNET_INTERNAL size_t mnet_packed_conv3x3_floats(int cin, int cout, int cr);
+MNET_INTERNAL void mnet_pack_conv3x3(int cin, int cout, int cr,
+        const float *w /* [cout][3][3][cin] */, const float *bias, float *packed);
+MNET_INTERNAL size_t mnet_packed_gemm_floats(int k, int n, int nr);
+MNET_INTERNAL void mnet_pack_gemm(int k, int n, int nr, const float *b /* [k][n] */,
+        const float *bias, float *packed);
+
+/* GEMM driver: rows [m0, m1) of c = clamp(a * packed + bias), blocked so that a slice of the
+ * packed weights stays in the L2 cache while every MR-row tile streams past it. */
+MNET_INTERNAL void mnet_gemm_run(const mnet_gemm_config *cfg, size_t m0, size_t m1, size_t n,
+        size_t k, const float *a, size_t a_stride, const float *packed, float *c, size_t c_stride,
+        float out_min, float out_max);
+
+#endif /* MNET_INTERNAL_H */

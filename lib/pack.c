@@ -1,0 +1,65 @@
+/* pack.c - weight packing into the layouts the micro-kernels read (see kernels/ukernels.h). */
+#include <string.h>
+
+#include "internal.h"
+
+static size_t groups(int count, int tile)
+{
+    return ((size_t)count + (size_t)tile - 1) / (size_t)tile;
+}
+
+size_t mnet_packed_dwconv3x3_floats(int c, int cr)
+{
+    return groups(c, cr) * (size_t)cr * 10;
+}
+
+void mnet_pack_dwconv3x3(int c, int cr, const float *w, const float *bias, float *packed)
+{
+    /* group g: bias[cr] then w[tap][cr]; lanes past c are zero so tails compute harmlessly. */
+    memset(packed, 0, mnet_packed_dwconv3x3_floats(c, cr) * sizeof(float));
+    for (int ch = 0; ch < c; ch++) {
+        float *g = packed + (size_t)(ch / cr) * cr * 10;
+        int lane = ch % cr;
+        g[lane] = bias ? bias[ch] : 0.0f;
+        for (int tap = 0; tap < 9; tap++)
+            g[cr + tap * cr + lane] = w[(size_t)tap * c + ch];
+    }
+}
+
+size_t mnet_packed_conv3x3_floats(int cin, int cout, int cr)
+{
+    return groups(cout, cr) * (size_t)cr * (1 + 9 * (size_t)cin);
+}
+
+void mnet_pack_conv3x3(int cin, int cout, int cr, const float *w, const float *bias, float *packed)
+{
+    const size_t group_floats = (size_t)cr * (1 + 9 * (size_t)cin);
+    memset(packed, 0, mnet_packed_conv3x3_floats(cin, cout, cr) * sizeof(float));
+    for (int co = 0; co < cout; co++) {
+        float *g = packed + (size_t)(co / cr) * group_floats;
+        int lane = co % cr;
+        g[lane] = bias ? bias[co] : 0.0f;
+        /* [ky][kx][ci] in both layouts: only the output channel moves to the innermost place. */
+        for (size_t t = 0; t < 9 * (size_t)cin; t++)
+            g[cr + t * cr + lane] = w[(size_t)co * 9 * cin + t];
+    }
+}
+
+size_t mnet_packed_gemm_floats(int k, int n, int nr)
+{
+    return groups(n, nr) * (size_t)nr * (1 + (size_t)k);
+}
+
+void mnet_pack_gemm(int k, int n, int nr, const float *b, const float *bias, float *packed)
+{
+    for (int j0 = 0; j0 < n; j0 += nr) {
+        const int cols = n - j0 < nr ? n - j0 : nr;
+        for (int j = 0; j < nr; j++)
+            *packed++ = (j < cols && bias) ? bias[j0 + j] : 0.0f;
+        for (int kk = 0; kk < k; kk++) {
+            const float *row = b + (size_t)kk * n + j0;
+            for (int j = 0; j < nr; j++)
+                *packed++ = j < cols ? row[j] : 0.0f;
+        }
+    }
+}
