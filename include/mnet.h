@@ -57,6 +57,11 @@ MNET_API mnet_isa mnet_isa_selected(void);
 MNET_API int mnet_isa_available(mnet_isa isa);
 /* "auto", "scalar", "avx2", "neon"; "unknown" for anything else. */
 MNET_API const char *mnet_isa_name(mnet_isa isa);
+/* The kernel that `op` runs on tier `isa` (AUTO = the selected tier), e.g.
+ * mnet_kernel_name(MNET_ISA_AVX2, "gemm") = "mnet_f32_gemm_minmax_6x16__avx2".  ops: "dwconv3x3",
+ * "conv3x3", "gemm", "bn_relu6", "gavgpool", "add", "softmax".  NULL for an unknown op or a tier
+ * that is not available. */
+MNET_API const char *mnet_kernel_name(mnet_isa isa, const char *op);
 /* "0.1.0" */
 MNET_API const char *mnet_version_string(void);
 

@@ -113,6 +113,22 @@ const char *mnet_isa_name(mnet_isa isa)
     return "unknown";
 }
 
+const char *mnet_kernel_name(mnet_isa isa, const char *op)
+{
+    const mnet_kernels *t = mnet_kernels_for(isa);
+    if (!t || !op)
+        return NULL;
+    const struct { const char *op, *name; } names[] = {
+        { "dwconv3x3", t->dwconv3x3.name }, { "conv3x3", t->conv3x3.name },
+        { "gemm", t->gemm.name }, { "bn_relu6", t->bn_relu6.name },
+        { "gavgpool", t->gavgpool.name }, { "add", t->add.name }, { "softmax", t->softmax.name },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(op, names[i].op) == 0)
+            return names[i].name;
+    return NULL;
+}
+
 const char *mnet_version_string(void)
 {
 #define MNET_STR2(x) #x

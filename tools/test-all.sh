@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# test-all.sh - the whole test suite: native (AVX2 + the qemu CPU-model runs, Nehalem included),
+# scalar-only (-Dsimd=disabled), and the AArch64 NEON build under qemu-aarch64.
+# A skipped test counts as a failure.  Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+configs=(
+    "build::"
+    "build-scalar::-Dsimd=disabled"
+    "build-arm64::--cross-file cross/aarch64-linux-gnu.ini"
+)
+passed=0
+failed=0
+for cfg in "${configs[@]}"; do
+    dir=${cfg%%::*}
+    opts=${cfg#*::}
+    echo "=== $dir ($opts)"
+    if [ ! -f "$dir/build.ninja" ]; then
+        # shellcheck disable=SC2086
+        meson setup "$dir" $opts >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; failed=$((failed + 1)); continue; }
+        rm -f "$dir.setup.log"
+    fi
+    if ! ninja -C "$dir" >/dev/null; then
+        ninja -C "$dir" | tail -40
+        echo "$dir: build failed"
+        failed=$((failed + 1))
+        continue
+    fi
+    meson test -C "$dir" --print-errorlogs --num-processes 2
+    # Count from meson's own log: a SKIP is a failure here (a cross build without its wrapper,
+    # a missing qemu, a missing tool must not pass silently).
+    read -r p f < <(/usr/bin/env python3 - "$dir/meson-logs/testlog.json" <<'PY'
+import json, sys
+ok = bad = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["result"] in ("OK", "EXPECTEDFAIL"):
+        ok += 1
+    else:
+        bad += 1
+        print(f"  not passed: {r['name']}: {r['result']}", file=sys.stderr)
+print(ok, bad)
+PY
+    )
+    p=${p:-0}
+    f=${f:-1}
+    if [ "$p" = 0 ] && [ "$f" = 0 ]; then
+        echo "$dir: no tests ran"; f=1
+    fi
+    echo "$dir: $p passed, $f failed"
+    passed=$((passed + p))
+    failed=$((failed + f))
+done
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
