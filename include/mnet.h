@@ -117,6 +117,85 @@ MNET_API mnet_status mnet_add_f32(mnet_isa isa, size_t count, const float *a, co
  * subtracted first).  Vectorised exp from SLEEF on AVX2 and NEON.  out may equal in. */
 MNET_API mnet_status mnet_softmax_f32(mnet_isa isa, int n, int c, const float *in, float *out);
 
+
+/* ---------------------------------------------------------------------------------------------
+ * Models and inference.
+ *
+ * Thread-safety contract: an mnet_model is immutable after load and may be shared by any number
+ * of threads and contexts (free it after its last context).  An mnet_context belongs to one
+ * caller thread at a time: run it from one thread, or serialise the calls yourself.  Different
+ * contexts (on the same model or not) may run concurrently.  Every call sets this thread's
+ * mnet_last_error() on failure.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct mnet_model mnet_model;       /* immutable after load; shareable across threads */
+typedef struct mnet_context mnet_context;   /* one per thread: scratch memory, thread pool */
+
+typedef enum mnet_arch { MNET_ARCH_V1 = 1, MNET_ARCH_V2 = 2 } mnet_arch;
+
+/* Load a model file (docs/FORMAT.md).  The file is memory-mapped while it is read and released
+ * before the call returns.  On error *out is set to NULL and mnet_last_error() says what is
+ * wrong and where (MNET_ERR_IO: cannot open/read; MNET_ERR_FORMAT: malformed). */
+MNET_API mnet_status mnet_model_load(const char *path, mnet_model **out);
+/* Load from memory.  The buffer is only read during the call (the model keeps its own folded
+ * copy of the weights), so it may be freed as soon as this returns. */
+MNET_API mnet_status mnet_model_load_memory(const void *data, size_t size, mnet_model **out);
+/* A model with seeded random weights and non-trivial BatchNorm statistics (for benchmarks and
+ * tests): symmetric padding, ReLU6, ImageNet mean/std, square input resolution x resolution x 3. */
+MNET_API mnet_status mnet_model_create_random(mnet_arch arch, float alpha, int resolution,
+        int num_classes, uint64_t seed, mnet_model **out);
+MNET_API void mnet_model_free(mnet_model *m);   /* NULL is a no-op */
+
+typedef struct mnet_model_info {
+    mnet_arch arch;
+    float alpha;
+    int height, width, channels, num_classes;
+    uint64_t params;   /* convolution and classifier weights + classifier bias (BN excluded) */
+    uint64_t macs;     /* multiply-adds of one inference */
+    int layers;        /* convolution + classifier layers */
+} mnet_model_info;
+MNET_API mnet_status mnet_model_get_info(const mnet_model *m, mnet_model_info *info);
+
+/* One layer of a model, for `mnet info`: index 0 .. info.layers - 1. */
+typedef struct mnet_layer_info {
+    const char *op;         /* "conv3x3", "dwconv3x3", "conv1x1", "fc" (static strings) */
+    int in_h, in_w, in_c;
+    int out_h, out_w, out_c;
+    int stride;
+    const char *activation; /* "relu6", "relu", "none" */
+    int residual;           /* 1 if the block input is added to this layer's output */
+    uint64_t params, macs;
+} mnet_layer_info;
+MNET_API mnet_status mnet_model_get_layer(const mnet_model *m, int index, mnet_layer_info *info);
+
+/* Preprocessing stored in the model: input = (pixel / 255 - mean[c]) / std[c]. */
+MNET_API mnet_status mnet_model_get_preprocess(const mnet_model *m, float mean[3], float std[3]);
+
+typedef struct mnet_options {
+    int num_threads;    /* >= 1; 1 = the caller's thread only, no thread is created */
+    mnet_isa isa;       /* MNET_ISA_AUTO = the selected tier */
+    int reserved[14];   /* zero: room to grow without breaking the ABI */
+} mnet_options;
+MNET_API void mnet_options_default(mnet_options *o);   /* num_threads 1, isa AUTO */
+
+/* A context holds the scratch memory (planned once) and num_threads - 1 worker threads, which
+ * sleep while idle.  MNET_ERR_UNSUPPORTED if the ISA is not available. */
+MNET_API mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o,
+        mnet_context **out);
+/* input [batch][h][w][c] float32 NHWC, already preprocessed; logits [batch][num_classes].
+ * No allocation after the first call with a given batch size. */
+MNET_API mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input,
+        float *logits);
+MNET_API void mnet_context_free(mnet_context *ctx);    /* joins the workers; NULL is a no-op */
+
+/* Preprocess an 8-bit RGB (or gray, channels = 1) HWC image of any size into the model's input:
+ * bilinear resize to the model's height x width (half-pixel centres, like PyTorch's
+ * interpolate(mode="bilinear", align_corners=False) without antialiasing), then
+ * (v / 255 - mean) / std.  A gray image feeds every input channel; an RGB image needs a
+ * 3-channel model.  out: [height][width][channels] of the model. */
+MNET_API mnet_status mnet_preprocess_u8(const mnet_model *m, const uint8_t *image, int width,
+        int height, int channels, size_t row_stride, float *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,7 +7,7 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 native="meson ninja-build pkg-config gcc g++ check libsubunit-dev libsleef-dev libbenchmark-dev
-        python3 binutils qemu-user"
+        python3 binutils qemu-user libpng-dev libjpeg-dev zlib1g-dev"
 cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libc6:arm64 check:arm64 libsleef-dev:arm64"
 
 missing=""

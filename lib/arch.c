@@ -1,0 +1,183 @@
+/* arch.c - MobileNet V1 and V2 as layer lists: channel rules, padding, costs, buffer plan. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "model.h"
+
+/* V1, TF-slim: max(int(c * alpha), 8). */
+static int v1_channels(int c, double alpha)
+{
+    const int v = (int)(c * alpha);
+    return v < 8 ? 8 : v;
+}
+
+/* V2, torchvision's _make_divisible(v, 8): nearest multiple of 8, at least 8, never more than
+ * 10% below v.  Computed in double, as Python does, from the file's double alpha. */
+static int v2_divisible(double v)
+{
+    long nv = (long)(v + 4.0) / 8 * 8;
+    if (nv < 8)
+        nv = 8;
+    if ((double)nv < 0.9 * v)
+        nv += 8;
+    return (int)nv;
+}
+
+typedef struct {
+    mnet_layer *l;
+    int n, cap;
+    int h, w, c;      /* current activation */
+    int padding;
+    mnet_act act;
+} builder;
+
+static mnet_layer *push(builder *b, mnet_op op, int cout, int stride, mnet_act act)
+{
+    mnet_layer *l = &b->l[b->n++];
+    *l = (mnet_layer){ .op = op, .cin = b->c, .cout = cout, .stride = stride, .in_h = b->h,
+        .in_w = b->w, .act = act, .res_from = -1 };
+    if (op == MNET_OP_CONV3X3 || op == MNET_OP_DW3X3) {
+        /* Both conventions give ceil(in / stride) outputs; they differ in where the pad goes. */
+        l->out_h = (b->h + stride - 1) / stride;
+        l->out_w = (b->w + stride - 1) / stride;
+        if (b->padding == MNET_PAD_SYMMETRIC) {
+            l->pad_top = l->pad_left = l->pad_bottom = l->pad_right = 1;
+        } else {   /* TF 'SAME': total = (out - 1) * s + 3 - in, the odd one at bottom/right */
+            const int th = (l->out_h - 1) * stride + 3 - b->h, tw = (l->out_w - 1) * stride + 3 - b->w;
+            l->pad_top = th / 2;
+            l->pad_bottom = th - th / 2;
+            l->pad_left = tw / 2;
+            l->pad_right = tw - tw / 2;
+        }
+    } else if (op == MNET_OP_PW) {
+        l->out_h = b->h;
+        l->out_w = b->w;
+    } else {   /* FC after the global pool */
+        l->out_h = l->out_w = 1;
+    }
+    if (op == MNET_OP_DW3X3)
+        l->cout = b->c;
+    b->h = l->out_h;
+    b->w = l->out_w;
+    b->c = l->cout;
+    return l;
+}
+
+uint64_t mnet_layer_macs(const mnet_layer *l)
+{
+    const uint64_t px = (uint64_t)l->out_h * (uint64_t)l->out_w;
+    switch (l->op) {
+    case MNET_OP_CONV3X3: return px * (uint64_t)l->cout * 9 * (uint64_t)l->cin;
+    case MNET_OP_DW3X3: return px * (uint64_t)l->cout * 9;
+    case MNET_OP_PW: return px * (uint64_t)l->cout * (uint64_t)l->cin;
+    case MNET_OP_FC: return (uint64_t)l->cout * (uint64_t)l->cin;
+    }
+    return 0;
+}
+
+size_t mnet_layer_weight_floats(const mnet_layer *l)
+{
+    switch (l->op) {
+    case MNET_OP_CONV3X3: return (size_t)l->cout * 9 * (size_t)l->cin;
+    case MNET_OP_DW3X3: return (size_t)l->cout * 9;
+    case MNET_OP_PW:
+    case MNET_OP_FC: return (size_t)l->cout * (size_t)l->cin;
+    }
+    return 0;
+}
+
+uint64_t mnet_layer_params(const mnet_layer *l)
+{
+    return mnet_layer_weight_floats(l) + (l->op == MNET_OP_FC ? (uint64_t)l->cout : 0);
+}
+
+/* Give every layer an output buffer that is neither its input nor a residual source a later
+ * layer still needs.  Three buffers suffice for V2: block input (kept), expanded, depthwise. */
+void mnet_plan_buffers(mnet_layer *l, int n, size_t buf_floats[MNET_NUM_BUFS])
+{
+    int cur = -1;   /* buffer holding the current activation; -1 = the caller's input */
+    for (int i = 0; i < MNET_NUM_BUFS; i++)
+        buf_floats[i] = 0;
+    for (int i = 0; i < n; i++) {
+        l[i].in_buf = cur;
+        if (l[i].op == MNET_OP_FC) {   /* pools its input into the context, writes the logits */
+            l[i].out_buf = -1;
+            continue;
+        }
+        int keep = -2;
+        for (int j = i; j < n; j++)
+            if (l[j].res_from >= 0 && l[j].res_from <= i) {
+                keep = l[l[j].res_from].in_buf;
+                break;
+            }
+        int out = 0;
+        while (out == cur || out == keep)
+            out++;
+        l[i].out_buf = out;
+        const size_t floats = (size_t)l[i].out_h * l[i].out_w * l[i].cout;
+        if (floats > buf_floats[out])
+            buf_floats[out] = floats;
+        cur = out;
+    }
+}
+
+mnet_status mnet_arch_build(int arch, double alpha, int h, int w, int channels, int classes,
+        int act_code, int padding, mnet_layer **layers, int *num_layers)
+{
+    if (arch != MNET_ARCH_V1 && arch != MNET_ARCH_V2)
+        return mnet_error(MNET_ERR_UNSUPPORTED, "architecture %d is not V1 (1) or V2 (2)", arch);
+    if (!(alpha > 0.0) || !(alpha <= 16.0))
+        return mnet_error(MNET_ERR_ARG, "width multiplier %g is not in (0, 16]", alpha);
+    if (h < 32 || w < 32 || h > 16384 || w > 16384)
+        return mnet_error(MNET_ERR_ARG, "input size %dx%d is not within 32..16384", h, w);
+    if (channels != 1 && channels != 3)
+        return mnet_error(MNET_ERR_UNSUPPORTED, "input channels %d: only 1 or 3 are supported",
+                channels);
+    if (classes < 1 || classes > (1 << 20))
+        return mnet_error(MNET_ERR_ARG, "%d classes is not within 1..%d", classes, 1 << 20);
+    if (act_code != MNET_FILE_ACT_RELU6 && act_code != MNET_FILE_ACT_RELU)
+        return mnet_error(MNET_ERR_ARG, "activation code %d is not 0 (ReLU6) or 1 (ReLU)", act_code);
+    if (padding != MNET_PAD_SYMMETRIC && padding != MNET_PAD_TF_SAME)
+        return mnet_error(MNET_ERR_ARG, "padding code %d is not 0 (symmetric) or 1 (TF SAME)",
+                padding);
+    /* Channel counts grow with alpha: at 16 the widest V2 layer has 6 * 16 * 320 channels,
+     * and with h, w <= 16384 every activation count stays far below 2^62. */
+    builder b = { .cap = 64, .h = h, .w = w, .c = channels, .padding = padding,
+        .act = act_code == MNET_FILE_ACT_RELU ? MNET_ACT_RELU : MNET_ACT_RELU6 };
+    b.l = calloc((size_t)b.cap, sizeof *b.l);
+    if (!b.l)
+        return mnet_error(MNET_ERR_NOMEM, "no memory for the layer list");
+
+    if (arch == MNET_ARCH_V1) {
+        static const int cfg[13][2] = { { 64, 1 }, { 128, 2 }, { 128, 1 }, { 256, 2 }, { 256, 1 },
+            { 512, 2 }, { 512, 1 }, { 512, 1 }, { 512, 1 }, { 512, 1 }, { 512, 1 },
+            { 1024, 2 }, { 1024, 1 } };
+        push(&b, MNET_OP_CONV3X3, v1_channels(32, alpha), 2, b.act);
+        for (int i = 0; i < 13; i++) {
+            push(&b, MNET_OP_DW3X3, 0, cfg[i][1], b.act);
+            push(&b, MNET_OP_PW, v1_channels(cfg[i][0], alpha), 1, b.act);
+        }
+    } else {
+        static const int cfg[7][4] = { { 1, 16, 1, 1 }, { 6, 24, 2, 2 }, { 6, 32, 3, 2 },
+            { 6, 64, 4, 2 }, { 6, 96, 3, 1 }, { 6, 160, 3, 2 }, { 6, 320, 1, 1 } };
+        push(&b, MNET_OP_CONV3X3, v2_divisible(32 * alpha), 2, b.act);
+        for (int g = 0; g < 7; g++) {
+            const int t = cfg[g][0], out = v2_divisible(cfg[g][1] * alpha);
+            for (int i = 0; i < cfg[g][2]; i++) {
+                const int stride = i == 0 ? cfg[g][3] : 1, in = b.c, first = b.n;
+                if (t != 1)
+                    push(&b, MNET_OP_PW, in * t, 1, b.act);   /* expand */
+                push(&b, MNET_OP_DW3X3, 0, stride, b.act);
+                mnet_layer *proj = push(&b, MNET_OP_PW, out, 1, MNET_ACT_NONE);   /* linear */
+                if (stride == 1 && in == out)
+                    proj->res_from = first;
+            }
+        }
+        push(&b, MNET_OP_PW, v2_divisible(1280 * (alpha > 1.0 ? alpha : 1.0)), 1, b.act);
+    }
+    push(&b, MNET_OP_FC, classes, 1, MNET_ACT_NONE);
+
+    *layers = b.l;
+    *num_layers = b.n;
+    return MNET_OK;
+}

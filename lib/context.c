@@ -1,0 +1,183 @@
+/* context.c - inference: scratch planned once, each layer split across the pool by output rows. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "pool.h"
+
+struct mnet_context {
+    mnet_model *model;
+    const mnet_kernels *k;
+    const mnet_packed *packed;
+    mnet_pool *pool;
+    float *buf[MNET_NUM_BUFS];
+    float *pooled;        /* the classifier's input: [channels] */
+};
+
+void mnet_options_default(mnet_options *o)
+{
+    if (o) {
+        memset(o, 0, sizeof *o);
+        o->num_threads = 1;
+        o->isa = MNET_ISA_AUTO;
+    }
+}
+
+void mnet_context_free(mnet_context *ctx)
+{
+    if (!ctx)
+        return;
+    mnet_pool_free(ctx->pool);
+    for (int i = 0; i < MNET_NUM_BUFS; i++)
+        free(ctx->buf[i]);
+    free(ctx->pooled);
+    free(ctx);
+}
+
+mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet_context **out)
+{
+    static const char fn[] = "mnet_context_create";
+    if (!out)
+        return mnet_error(MNET_ERR_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    if (!m)
+        return mnet_error(MNET_ERR_ARG, "%s: m is NULL", fn);
+    mnet_options def;
+    if (!o) {
+        mnet_options_default(&def);
+        o = &def;
+    }
+    if (o->num_threads < 1 || o->num_threads > 1024)
+        return mnet_error(MNET_ERR_ARG, "%s: num_threads %d is not within 1..1024", fn,
+                o->num_threads);
+    if ((unsigned)o->isa > MNET_ISA_NEON)
+        return mnet_error(MNET_ERR_ARG, "%s: isa %d is not a valid mnet_isa", fn, (int)o->isa);
+    const mnet_kernels *k = mnet_kernels_for(o->isa);
+    if (!k)
+        return mnet_error(MNET_ERR_UNSUPPORTED, "%s: isa '%s' is not available in this build or "
+                "on this CPU", fn, mnet_isa_name(o->isa));
+
+    mnet_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return mnet_error(MNET_ERR_NOMEM, "%s: no memory", fn);
+    /* The model is immutable to callers; its per-tier packed cache is filled under a lock. */
+    ctx->model = (mnet_model *)m;
+    ctx->k = k;
+    mnet_status s = mnet_model_packed(ctx->model, k, &ctx->packed);
+    if (s != MNET_OK) {
+        free(ctx);
+        return s;
+    }
+    for (int i = 0; i < MNET_NUM_BUFS; i++)
+        if (m->buf_floats[i] &&
+                posix_memalign((void **)&ctx->buf[i], 64, m->buf_floats[i] * sizeof(float)) != 0) {
+            ctx->buf[i] = NULL;
+            mnet_context_free(ctx);
+            return mnet_error(MNET_ERR_NOMEM, "%s: no memory for %zu activations", fn,
+                    m->buf_floats[i]);
+        }
+    const mnet_layer *fc = &m->layers[m->num_layers - 1];
+    ctx->pooled = malloc((size_t)fc->cin * sizeof(float));
+    ctx->pool = mnet_pool_create(o->num_threads);
+    if (!ctx->pooled || !ctx->pool) {
+        mnet_context_free(ctx);
+        return mnet_error(MNET_ERR_NOMEM, "%s: no memory or threads for %d workers", fn,
+                o->num_threads - 1);
+    }
+    *out = ctx;
+    mnet_clear_error();
+    return MNET_OK;
+}
+
+typedef struct {
+    const mnet_context *ctx;
+    const mnet_layer *l;
+    const float *in, *res, *w;
+    float *out;
+    float lo, hi;
+} layer_job;
+
+static void clamp_of(mnet_act a, float *lo, float *hi)
+{
+    *lo = a == MNET_ACT_NONE ? -INFINITY : 0.0f;
+    *hi = a == MNET_ACT_RELU6 ? 6.0f : INFINITY;
+}
+
+/* One part of one layer: conv rows split evenly; GEMM rows split in whole MR tiles. */
+static void layer_task(void *arg, int part, int parts)
+{
+    const layer_job *j = arg;
+    const mnet_layer *l = j->l;
+    const mnet_kernels *k = j->ctx->k;
+    if (l->op == MNET_OP_CONV3X3 || l->op == MNET_OP_DW3X3) {
+        const mnet_conv_geom g = { l->in_h, l->in_w, l->out_h, l->out_w, l->stride, l->pad_top,
+            l->pad_left, l->cin, l->cout };
+        const int oy0 = (int)((long)l->out_h * part / parts);
+        const int oy1 = (int)((long)l->out_h * (part + 1) / parts);
+        if (oy0 < oy1) {
+            if (l->op == MNET_OP_CONV3X3)
+                k->conv3x3.fn(&g, j->in, j->w, j->out, oy0, oy1, j->lo, j->hi);
+            else
+                k->dwconv3x3.fn(&g, j->in, j->w, j->out, oy0, oy1, j->lo, j->hi);
+        }
+        return;
+    }
+    const size_t m = (size_t)l->out_h * l->out_w, n = (size_t)l->cout, mr = (size_t)k->gemm.mr;
+    const size_t tiles = (m + mr - 1) / mr;
+    const size_t m0 = tiles * (size_t)part / (size_t)parts * mr;
+    size_t m1 = tiles * (size_t)(part + 1) / (size_t)parts * mr;
+    m1 = m1 > m ? m : m1;
+    if (m0 >= m1)
+        return;
+    mnet_gemm_run(&k->gemm, m0, m1, n, (size_t)l->cin, j->in, (size_t)l->cin, j->w, j->out, n,
+            j->lo, j->hi);
+    if (j->res)
+        k->add.fn((m1 - m0) * n, j->out + m0 * n, j->res + m0 * n, -INFINITY, INFINITY,
+                j->out + m0 * n);
+}
+
+mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, float *logits)
+{
+    static const char fn[] = "mnet_context_run";
+    if (!ctx || !input || !logits)
+        return mnet_error(MNET_ERR_ARG, "%s: %s is NULL", fn, !ctx ? "ctx" : !input ? "input" :
+                "logits");
+    if (batch < 1)
+        return mnet_error(MNET_ERR_ARG, "%s: batch must be >= 1 (got %d)", fn, batch);
+    const mnet_model *m = ctx->model;
+    const size_t in_img = (size_t)m->info.height * m->info.width * m->info.channels;
+    const size_t classes = (size_t)m->info.num_classes;
+    size_t in_bytes, out_bytes;
+    if (!mnet_mul_size(&in_bytes, in_img * sizeof(float), (size_t)batch) ||
+            !mnet_mul_size(&out_bytes, classes * sizeof(float), (size_t)batch))
+        return mnet_error(MNET_ERR_ARG, "%s: batch %d exceeds PTRDIFF_MAX bytes", fn, batch);
+    if ((uintptr_t)logits < (uintptr_t)input + in_bytes &&
+            (uintptr_t)input < (uintptr_t)logits + out_bytes)
+        return mnet_error(MNET_ERR_ARG, "%s: logits overlap input", fn);
+
+    for (int b = 0; b < batch; b++) {
+        const float *x = input + (size_t)b * in_img;
+        for (int i = 0; i < m->num_layers; i++) {
+            const mnet_layer *l = &m->layers[i];
+            const float *in = l->in_buf < 0 ? x : ctx->buf[l->in_buf];
+            const float *w = ctx->packed->data + ctx->packed->offset[i];
+            if (l->op == MNET_OP_FC) {
+                ctx->k->gavgpool.fn((size_t)l->in_h * l->in_w, (size_t)l->cin, in, ctx->pooled);
+                mnet_gemm_run(&ctx->k->gemm, 0, 1, classes, (size_t)l->cin, ctx->pooled,
+                        (size_t)l->cin, w, logits + (size_t)b * classes, classes, -INFINITY,
+                        INFINITY);
+                continue;
+            }
+            layer_job j = { .ctx = ctx, .l = l, .in = in, .w = w, .out = ctx->buf[l->out_buf] };
+            if (l->res_from >= 0) {
+                const int rb = m->layers[l->res_from].in_buf;
+                j.res = rb < 0 ? x : ctx->buf[rb];
+            }
+            clamp_of(l->act, &j.lo, &j.hi);
+            mnet_pool_run(ctx->pool, layer_task, &j);
+        }
+    }
+    mnet_clear_error();
+    return MNET_OK;
+}

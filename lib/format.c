@@ -1,0 +1,574 @@
+/* format.c - the model file (docs/FORMAT.md): validation, BatchNorm folding, and a writer for
+ * seeded random models.  Every check stands on its own; the CRC is only one of them. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+#define HDR_SIZE 128
+#define ENTRY_SIZE 96
+#define NAME_SIZE 64
+#define FORMAT_VERSION 1
+#define MAX_TENSORS_PER_LAYER 6
+static const char MAGIC[8] = { 'M', 'N', 'E', 'T', 'M', 'O', 'D', 'L' };
+
+/* Header field offsets. */
+enum {
+    H_MAGIC = 0, H_VERSION = 8, H_HDR_SIZE = 12, H_ARCH = 16, H_ALPHA = 20, H_HEIGHT = 28,
+    H_WIDTH = 32, H_CHANNELS = 36, H_CLASSES = 40, H_ACT = 44, H_PADDING = 48, H_MEAN = 52,
+    H_STD = 64, H_EPS = 76, H_COUNT = 80, H_TABLE = 84, H_DATA = 92, H_FILE_SIZE = 100,
+    H_RESERVED = 108
+};
+/* Tensor entry field offsets. */
+enum { E_NAME = 0, E_DTYPE = 64, E_NDIM = 68, E_SHAPE = 72, E_OFFSET = 88 };
+
+/* Little-endian reads through bytes: any alignment, any host byte order. */
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static float rdf32(const uint8_t *p)
+{
+    const uint32_t u = rd32(p);
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+static double rdf64(const uint8_t *p)
+{
+    const uint64_t u = rd64(p);
+    double f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+typedef struct {
+    char name[NAME_SIZE];
+    uint32_t ndim, shape[4];
+    uint64_t offset, floats;
+    int used, index;
+} tensor;
+
+static const char *op_name(mnet_op op)
+{
+    switch (op) {
+    case MNET_OP_CONV3X3: return "conv3x3";
+    case MNET_OP_DW3X3: return "dwconv3x3";
+    case MNET_OP_PW: return "conv1x1";
+    case MNET_OP_FC: return "fc";
+    }
+    return "?";
+}
+
+static int cmp_offset(const void *a, const void *b)
+{
+    const tensor *x = *(const tensor *const *)a, *y = *(const tensor *const *)b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static tensor *find(tensor *t, uint32_t n, const char *name)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(t[i].name, name) == 0)
+            return &t[i];
+    return NULL;
+}
+
+/* The expected shape of a layer's weight tensor in the file (PyTorch layout). */
+static uint32_t weight_shape(const mnet_layer *l, uint32_t shape[4])
+{
+    switch (l->op) {
+    case MNET_OP_CONV3X3:
+        shape[0] = (uint32_t)l->cout; shape[1] = (uint32_t)l->cin; shape[2] = shape[3] = 3;
+        return 4;
+    case MNET_OP_DW3X3:
+        shape[0] = (uint32_t)l->cout; shape[1] = 1; shape[2] = shape[3] = 3;
+        return 4;
+    case MNET_OP_PW:
+        shape[0] = (uint32_t)l->cout; shape[1] = (uint32_t)l->cin; shape[2] = shape[3] = 1;
+        return 4;
+    case MNET_OP_FC:
+        shape[0] = (uint32_t)l->cout; shape[1] = (uint32_t)l->cin; shape[2] = shape[3] = 0;
+        return 2;
+    }
+    return 0;
+}
+
+static void fmt_shape(char *buf, size_t n, uint32_t ndim, const uint32_t *shape)
+{
+    int at = snprintf(buf, n, "[");
+    for (uint32_t i = 0; i < ndim && at > 0 && (size_t)at < n; i++)
+        at += snprintf(buf + at, n - (size_t)at, i ? ",%u" : "%u", shape[i]);
+    if (at > 0 && (size_t)at < n)
+        snprintf(buf + at, n - (size_t)at, "]");
+}
+
+/* Find tensor `name` with exactly the given shape; *out NULL if absent and optional. */
+static mnet_status expect(tensor *t, uint32_t n, const char *name, uint32_t ndim,
+        const uint32_t *shape, int required, const mnet_layer *l, int li, tensor **out)
+{
+    *out = find(t, n, name);
+    if (!*out) {
+        if (!required)
+            return MNET_OK;
+        return mnet_error(MNET_ERR_FORMAT, "model: missing tensor '%s' for layer %d (%s %d->%d)",
+                name, li, op_name(l->op), l->cin, l->cout);
+    }
+    int same = (*out)->ndim == ndim;
+    for (uint32_t i = 0; same && i < ndim; i++)
+        same = (*out)->shape[i] == shape[i];
+    if (!same) {
+        char got[64], want[64];
+        fmt_shape(got, sizeof got, (*out)->ndim, (*out)->shape);
+        fmt_shape(want, sizeof want, ndim, shape);
+        return mnet_error(MNET_ERR_FORMAT, "model: tensor '%s' (entry %d) has shape %s, layer %d "
+                "(%s %d->%d) needs %s", name, (*out)->index, got, li, op_name(l->op), l->cin,
+                l->cout, want);
+    }
+    (*out)->used = 1;
+    return MNET_OK;
+}
+
+/* Read tensor element i as float, refusing NaN and infinities. */
+static mnet_status value(const uint8_t *d, const tensor *t, size_t i, float *v)
+{
+    *v = rdf32(d + t->offset + 4 * i);
+    if (!isfinite(*v))
+        return mnet_error(MNET_ERR_FORMAT, "model: tensor '%s' element %zu is %s", t->name, i,
+                isnan(*v) ? "NaN" : "infinite");
+    return MNET_OK;
+}
+
+
+/* Fold one layer's BatchNorm into its weights and bias, moving to the kernel layout:
+ * conv3x3 [cout][3][3][cin], dwconv [3][3][c], conv1x1 and fc [cin][cout]. */
+static mnet_status fold_layer(const uint8_t *d, const mnet_layer *l, tensor *w, tensor *b,
+        tensor *bn[4], float eps, float *wout, float *bout)
+{
+    const size_t cout = (size_t)l->cout, cin = (size_t)l->cin;
+    mnet_status s;
+    for (size_t co = 0; co < cout; co++) {
+        double scale = 1.0, bias = 0.0;
+        float v;
+        if (b) {
+            if ((s = value(d, b, co, &v)) != MNET_OK)
+                return s;
+            bias = v;
+        }
+        if (bn[0]) {
+            float g, beta, mean, var;
+            if ((s = value(d, bn[0], co, &g)) != MNET_OK || (s = value(d, bn[1], co, &beta)) != MNET_OK ||
+                    (s = value(d, bn[2], co, &mean)) != MNET_OK || (s = value(d, bn[3], co, &var)) != MNET_OK)
+                return s;
+            if (!(var >= 0.0f) || !((double)var + eps > 0.0))
+                return mnet_error(MNET_ERR_FORMAT, "model: tensor '%s' element %zu: variance %g "
+                        "(+ eps %g) is not positive", bn[3]->name, co, var, eps);
+            scale = (double)g / sqrt((double)var + eps);
+            bias = (bias - mean) * scale + beta;
+        }
+        bout[co] = (float)bias;
+        switch (l->op) {
+        case MNET_OP_CONV3X3:
+            for (size_t ci = 0; ci < cin; ci++)
+                for (size_t t = 0; t < 9; t++) {
+                    if ((s = value(d, w, (co * cin + ci) * 9 + t, &v)) != MNET_OK)
+                        return s;
+                    wout[(co * 9 + t) * cin + ci] = (float)(v * scale);
+                }
+            break;
+        case MNET_OP_DW3X3:
+            for (size_t t = 0; t < 9; t++) {
+                if ((s = value(d, w, co * 9 + t, &v)) != MNET_OK)
+                    return s;
+                wout[t * cout + co] = (float)(v * scale);
+            }
+            break;
+        case MNET_OP_PW:
+        case MNET_OP_FC:
+            for (size_t ci = 0; ci < cin; ci++) {
+                if ((s = value(d, w, co * cin + ci, &v)) != MNET_OK)
+                    return s;
+                wout[ci * cout + co] = (float)(v * scale);
+            }
+            break;
+        }
+    }
+    return MNET_OK;
+}
+
+static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
+{
+    mnet_status st = MNET_OK;
+    mnet_layer *layers = NULL;
+    tensor *tens = NULL;
+    tensor **sorted = NULL;
+    mnet_model *m = NULL;
+    int nl = 0;
+
+    if (size < HDR_SIZE + 4)
+        return mnet_error(MNET_ERR_FORMAT, "model: %zu bytes is shorter than the %d-byte header "
+                "plus the 4-byte checksum (truncated?)", size, HDR_SIZE);
+    if (memcmp(d + H_MAGIC, MAGIC, sizeof MAGIC) != 0)
+        return mnet_error(MNET_ERR_FORMAT, "model: bad magic at byte 0 (not an mnet model file)");
+    const uint32_t version = rd32(d + H_VERSION);
+    if (version != FORMAT_VERSION)
+        return mnet_error(MNET_ERR_FORMAT, "model: format version %u at byte %d is not supported "
+                "(this library reads version %d)", version, H_VERSION, FORMAT_VERSION);
+    if (rd32(d + H_HDR_SIZE) != HDR_SIZE)
+        return mnet_error(MNET_ERR_FORMAT, "model: header size %u at byte %d is not %d",
+                rd32(d + H_HDR_SIZE), H_HDR_SIZE, HDR_SIZE);
+    const uint64_t file_size = rd64(d + H_FILE_SIZE);
+    if (file_size != size)
+        return mnet_error(MNET_ERR_FORMAT, "model: the header (byte %d) says %llu bytes but there "
+                "are %zu (truncated or extended file)", H_FILE_SIZE, (unsigned long long)file_size, size);
+    const uint32_t crc_stored = rd32(d + size - 4), crc = mnet_crc32(0, d, size - 4);
+    if (crc != crc_stored)
+        return mnet_error(MNET_ERR_FORMAT, "model: checksum mismatch (stored 0x%08x at byte %zu, "
+                "computed 0x%08x): the file is corrupted", crc_stored, size - 4, crc);
+    for (int i = H_RESERVED; i < HDR_SIZE; i++)
+        if (d[i] != 0)
+            return mnet_error(MNET_ERR_FORMAT, "model: reserved header byte %d is not zero", i);
+
+    const uint32_t arch = rd32(d + H_ARCH), height = rd32(d + H_HEIGHT), width = rd32(d + H_WIDTH);
+    const uint32_t channels = rd32(d + H_CHANNELS), classes = rd32(d + H_CLASSES);
+    const uint32_t act = rd32(d + H_ACT), padding = rd32(d + H_PADDING);
+    const double alpha = rdf64(d + H_ALPHA);
+    const float eps = rdf32(d + H_EPS);
+    float mean[3], stdv[3];
+    for (int i = 0; i < 3; i++) {
+        mean[i] = rdf32(d + H_MEAN + 4 * i);
+        stdv[i] = rdf32(d + H_STD + 4 * i);
+        if (!isfinite(mean[i]) || !isfinite(stdv[i]) || !(stdv[i] > 0.0f))
+            return mnet_error(MNET_ERR_FORMAT, "model: preprocessing mean[%d] = %g / std[%d] = %g "
+                    "(bytes %d, %d) must be finite with std > 0", i, mean[i], i, stdv[i],
+                    H_MEAN + 4 * i, H_STD + 4 * i);
+    }
+    if (!isfinite(eps) || eps < 0.0f || eps > 1.0f)
+        return mnet_error(MNET_ERR_FORMAT, "model: BatchNorm eps %g at byte %d is not in [0, 1]",
+                eps, H_EPS);
+    if (height > 16384 || width > 16384 || classes > (1u << 20) || channels > 64 || arch > 64)
+        return mnet_error(MNET_ERR_FORMAT, "model: header field out of range (arch %u, %ux%ux%u "
+                "input, %u classes)", arch, height, width, channels, classes);
+    st = mnet_arch_build((int)arch, alpha, (int)height, (int)width, (int)channels, (int)classes,
+            (int)act, (int)padding, &layers, &nl);
+    if (st != MNET_OK) {
+        char detail[200];
+        snprintf(detail, sizeof detail, "%s", mnet_last_error());
+        return mnet_error(MNET_ERR_FORMAT, "model: header: %s", detail);
+    }
+
+    /* Tensor table. */
+    const uint32_t count = rd32(d + H_COUNT);
+    const uint64_t table = rd64(d + H_TABLE), data = rd64(d + H_DATA);
+    if (count < 1 || count > (uint32_t)(MAX_TENSORS_PER_LAYER * nl)) {
+        st = mnet_error(MNET_ERR_FORMAT, "model: tensor count %u at byte %d is not within 1..%d "
+                "for this architecture", count, H_COUNT, MAX_TENSORS_PER_LAYER * nl);
+        goto fail;
+    }
+    /* count * ENTRY_SIZE < 2^32 here: no overflow in the sums below. */
+    if (table != HDR_SIZE || data % 64 != 0 || data < table + (uint64_t)count * ENTRY_SIZE ||
+            data > size - 4) {
+        st = mnet_error(MNET_ERR_FORMAT, "model: tensor table at %llu (%u entries) and data at "
+                "%llu do not fit the layout (table at %d, data 64-byte aligned after it, inside "
+                "the %zu-byte file)", (unsigned long long)table, count, (unsigned long long)data,
+                HDR_SIZE, size);
+        goto fail;
+    }
+    tens = calloc(count, sizeof *tens);
+    sorted = calloc(count, sizeof *sorted);
+    if (!tens || !sorted) {
+        st = mnet_error(MNET_ERR_NOMEM, "model: no memory for %u tensor entries", count);
+        goto fail;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *e = d + table + (uint64_t)i * ENTRY_SIZE;
+        const size_t at = (size_t)(table + (uint64_t)i * ENTRY_SIZE);
+        tensor *t = &tens[i];
+        t->index = (int)i;
+        const uint8_t *nul = memchr(e + E_NAME, 0, NAME_SIZE);
+        if (!nul || nul == e + E_NAME) {
+            st = mnet_error(MNET_ERR_FORMAT, "model: tensor entry %u (byte %zu): name is empty or "
+                    "not NUL-terminated within %d bytes", i, at, NAME_SIZE);
+            goto fail;
+        }
+        memcpy(t->name, e + E_NAME, (size_t)(nul - e));
+        for (const uint8_t *p = nul; p < e + NAME_SIZE; p++)
+            if (*p) {
+                st = mnet_error(MNET_ERR_FORMAT, "model: tensor entry %u (byte %zu): bytes after "
+                        "the name's NUL are not zero", i, at);
+                goto fail;
+            }
+        if (rd32(e + E_DTYPE) != 1) {
+            st = mnet_error(MNET_ERR_FORMAT, "model: tensor '%s' (entry %u): dtype %u is not 1 "
+                    "(float32)", t->name, i, rd32(e + E_DTYPE));
+            goto fail;
+        }
+        t->ndim = rd32(e + E_NDIM);
+        if (t->ndim < 1 || t->ndim > 4) {
+            st = mnet_error(MNET_ERR_FORMAT, "model: tensor '%s' (entry %u): %u dimensions, "
+                    "expected 1..4", t->name, i, t->ndim);
+            goto fail;
+        }
+        t->floats = 1;
+        for (uint32_t k = 0; k < 4; k++) {
+            t->shape[k] = rd32(e + E_SHAPE + 4 * k);
+            if (k < t->ndim ? (t->shape[k] < 1 || t->shape[k] > (1u << 30)) : t->shape[k] != 0) {
+                st = mnet_error(MNET_ERR_FORMAT, "model: tensor '%s' (entry %u): dimension %u is "
+                        "%u (used dimensions are 1..2^30, unused ones 0)", t->name, i, k, t->shape[k]);
+                goto fail;
+            }
+            if (k < t->ndim && __builtin_mul_overflow(t->floats, (uint64_t)t->shape[k], &t->floats)) {
+                st = mnet_error(MNET_ERR_FORMAT, "model: tensor '%s' (entry %u): element count "
+                        "overflows", t->name, i);
+                goto fail;
+            }
+        }
+        t->offset = rd64(e + E_OFFSET);
+        /* offset and byte count checked by subtraction: nothing here can wrap. */
+        const uint64_t end = size - 4;
+        if (t->offset % 64 != 0 || t->offset < data || t->offset > end ||
+                t->floats > (end - t->offset) / 4) {
+            st = mnet_error(MNET_ERR_FORMAT, "model: tensor '%s' (entry %u): %llu floats at offset "
+                    "%llu do not lie 64-byte aligned inside the data section [%llu, %llu)", t->name,
+                    i, (unsigned long long)t->floats, (unsigned long long)t->offset,
+                    (unsigned long long)data, (unsigned long long)end);
+            goto fail;
+        }
+        if (find(tens, i, t->name)) {
+            st = mnet_error(MNET_ERR_FORMAT, "model: tensor name '%s' appears twice (entry %u)",
+                    t->name, i);
+            goto fail;
+        }
+        sorted[i] = t;
+    }
+    qsort(sorted, count, sizeof *sorted, cmp_offset);
+    for (uint32_t i = 1; i < count; i++)
+        if (sorted[i - 1]->offset + sorted[i - 1]->floats * 4 > sorted[i]->offset) {
+            st = mnet_error(MNET_ERR_FORMAT, "model: tensors '%s' and '%s' overlap",
+                    sorted[i - 1]->name, sorted[i]->name);
+            goto fail;
+        }
+
+    /* The model and its folded weights: per layer a weight block and a bias block, each
+     * rounded up to 16 floats so every block starts 64-byte aligned. */
+    m = calloc(1, sizeof *m);
+    if (!m) {
+        st = mnet_error(MNET_ERR_NOMEM, "model: no memory");
+        goto fail;
+    }
+    m->layers = layers;
+    layers = NULL;
+    m->num_layers = nl;
+    m->w_offset = calloc((size_t)nl, sizeof *m->w_offset);
+    m->b_offset = calloc((size_t)nl, sizeof *m->b_offset);
+    size_t total = 0;
+    for (int i = 0; i < nl; i++) {
+        total += round16(mnet_layer_weight_floats(&m->layers[i]));
+        total += round16((size_t)m->layers[i].cout);
+    }
+    if (!m->w_offset || !m->b_offset ||
+            posix_memalign((void **)&m->weights, 64, total * sizeof(float)) != 0) {
+        m->weights = NULL;
+        st = mnet_error(MNET_ERR_NOMEM, "model: no memory for %zu weights", total);
+        goto fail;
+    }
+    size_t at = 0;
+    for (int i = 0; i < nl; i++) {
+        const mnet_layer *l = &m->layers[i];
+        char name[NAME_SIZE];
+        uint32_t shape[4];
+        const uint32_t ndim = weight_shape(l, shape);
+        const uint32_t cshape[1] = { (uint32_t)l->cout };
+        tensor *w, *b, *bn[4];
+        static const char *const bn_names[4] = { "g", "b", "m", "v" };
+        snprintf(name, sizeof name, "l%d.w", i);
+        if ((st = expect(tens, count, name, ndim, shape, 1, l, i, &w)) != MNET_OK)
+            goto fail;
+        snprintf(name, sizeof name, "l%d.b", i);
+        if ((st = expect(tens, count, name, 1, cshape, 0, l, i, &b)) != MNET_OK)
+            goto fail;
+        int have = 0;
+        for (int k = 0; k < 4; k++) {
+            snprintf(name, sizeof name, "l%d.bn.%s", i, bn_names[k]);
+            if ((st = expect(tens, count, name, 1, cshape, 0, l, i, &bn[k])) != MNET_OK)
+                goto fail;
+            have += bn[k] != NULL;
+        }
+        if (have != 0 && (have != 4 || l->op == MNET_OP_FC)) {
+            st = mnet_error(MNET_ERR_FORMAT, "model: layer %d (%s) has %d of the 4 BatchNorm "
+                    "tensors l%d.bn.{g,b,m,v}%s", i, op_name(l->op), have, i,
+                    l->op == MNET_OP_FC ? " (the classifier takes none)" : "");
+            goto fail;
+        }
+        m->w_offset[i] = at;
+        at += round16(mnet_layer_weight_floats(l));
+        m->b_offset[i] = at;
+        at += round16((size_t)l->cout);
+        if ((st = fold_layer(d, l, w, b, bn, eps, m->weights + m->w_offset[i],
+                m->weights + m->b_offset[i])) != MNET_OK)
+            goto fail;
+    }
+    for (uint32_t i = 0; i < count; i++)
+        if (!tens[i].used) {
+            st = mnet_error(MNET_ERR_FORMAT, "model: unexpected tensor '%s' (entry %u) for this "
+                    "architecture", tens[i].name, i);
+            goto fail;
+        }
+
+    mnet_plan_buffers(m->layers, nl, m->buf_floats);
+    m->alpha = alpha;
+    m->act_code = (int)act;
+    m->padding = (int)padding;
+    memcpy(m->mean, mean, sizeof mean);
+    memcpy(m->std, stdv, sizeof stdv);
+    m->info.arch = (mnet_arch)arch;
+    m->info.alpha = (float)alpha;
+    m->info.height = (int)height;
+    m->info.width = (int)width;
+    m->info.channels = (int)channels;
+    m->info.num_classes = (int)classes;
+    m->info.layers = nl;
+    for (int i = 0; i < nl; i++) {
+        m->info.params += mnet_layer_params(&m->layers[i]);
+        m->info.macs += mnet_layer_macs(&m->layers[i]);
+    }
+    pthread_mutex_init(&m->pack_lock, NULL);
+    free(tens);
+    free(sorted);
+    *out = m;
+    return MNET_OK;
+
+fail:
+    if (m) {
+        free(m->layers);
+        free(m->w_offset);
+        free(m->b_offset);
+        free(m->weights);
+        free(m);
+    }
+    free(layers);
+    free(tens);
+    free(sorted);
+    return st;
+}
+
+/* ---- writer ---------------------------------------------------------------------------- */
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static void wr64(uint8_t *p, uint64_t v) { wr32(p, (uint32_t)v); wr32(p + 4, (uint32_t)(v >> 32)); }
+static void wrf32(uint8_t *p, float f) { uint32_t u; memcpy(&u, &f, 4); wr32(p, u); }
+
+/* splitmix64: a small, well-mixed generator; uniform in [0, 1). */
+static uint64_t next_u64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static double uniform(uint64_t *s) { return (double)(next_u64(s) >> 11) * 0x1.0p-53; }
+
+mnet_status mnet_model_write_random(int arch, double alpha, int h, int w, int classes,
+        uint64_t seed, uint8_t **out, size_t *size)
+{
+    mnet_layer *l;
+    int nl;
+    mnet_status st = mnet_arch_build(arch, alpha, h, w, 3, classes, MNET_FILE_ACT_RELU6,
+            MNET_PAD_SYMMETRIC, &l, &nl);
+    if (st != MNET_OK)
+        return st;
+    /* Tensors: per conv layer w + 4 BN; the classifier w + b. */
+    const uint32_t count = (uint32_t)(nl - 1) * 5 + 2;
+    uint64_t data = ((uint64_t)HDR_SIZE + (uint64_t)count * ENTRY_SIZE + 63) & ~63ull;
+    uint64_t total = data;
+    for (int i = 0; i < nl; i++) {
+        total += (mnet_layer_weight_floats(&l[i]) * 4 + 63) & ~(size_t)63;
+        total += (l[i].op == MNET_OP_FC ? 1 : 4) * (((uint64_t)l[i].cout * 4 + 63) & ~63ull);
+    }
+    total += 4;
+    uint8_t *f = total <= PTRDIFF_MAX ? calloc(1, (size_t)total) : NULL;
+    if (!f) {
+        free(l);
+        return mnet_error(MNET_ERR_NOMEM, "no memory for a %llu-byte model", (unsigned long long)total);
+    }
+    memcpy(f + H_MAGIC, MAGIC, sizeof MAGIC);
+    wr32(f + H_VERSION, FORMAT_VERSION);
+    wr32(f + H_HDR_SIZE, HDR_SIZE);
+    wr32(f + H_ARCH, (uint32_t)arch);
+    uint64_t abits;
+    memcpy(&abits, &alpha, 8);
+    wr64(f + H_ALPHA, abits);
+    wr32(f + H_HEIGHT, (uint32_t)h);
+    wr32(f + H_WIDTH, (uint32_t)w);
+    wr32(f + H_CHANNELS, 3);
+    wr32(f + H_CLASSES, (uint32_t)classes);
+    wr32(f + H_ACT, MNET_FILE_ACT_RELU6);
+    wr32(f + H_PADDING, MNET_PAD_SYMMETRIC);
+    static const float mean[3] = { 0.485f, 0.456f, 0.406f }, stdv[3] = { 0.229f, 0.224f, 0.225f };
+    for (int i = 0; i < 3; i++) {
+        wrf32(f + H_MEAN + 4 * i, mean[i]);
+        wrf32(f + H_STD + 4 * i, stdv[i]);
+    }
+    wrf32(f + H_EPS, 1e-5f);
+    wr32(f + H_COUNT, count);
+    wr64(f + H_TABLE, HDR_SIZE);
+    wr64(f + H_DATA, data);
+    wr64(f + H_FILE_SIZE, total);
+
+    uint64_t s = seed, at = data;
+    uint8_t *e = f + HDR_SIZE;
+    /* One tensor: entry + values from gen(kind). */
+    for (int i = 0; i < nl; i++) {
+        const mnet_layer *ly = &l[i];
+        uint32_t shape[4];
+        const uint32_t ndim = weight_shape(ly, shape);
+        const int fc = ly->op == MNET_OP_FC;
+        const size_t fan_in = mnet_layer_weight_floats(ly) / (size_t)ly->cout;
+        static const char *const suffix[6] = { "w", "bn.g", "bn.b", "bn.m", "bn.v", "b" };
+        for (int k = 0; k < 6; k++) {
+            if (fc ? (k != 0 && k != 5) : k == 5)
+                continue;
+            const size_t n = k == 0 ? mnet_layer_weight_floats(ly) : (size_t)ly->cout;
+            snprintf((char *)e + E_NAME, NAME_SIZE, "l%d.%s", i, suffix[k]);
+            wr32(e + E_DTYPE, 1);
+            if (k == 0) {
+                wr32(e + E_NDIM, ndim);
+                for (uint32_t j = 0; j < ndim; j++)
+                    wr32(e + E_SHAPE + 4 * j, shape[j]);
+            } else {
+                wr32(e + E_NDIM, 1);
+                wr32(e + E_SHAPE, (uint32_t)ly->cout);
+            }
+            wr64(e + E_OFFSET, at);
+            e += ENTRY_SIZE;
+            for (size_t j = 0; j < n; j++) {
+                double v;
+                switch (k) {
+                case 0: /* He-scaled: uniform in [-a, a) has variance a^2 / 3 = gain / fan_in */
+                    v = (2.0 * uniform(&s) - 1.0) * sqrt(3.0 * (fc ? 1.0 : 2.0) / (double)fan_in);
+                    break;
+                case 1: v = 0.5 + uniform(&s); break;              /* gamma in [0.5, 1.5) */
+                case 2: v = 0.5 * uniform(&s) - 0.25; break;       /* beta in [-0.25, 0.25) */
+                case 3: v = 0.4 * uniform(&s) - 0.2; break;        /* running mean */
+                case 4: v = 0.5 + uniform(&s); break;              /* running var in [0.5, 1.5) */
+                default: v = 0.2 * uniform(&s) - 0.1; break;       /* classifier bias */
+                }
+                wrf32(f + at + 4 * j, (float)v);
+            }
+            at += ((uint64_t)n * 4 + 63) & ~63ull;
+        }
+    }
+    wr32(f + total - 4, mnet_crc32(0, f, (size_t)total - 4));
+    free(l);
+    *out = f;
+    *size = (size_t)total;
+    return MNET_OK;
+}

@@ -1,0 +1,209 @@
+/* model.c - model lifetime: load from a path or memory, random models, info, packed caches. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model.h"
+
+mnet_status mnet_model_load_memory(const void *data, size_t size, mnet_model **out)
+{
+    if (!out)
+        return mnet_error(MNET_ERR_ARG, "mnet_model_load_memory: out is NULL");
+    *out = NULL;
+    if (!data)
+        return mnet_error(MNET_ERR_ARG, "mnet_model_load_memory: data is NULL");
+    mnet_status s = mnet_model_parse(data, size, out);
+    if (s == MNET_OK)
+        mnet_clear_error();
+    return s;
+}
+
+mnet_status mnet_model_load(const char *path, mnet_model **out)
+{
+    if (!out)
+        return mnet_error(MNET_ERR_ARG, "mnet_model_load: out is NULL");
+    *out = NULL;
+    if (!path)
+        return mnet_error(MNET_ERR_ARG, "mnet_model_load: path is NULL");
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return mnet_error(MNET_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        const int e = errno;
+        close(fd);
+        return mnet_error(MNET_ERR_IO, "%s: %s", path, S_ISDIR(sb.st_mode) ? "is a directory" :
+                !S_ISREG(sb.st_mode) ? "not a regular file" : strerror(e));
+    }
+    if (sb.st_size == 0) {
+        close(fd);
+        return mnet_error(MNET_ERR_FORMAT, "%s: the file is empty", path);
+    }
+    if ((uintmax_t)sb.st_size > (uintmax_t)PTRDIFF_MAX) {
+        close(fd);
+        return mnet_error(MNET_ERR_FORMAT, "%s: file too large", path);
+    }
+    const size_t size = (size_t)sb.st_size;
+    void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    const int e = errno;
+    close(fd);
+    if (p == MAP_FAILED)
+        return mnet_error(MNET_ERR_IO, "%s: cannot map: %s", path, strerror(e));
+    mnet_status s = mnet_model_parse(p, size, out);
+    munmap(p, size);
+    if (s != MNET_OK) {
+        /* Prefix the path to the parser's message. */
+        char detail[200];
+        strncpy(detail, mnet_last_error(), sizeof detail - 1);
+        detail[sizeof detail - 1] = '\0';
+        return mnet_error(s, "%s: %s", path, detail);
+    }
+    mnet_clear_error();
+    return MNET_OK;
+}
+
+mnet_status mnet_model_create_random(mnet_arch arch, float alpha, int resolution,
+        int num_classes, uint64_t seed, mnet_model **out)
+{
+    static const char fn[] = "mnet_model_create_random";
+    if (!out)
+        return mnet_error(MNET_ERR_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    if (arch != MNET_ARCH_V1 && arch != MNET_ARCH_V2)
+        return mnet_error(MNET_ERR_ARG, "%s: arch %d is not MNET_ARCH_V1 or MNET_ARCH_V2", fn,
+                (int)arch);
+    if (!(alpha > 0.0f) || !(alpha <= 16.0f))
+        return mnet_error(MNET_ERR_ARG, "%s: alpha %g is not in (0, 16]", fn, alpha);
+    if (resolution < 32 || resolution > 16384)
+        return mnet_error(MNET_ERR_ARG, "%s: resolution %d is not within 32..16384", fn, resolution);
+    if (num_classes < 1 || num_classes > (1 << 20))
+        return mnet_error(MNET_ERR_ARG, "%s: num_classes %d is not within 1..%d", fn, num_classes,
+                1 << 20);
+    uint8_t *file;
+    size_t size;
+    mnet_status s = mnet_model_write_random((int)arch, (double)alpha, resolution, resolution,
+            num_classes, seed, &file, &size);
+    if (s != MNET_OK)
+        return s;
+    s = mnet_model_parse(file, size, out);
+    free(file);
+    if (s == MNET_OK)
+        mnet_clear_error();
+    return s;
+}
+
+static void packed_free(mnet_packed *p)
+{
+    if (p) {
+        free(p->data);
+        free(p->offset);
+        free(p);
+    }
+}
+
+void mnet_model_free(mnet_model *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < 4; i++)
+        packed_free(m->packed[i]);
+    pthread_mutex_destroy(&m->pack_lock);
+    free(m->layers);
+    free(m->w_offset);
+    free(m->b_offset);
+    free(m->weights);
+    free(m);
+}
+
+mnet_status mnet_model_get_info(const mnet_model *m, mnet_model_info *info)
+{
+    if (!m || !info)
+        return mnet_error(MNET_ERR_ARG, "mnet_model_get_info: %s is NULL", m ? "info" : "m");
+    *info = m->info;
+    return MNET_OK;
+}
+
+mnet_status mnet_model_get_layer(const mnet_model *m, int index, mnet_layer_info *info)
+{
+    static const char fn[] = "mnet_model_get_layer";
+    if (!m || !info)
+        return mnet_error(MNET_ERR_ARG, "%s: %s is NULL", fn, m ? "info" : "m");
+    if (index < 0 || index >= m->num_layers)
+        return mnet_error(MNET_ERR_ARG, "%s: index %d is not within 0..%d", fn, index,
+                m->num_layers - 1);
+    const mnet_layer *l = &m->layers[index];
+    static const char *const ops[] = { "?", "conv3x3", "dwconv3x3", "conv1x1", "fc" };
+    static const char *const acts[] = { "none", "relu6", "relu" };
+    *info = (mnet_layer_info){ .op = ops[l->op], .in_h = l->in_h, .in_w = l->in_w,
+        .in_c = l->cin, .out_h = l->out_h, .out_w = l->out_w, .out_c = l->cout,
+        .stride = l->stride, .activation = acts[l->act], .residual = l->res_from >= 0,
+        .params = mnet_layer_params(l), .macs = mnet_layer_macs(l) };
+    return MNET_OK;
+}
+
+mnet_status mnet_model_get_preprocess(const mnet_model *m, float mean[3], float std[3])
+{
+    if (!m || !mean || !std)
+        return mnet_error(MNET_ERR_ARG, "mnet_model_get_preprocess: NULL argument");
+    memcpy(mean, m->mean, sizeof m->mean);
+    memcpy(std, m->std, sizeof m->std);
+    return MNET_OK;
+}
+
+/* Pack every layer for tier t: conv3x3/dwconv with the tier's channel tile, conv1x1 and the
+ * classifier as GEMM panels of its NR. */
+static mnet_status pack_all(const mnet_model *m, const mnet_kernels *t, mnet_packed **out)
+{
+    mnet_packed *p = calloc(1, sizeof *p);
+    if (!p || !(p->offset = calloc((size_t)m->num_layers, sizeof *p->offset))) {
+        free(p);
+        return mnet_error(MNET_ERR_NOMEM, "no memory for packed weights");
+    }
+    size_t total = 0;
+    for (int i = 0; i < m->num_layers; i++) {
+        const mnet_layer *l = &m->layers[i];
+        p->offset[i] = total;
+        size_t n = 0;
+        switch (l->op) {
+        case MNET_OP_CONV3X3: n = mnet_packed_conv3x3_floats(l->cin, l->cout, t->conv3x3.cr); break;
+        case MNET_OP_DW3X3: n = mnet_packed_dwconv3x3_floats(l->cout, t->dwconv3x3.cr); break;
+        case MNET_OP_PW:
+        case MNET_OP_FC: n = mnet_packed_gemm_floats(l->cin, l->cout, t->gemm.nr); break;
+        }
+        total += (n + 15) & ~(size_t)15;   /* every block 64-byte aligned */
+    }
+    if (posix_memalign((void **)&p->data, 64, total * sizeof(float)) != 0) {
+        free(p->offset);
+        free(p);
+        return mnet_error(MNET_ERR_NOMEM, "no memory for %zu packed weights", total);
+    }
+    for (int i = 0; i < m->num_layers; i++) {
+        const mnet_layer *l = &m->layers[i];
+        const float *w = m->weights + m->w_offset[i], *b = m->weights + m->b_offset[i];
+        float *dst = p->data + p->offset[i];
+        switch (l->op) {
+        case MNET_OP_CONV3X3: mnet_pack_conv3x3(l->cin, l->cout, t->conv3x3.cr, w, b, dst); break;
+        case MNET_OP_DW3X3: mnet_pack_dwconv3x3(l->cout, t->dwconv3x3.cr, w, b, dst); break;
+        case MNET_OP_PW:
+        case MNET_OP_FC: mnet_pack_gemm(l->cin, l->cout, t->gemm.nr, w, b, dst); break;
+        }
+    }
+    *out = p;
+    return MNET_OK;
+}
+
+mnet_status mnet_model_packed(mnet_model *m, const mnet_kernels *t, const mnet_packed **out)
+{
+    mnet_status s = MNET_OK;
+    pthread_mutex_lock(&m->pack_lock);
+    if (!m->packed[t->isa])
+        s = pack_all(m, t, &m->packed[t->isa]);
+    *out = m->packed[t->isa];
+    pthread_mutex_unlock(&m->pack_lock);
+    return s;
+}

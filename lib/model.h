@@ -1,0 +1,76 @@
+/* model.h - internal model representation: the layer graph, folded weights, packed caches. */
+#ifndef MNET_MODEL_H
+#define MNET_MODEL_H
+
+#include <pthread.h>
+
+#include "internal.h"
+
+typedef enum { MNET_OP_CONV3X3 = 1, MNET_OP_DW3X3, MNET_OP_PW, MNET_OP_FC } mnet_op;
+typedef enum { MNET_ACT_NONE = 0, MNET_ACT_RELU6, MNET_ACT_RELU } mnet_act;
+
+/* Model-file codes (docs/FORMAT.md). */
+enum { MNET_FILE_ACT_RELU6 = 0, MNET_FILE_ACT_RELU = 1 };
+enum { MNET_PAD_SYMMETRIC = 0, MNET_PAD_TF_SAME = 1 };
+
+typedef struct mnet_layer {
+    mnet_op op;
+    int cin, cout, stride;
+    int in_h, in_w, out_h, out_w;
+    int pad_top, pad_left, pad_bottom, pad_right;
+    mnet_act act;
+    int res_from;        /* OP_PW: add the input of layer res_from to the output; -1 = none */
+    int in_buf, out_buf; /* scratch buffers (planned); in_buf -1 = the caller's input */
+} mnet_layer;
+
+#define MNET_NUM_BUFS 3
+
+/* Weights of one tier, packed for its kernels: one block per layer. */
+typedef struct mnet_packed {
+    float *data;
+    size_t *offset;      /* [layer]: start of the layer's block in data */
+} mnet_packed;
+
+struct mnet_model {
+    mnet_model_info info;
+    double alpha;        /* exactly as in the file: channel counts derive from it */
+    int act_code, padding;
+    float mean[3], std[3];
+    int num_layers;
+    mnet_layer *layers;
+    size_t buf_floats[MNET_NUM_BUFS];   /* per image */
+    float *weights;      /* folded weights, kernel layouts, one block per layer */
+    size_t *w_offset;    /* [layer] start of weights in `weights` */
+    size_t *b_offset;    /* [layer] start of the folded bias in `weights` */
+    pthread_mutex_t pack_lock;
+    mnet_packed *packed[4];   /* [isa], filled on first use by a context of that tier */
+};
+
+/* The architecture for (arch, alpha, size, channels, classes, activation, padding): fills the
+ * layer list (malloc'd) with shapes and padding.  MNET_ERR_ARG/UNSUPPORTED
+ * with a message for values out of range. */
+MNET_INTERNAL mnet_status mnet_arch_build(int arch, double alpha, int h, int w, int channels,
+        int classes, int act_code, int padding, mnet_layer **layers, int *num_layers);
+/* Assign in_buf/out_buf of every layer; buf_floats = the size each buffer needs per image. */
+MNET_INTERNAL void mnet_plan_buffers(mnet_layer *layers, int n, size_t buf_floats[MNET_NUM_BUFS]);
+MNET_INTERNAL uint64_t mnet_layer_macs(const mnet_layer *l);
+MNET_INTERNAL uint64_t mnet_layer_params(const mnet_layer *l);   /* weights (+ FC bias) */
+/* Number of floats of the layer's weight tensor (PyTorch layout and kernel layout alike). */
+MNET_INTERNAL size_t mnet_layer_weight_floats(const mnet_layer *l);
+
+/* Parse and validate a model file image; the model holds no pointer into `data`. */
+MNET_INTERNAL mnet_status mnet_model_parse(const uint8_t *data, size_t size, mnet_model **out);
+
+/* Serialise a model file with seeded random weights and BN statistics (mnet_model_create_random
+ * and the tests' malformed-file generators use it).  *out is malloc'd. */
+MNET_INTERNAL mnet_status mnet_model_write_random(int arch, double alpha, int h, int w,
+        int classes, uint64_t seed, uint8_t **out, size_t *size);
+
+/* CRC-32, zlib's polynomial (reflected 0xEDB88320), initial value 0. */
+MNET_INTERNAL uint32_t mnet_crc32(uint32_t crc, const uint8_t *p, size_t n);
+
+/* The model's weights packed for `t`'s kernels, packing them on first use (thread-safe). */
+MNET_INTERNAL mnet_status mnet_model_packed(mnet_model *m, const mnet_kernels *t,
+        const mnet_packed **out);
+
+#endif /* MNET_MODEL_H */

@@ -1,0 +1,18 @@
+/* pool.h - a persistent thread pool: num_threads - 1 workers that sleep while idle. */
+#ifndef MNET_POOL_H
+#define MNET_POOL_H
+
+#include "internal.h"
+
+typedef struct mnet_pool mnet_pool;
+
+/* fn(arg, part, parts) is called once for each part in 0..parts-1, part 0 on the caller. */
+typedef void (*mnet_task_fn)(void *arg, int part, int parts);
+
+/* A pool running `threads` parts at once (threads - 1 workers); NULL on failure. */
+MNET_INTERNAL mnet_pool *mnet_pool_create(int threads);
+MNET_INTERNAL void mnet_pool_run(mnet_pool *p, mnet_task_fn fn, void *arg);
+MNET_INTERNAL int mnet_pool_threads(const mnet_pool *p);
+MNET_INTERNAL void mnet_pool_free(mnet_pool *p);   /* joins the workers */
+
+#endif /* MNET_POOL_H */
