@@ -1,0 +1,71 @@
+/* tail.h - partial loads and stores shared by the NEON kernels: never a byte past p[n - 1]. */
+#ifndef MNET_NEON_TAIL_H
+#define MNET_NEON_TAIL_H
+
+#include <stddef.h>
+
+#include <arm_neon.h>
+
+/* The n (0..4) floats at p in the low lanes, the lanes of `fill` above them.  Tails are loaded
+ * in pieces because buffers end exactly at the last channel (no padding, 4-byte alignment). */
+static inline float32x4_t mnet_neon_load_tail(const float *p, size_t n, float32x4_t fill)
+{
+    if (n >= 4)
+        return vld1q_f32(p);
+    if (n == 3)
+        return vcombine_f32(vld1_f32(p), vld1_lane_f32(p + 2, vget_high_f32(fill), 0));
+    if (n == 2)
+        return vcombine_f32(vld1_f32(p), vget_high_f32(fill));
+    if (n == 1)
+        return vld1q_lane_f32(p, fill, 0);
+    return fill;
+}
+
+/* Store the low n (0..4) lanes of v at p. */
+static inline void mnet_neon_store_tail(float *p, float32x4_t v, size_t n)
+{
+    if (n >= 4) {
+        vst1q_f32(p, v);
+        return;
+    }
+    float32x2_t lo = vget_low_f32(v);
+    if (n & 2) {
+        vst1_f32(p, lo);
+        p += 2;
+        lo = vget_high_f32(v);
+    }
+    if (n & 1)
+        vst1_lane_f32(p, lo, 0);
+}
+
+/* Eight channels as two vectors, the lanes past n (0..8) zero. */
+static inline void mnet_neon_load8(const float *p, size_t n, float32x4_t *lo, float32x4_t *hi)
+{
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    if (n >= 8) {
+        *lo = vld1q_f32(p);
+        *hi = vld1q_f32(p + 4);
+    } else if (n > 4) {
+        *lo = vld1q_f32(p);
+        *hi = mnet_neon_load_tail(p + 4, n - 4, zero);
+    } else {
+        *lo = mnet_neon_load_tail(p, n, zero);
+        *hi = zero;
+    }
+}
+
+/* Store the first n (1..8) of the eight lanes lo:hi at p. */
+static inline void mnet_neon_store8(float *p, float32x4_t lo, float32x4_t hi, size_t n)
+{
+    if (n >= 8) {
+        vst1q_f32(p, lo);
+        vst1q_f32(p + 4, hi);
+    } else if (n > 4) {
+        vst1q_f32(p, lo);
+        mnet_neon_store_tail(p + 4, hi, n - 4);
+    } else {
+        mnet_neon_store_tail(p, lo, n);
+    }
+}
+
+#endif /* MNET_NEON_TAIL_H */
