@@ -1,0 +1,519 @@
+/* bench_kernels.c - every registered micro-kernel on every MobileNet V1/V2 (224x224) layer shape. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gbench_shim.h"
+#include "internal.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * The kernels: one entry per line of ukernels.inc, whatever the ISA.  Every family macro is
+ * defined here, so a kernel added to the list is benchmarked without touching this file.
+ * ------------------------------------------------------------------------------------------- */
+
+enum family { FAM_DWCONV3X3, FAM_CONV3X3, FAM_GEMM, FAM_BN_RELU6, FAM_GAVGPOOL, FAM_ADD,
+    FAM_SOFTMAX, FAM_COUNT };
+static const char *const family_names[FAM_COUNT] = {
+    "dwconv3x3", "conv3x3", "gemm", "bn_relu6", "gavgpool", "add", "softmax"
+};
+
+typedef struct bench_kernel {
+    enum family fam;
+    mnet_isa isa;
+    const char *name;
+    union {   /* the same config structs lib/dispatch.c builds from the same lines */
+        mnet_dwconv3x3_config dwconv3x3;
+        mnet_conv3x3_config conv3x3;
+        mnet_gemm_config gemm;
+        mnet_bn_relu6_config bn_relu6;
+        mnet_gavgpool_config gavgpool;
+        mnet_add_config add;
+        mnet_softmax_config softmax;
+    } u;
+} bench_kernel;
+
+static const bench_kernel kernels[] = {
+#define MNET_DWCONV3X3(tier, f, cr) \
+    { .fam = FAM_DWCONV3X3, .isa = MNET_ISA_##tier, .name = #f, .u.dwconv3x3 = { f, cr, #f } },
+#define MNET_CONV3X3(tier, f, cr) \
+    { .fam = FAM_CONV3X3, .isa = MNET_ISA_##tier, .name = #f, .u.conv3x3 = { f, cr, #f } },
+#define MNET_GEMM(tier, f, mr, nr) \
+    { .fam = FAM_GEMM, .isa = MNET_ISA_##tier, .name = #f, .u.gemm = { f, mr, nr, #f } },
+#define MNET_BN_RELU6(tier, f) \
+    { .fam = FAM_BN_RELU6, .isa = MNET_ISA_##tier, .name = #f, .u.bn_relu6 = { f, #f } },
+#define MNET_GAVGPOOL(tier, f) \
+    { .fam = FAM_GAVGPOOL, .isa = MNET_ISA_##tier, .name = #f, .u.gavgpool = { f, #f } },
+#define MNET_ADD(tier, f) \
+    { .fam = FAM_ADD, .isa = MNET_ISA_##tier, .name = #f, .u.add = { f, #f } },
+#define MNET_SOFTMAX(tier, f) \
+    { .fam = FAM_SOFTMAX, .isa = MNET_ISA_##tier, .name = #f, .u.softmax = { f, #f } },
+#include "ukernels.inc"
+};
+#define NUM_KERNELS (sizeof kernels / sizeof kernels[0])
+
+/* ---------------------------------------------------------------------------------------------
+ * The shapes, derived from the architectures rather than typed in, then de-duplicated: a shape
+ * used by several layers is benchmarked once and its label lists every layer that uses it
+ * (so a whole-network estimate can weight it).  Symmetric padding 1 for every 3x3, as in
+ * PyTorch; a 224x224 input.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct shape {
+    enum family fam;
+    /* Unused fields stay 0, so that comparing all of them de-duplicates any family. */
+    int h, w, c, cout, stride;   /* 3x3 convs: input h x w x c; elementwise: tensor h x w x c */
+    int m, n, k;                 /* gemm: [m][k] x [k][n] */
+    char layer[24];              /* the first layer with this shape: part of the benchmark name */
+    char layers[400];            /* every layer with it, space-separated: the label */
+} shape;
+
+#define MAX_SHAPES 160
+static shape shapes[MAX_SHAPES];
+static int num_shapes;
+
+static void add_shape(shape proto, const char *fmt, int block)
+{
+    char layer[sizeof proto.layer];
+    snprintf(layer, sizeof layer, fmt, block);
+    for (int i = 0; i < num_shapes; i++) {
+        shape *s = &shapes[i];
+        if (s->fam == proto.fam && s->h == proto.h && s->w == proto.w && s->c == proto.c
+                && s->cout == proto.cout && s->stride == proto.stride && s->m == proto.m
+                && s->n == proto.n && s->k == proto.k) {
+            size_t used = strlen(s->layers);
+            snprintf(s->layers + used, sizeof s->layers - used, " %s", layer);
+            return;
+        }
+    }
+    if (num_shapes == MAX_SHAPES) {
+        fprintf(stderr, "bench_kernels: more than %d shapes; raise MAX_SHAPES\n", MAX_SHAPES);
+        exit(1);
+    }
+    proto.layer[0] = proto.layers[0] = '\0';
+    snprintf(proto.layer, sizeof proto.layer, "%s", layer);
+    snprintf(proto.layers, sizeof proto.layers, "%s", layer);
+    shapes[num_shapes++] = proto;
+}
+
+static int conv_out(int size, int stride)
+{
+    return (size + 2 - 3) / stride + 1;   /* 3x3, padding 1 on both sides */
+}
+
+static void add_stem(const char *net)
+{
+    char fmt[24];
+    snprintf(fmt, sizeof fmt, "%s_stem", net);
+    add_shape((shape){ .fam = FAM_CONV3X3, .h = 224, .w = 224, .c = 3, .cout = 32, .stride = 2 },
+            fmt, 0);
+    add_shape((shape){ .fam = FAM_BN_RELU6, .h = 112, .w = 112, .c = 32 }, fmt, 0);
+}
+
+/* A 3x3 depthwise layer (+ its BN/ReLU6) on an hw x hw x c input; returns the output size. */
+static int add_dw(const char *fmt, int block, int hw, int c, int stride)
+{
+    const int o = conv_out(hw, stride);
+    add_shape((shape){ .fam = FAM_DWCONV3X3, .h = hw, .w = hw, .c = c, .stride = stride },
+            fmt, block);
+    add_shape((shape){ .fam = FAM_BN_RELU6, .h = o, .w = o, .c = c }, fmt, block);
+    return o;
+}
+
+/* A 1x1 convolution (GEMM with m = pixels), optionally followed by BN + ReLU6. */
+static void add_pw(const char *fmt, int block, int hw, int cin, int cout, int relu6)
+{
+    add_shape((shape){ .fam = FAM_GEMM, .m = hw * hw, .n = cout, .k = cin }, fmt, block);
+    if (relu6)
+        add_shape((shape){ .fam = FAM_BN_RELU6, .h = hw, .w = hw, .c = cout }, fmt, block);
+}
+
+static void add_head(const char *net, int hw, int c)
+{
+    char fmt[24];
+    snprintf(fmt, sizeof fmt, "%s_avgpool", net);
+    add_shape((shape){ .fam = FAM_GAVGPOOL, .h = hw, .w = hw, .c = c }, fmt, 0);
+    /* The classifier is not a 1x1 convolution, but it runs as a one-row GEMM. */
+    snprintf(fmt, sizeof fmt, "%s_fc", net);
+    add_shape((shape){ .fam = FAM_GEMM, .m = 1, .n = 1000, .k = c }, fmt, 0);
+    snprintf(fmt, sizeof fmt, "%s_softmax", net);
+    add_shape((shape){ .fam = FAM_SOFTMAX, .c = 1000 }, fmt, 0);
+}
+
+/* MobileNet V1 1.0 (Howard et al. 2017, Table 1): stem 3x3/2 -> 32, then 13 blocks of
+ * dw 3x3 + pw 1x1.  Table 1 prints "s2" for the 13th depthwise, on a 7x7 input; every
+ * implementation runs it at stride 1 (the head expects 7x7), and so does this. */
+static void add_mobilenet_v1(void)
+{
+    static const struct { int cout, stride; } blocks[] = {
+        { 64, 1 }, { 128, 2 }, { 128, 1 }, { 256, 2 }, { 256, 1 }, { 512, 2 },
+        { 512, 1 }, { 512, 1 }, { 512, 1 }, { 512, 1 }, { 512, 1 }, { 1024, 2 }, { 1024, 1 },
+    };
+    int hw = 112, c = 32;
+    add_stem("v1");
+    for (int i = 0; i < (int)(sizeof blocks / sizeof blocks[0]); i++) {
+        hw = add_dw("v1_b%d_dw", i + 1, hw, c, blocks[i].stride);
+        add_pw("v1_b%d_pw", i + 1, hw, c, blocks[i].cout, 1);
+        c = blocks[i].cout;
+    }
+    add_head("v1", hw, c);
+}
+
+/* MobileNet V2 1.0 (Sandler et al. 2018, Table 2): stem 3x3/2 -> 32, 17 inverted residual
+ * blocks from the (t, c, n, s) rows, numbered b1..b17 in order; the stride applies to the
+ * first block of a row.  Each block: 1x1 expand to t*cin (absent when t == 1) + BN/ReLU6,
+ * 3x3 depthwise + BN/ReLU6, 1x1 project (linear), residual add when the stride is 1 and
+ * cin == cout.  Then 1x1 320 -> 1280 + BN/ReLU6 and the head. */
+static void add_mobilenet_v2(void)
+{
+    static const struct { int t, c, n, s; } rows[] = {
+        { 1, 16, 1, 1 }, { 6, 24, 2, 2 }, { 6, 32, 3, 2 }, { 6, 64, 4, 2 },
+        { 6, 96, 3, 1 }, { 6, 160, 3, 2 }, { 6, 320, 1, 1 },
+    };
+    int hw = 112, c = 32, block = 1;
+    add_stem("v2");
+    for (int r = 0; r < (int)(sizeof rows / sizeof rows[0]); r++) {
+        for (int i = 0; i < rows[r].n; i++, block++) {
+            const int stride = i == 0 ? rows[r].s : 1, hidden = c * rows[r].t;
+            if (rows[r].t != 1)
+                add_pw("v2_b%d_expand", block, hw, c, hidden, 1);
+            const int o = add_dw("v2_b%d_dw", block, hw, hidden, stride);
+            add_pw("v2_b%d_project", block, o, hidden, rows[r].c, 0);
+            if (stride == 1 && c == rows[r].c)
+                add_shape((shape){ .fam = FAM_ADD, .h = o, .w = o, .c = c }, "v2_b%d_add", block);
+            hw = o;
+            c = rows[r].c;
+        }
+    }
+    add_pw("v2_last", 0, hw, c, 1280, 1);
+    add_head("v2", hw, 1280);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Benchmark bodies.  Buffers are 64-byte aligned, allocated and filled once per call of a
+ * body (outside the timed loop), with seeded random data so every run sees the same numbers.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct bench_case {
+    const bench_kernel *kern;
+    const shape *shp;
+} bench_case;
+
+#define BENCH_SEED UINT64_C(0x6d6e657462656e63)   /* "mnetbenc" */
+#define DEFAULT_PEAK_GFLOPS 93.0                  /* measured per-core FMA peak of the dev box */
+static double g_peak_gflops = DEFAULT_PEAK_GFLOPS;
+
+/* splitmix64: a fast, well-mixed generator; quality far beyond what timing data needs. */
+static uint64_t next_u64(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static void fill_uniform(uint64_t *rng, float *x, size_t count, float lo, float hi)
+{
+    for (size_t i = 0; i < count; i++)
+        x[i] = lo + (hi - lo) * (float)(next_u64(rng) >> 40) * (1.0f / 16777216.0f);
+}
+
+/* 64-byte aligned (a cache line and a full ZMM/YMM pair), size rounded up as aligned_alloc
+ * requires; the padding is never read.  The pages are touched here so the first timed
+ * iteration does not pay for page faults. */
+static float *alloc_floats(size_t count)
+{
+    size_t bytes = (count * sizeof(float) + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
+static void free_all(float **bufs, int count)
+{
+    for (int i = 0; i < count; i++)
+        free(bufs[i]);
+}
+
+static int all_allocated(mnet_bench_state *st, float **bufs, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (!bufs[i]) {
+            mnet_bench_skip_with_error(st, "out of memory");
+            return 0;
+        }
+    return 1;
+}
+
+static void set_flop_counters(mnet_bench_state *st, const bench_case *bc, double macs)
+{
+    const double gflop = 2.0 * macs * 1e-9;   /* a multiply-add is 2 FLOPs */
+    const int per_second = MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE;
+    mnet_bench_set_counter(st, "GFLOPS", gflop, per_second);
+    mnet_bench_set_counter(st, "pct_peak", 100.0 * gflop / g_peak_gflops, per_second);
+    mnet_bench_set_label(st, bc->shp->layers);
+}
+
+static void set_byte_counters(mnet_bench_state *st, const bench_case *bc, double bytes)
+{
+    const int per_second = MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE;
+    mnet_bench_set_counter(st, "GBps", bytes * 1e-9, per_second);
+    mnet_bench_set_label(st, bc->shp->layers);
+}
+
+static void bench_dwconv3x3(mnet_bench_state *st, void *arg)
+{
+    const bench_case *bc = arg;
+    const mnet_dwconv3x3_config *cfg = &bc->kern->u.dwconv3x3;
+    const shape *s = bc->shp;
+    const int oh = conv_out(s->h, s->stride), ow = conv_out(s->w, s->stride);
+    const mnet_conv_geom g = { .h = s->h, .w = s->w, .oh = oh, .ow = ow, .stride = s->stride,
+        .pad_top = 1, .pad_left = 1, .cin = s->c, .cout = s->c };
+    enum { IN, W, BIAS, PACKED, OUT, NBUF };
+    float *b[NBUF] = {
+        alloc_floats((size_t)s->h * s->w * s->c), alloc_floats(9 * (size_t)s->c),
+        alloc_floats((size_t)s->c), alloc_floats(mnet_packed_dwconv3x3_floats(s->c, cfg->cr)),
+        alloc_floats((size_t)oh * ow * s->c),
+    };
+    if (all_allocated(st, b, NBUF)) {
+        uint64_t rng = BENCH_SEED;
+        fill_uniform(&rng, b[IN], (size_t)s->h * s->w * s->c, -1.0f, 1.0f);
+        fill_uniform(&rng, b[W], 9 * (size_t)s->c, -0.5f, 0.5f);
+        fill_uniform(&rng, b[BIAS], (size_t)s->c, -0.5f, 0.5f);
+        mnet_pack_dwconv3x3(s->c, cfg->cr, b[W], b[BIAS], b[PACKED]);
+        while (mnet_bench_keep_running(st))
+            cfg->fn(&g, b[IN], b[PACKED], b[OUT], 0, oh, 0.0f, 6.0f);
+        set_flop_counters(st, bc, (double)oh * ow * s->c * 9);
+    }
+    free_all(b, NBUF);
+}
+
+static void bench_conv3x3(mnet_bench_state *st, void *arg)
+{
+    const bench_case *bc = arg;
+    const mnet_conv3x3_config *cfg = &bc->kern->u.conv3x3;
+    const shape *s = bc->shp;
+    const int oh = conv_out(s->h, s->stride), ow = conv_out(s->w, s->stride);
+    const mnet_conv_geom g = { .h = s->h, .w = s->w, .oh = oh, .ow = ow, .stride = s->stride,
+        .pad_top = 1, .pad_left = 1, .cin = s->c, .cout = s->cout };
+    const size_t in_n = (size_t)s->h * s->w * s->c, w_n = (size_t)s->cout * 9 * s->c;
+    enum { IN, W, BIAS, PACKED, OUT, NBUF };
+    float *b[NBUF] = {
+        alloc_floats(in_n), alloc_floats(w_n), alloc_floats((size_t)s->cout),
+        alloc_floats(mnet_packed_conv3x3_floats(s->c, s->cout, cfg->cr)),
+        alloc_floats((size_t)oh * ow * s->cout),
+    };
+    if (all_allocated(st, b, NBUF)) {
+        uint64_t rng = BENCH_SEED;
+        fill_uniform(&rng, b[IN], in_n, -1.0f, 1.0f);
+        fill_uniform(&rng, b[W], w_n, -0.3f, 0.3f);
+        fill_uniform(&rng, b[BIAS], (size_t)s->cout, -0.5f, 0.5f);
+        mnet_pack_conv3x3(s->c, s->cout, cfg->cr, b[W], b[BIAS], b[PACKED]);
+        while (mnet_bench_keep_running(st))
+            cfg->fn(&g, b[IN], b[PACKED], b[OUT], 0, oh, 0.0f, 6.0f);
+        set_flop_counters(st, bc, (double)oh * ow * s->cout * 9 * s->c);
+    }
+    free_all(b, NBUF);
+}
+
+/* Through the driver, as the library runs a 1x1 layer: the L2 blocking is part of the cost. */
+static void bench_gemm(mnet_bench_state *st, void *arg)
+{
+    const bench_case *bc = arg;
+    const mnet_gemm_config *cfg = &bc->kern->u.gemm;
+    const shape *s = bc->shp;
+    const size_t m = (size_t)s->m, n = (size_t)s->n, k = (size_t)s->k;
+    enum { A, B, BIAS, PACKED, C, NBUF };
+    float *b[NBUF] = {
+        alloc_floats(m * k), alloc_floats(k * n), alloc_floats(n),
+        alloc_floats(mnet_packed_gemm_floats(s->k, s->n, cfg->nr)), alloc_floats(m * n),
+    };
+    if (all_allocated(st, b, NBUF)) {
+        uint64_t rng = BENCH_SEED;
+        const float wscale = 1.0f / sqrtf((float)k);   /* keeps outputs O(1), inside the clamp */
+        fill_uniform(&rng, b[A], m * k, -1.0f, 1.0f);
+        fill_uniform(&rng, b[B], k * n, -wscale, wscale);
+        fill_uniform(&rng, b[BIAS], n, -0.5f, 0.5f);
+        mnet_pack_gemm(s->k, s->n, cfg->nr, b[B], b[BIAS], b[PACKED]);
+        while (mnet_bench_keep_running(st))
+            mnet_gemm_run(cfg, 0, m, n, k, b[A], k, b[PACKED], b[C], n, 0.0f, 6.0f);
+        set_flop_counters(st, bc, (double)m * n * k);
+    }
+    free_all(b, NBUF);
+}
+
+static void bench_bn_relu6(mnet_bench_state *st, void *arg)
+{
+    const bench_case *bc = arg;
+    const mnet_bn_relu6_config *cfg = &bc->kern->u.bn_relu6;
+    const size_t pixels = (size_t)bc->shp->h * bc->shp->w, c = (size_t)bc->shp->c;
+    enum { X, SCALE, SHIFT, Y, NBUF };
+    float *b[NBUF] = {
+        alloc_floats(pixels * c), alloc_floats(c), alloc_floats(c), alloc_floats(pixels * c),
+    };
+    if (all_allocated(st, b, NBUF)) {
+        uint64_t rng = BENCH_SEED;
+        fill_uniform(&rng, b[X], pixels * c, -8.0f, 8.0f);   /* both clamp edges bite */
+        fill_uniform(&rng, b[SCALE], c, 0.5f, 1.5f);
+        fill_uniform(&rng, b[SHIFT], c, -1.0f, 1.0f);
+        while (mnet_bench_keep_running(st))
+            cfg->fn(pixels, c, b[X], b[SCALE], b[SHIFT], b[Y]);
+        set_byte_counters(st, bc, (2.0 * pixels * c + 2.0 * c) * sizeof(float));
+    }
+    free_all(b, NBUF);
+}
+
+static void bench_gavgpool(mnet_bench_state *st, void *arg)
+{
+    const bench_case *bc = arg;
+    const mnet_gavgpool_config *cfg = &bc->kern->u.gavgpool;
+    const size_t pixels = (size_t)bc->shp->h * bc->shp->w, c = (size_t)bc->shp->c;
+    enum { IN, OUT, NBUF };
+    float *b[NBUF] = { alloc_floats(pixels * c), alloc_floats(c) };
+    if (all_allocated(st, b, NBUF)) {
+        uint64_t rng = BENCH_SEED;
+        fill_uniform(&rng, b[IN], pixels * c, 0.0f, 6.0f);
+        while (mnet_bench_keep_running(st))
+            cfg->fn(pixels, c, b[IN], b[OUT]);
+        set_byte_counters(st, bc, (double)(pixels * c + c) * sizeof(float));
+    }
+    free_all(b, NBUF);
+}
+
+/* The V2 residual: out = a + b with no activation after it (clamp to +-infinity). */
+static void bench_add(mnet_bench_state *st, void *arg)
+{
+    const bench_case *bc = arg;
+    const mnet_add_config *cfg = &bc->kern->u.add;
+    const size_t count = (size_t)bc->shp->h * bc->shp->w * bc->shp->c;
+    enum { A, B, OUT, NBUF };
+    float *b[NBUF] = { alloc_floats(count), alloc_floats(count), alloc_floats(count) };
+    if (all_allocated(st, b, NBUF)) {
+        uint64_t rng = BENCH_SEED;
+        fill_uniform(&rng, b[A], count, -4.0f, 4.0f);
+        fill_uniform(&rng, b[B], count, -4.0f, 4.0f);
+        while (mnet_bench_keep_running(st))
+            cfg->fn(count, b[A], b[B], -INFINITY, INFINITY, b[OUT]);
+        set_byte_counters(st, bc, 3.0 * count * sizeof(float));
+    }
+    free_all(b, NBUF);
+}
+
+static void bench_softmax(mnet_bench_state *st, void *arg)
+{
+    const bench_case *bc = arg;
+    const mnet_softmax_config *cfg = &bc->kern->u.softmax;
+    const size_t c = (size_t)bc->shp->c;
+    enum { IN, OUT, NBUF };
+    float *b[NBUF] = { alloc_floats(c), alloc_floats(c) };
+    if (all_allocated(st, b, NBUF)) {
+        uint64_t rng = BENCH_SEED;
+        fill_uniform(&rng, b[IN], c, -10.0f, 10.0f);   /* logits-like spread */
+        while (mnet_bench_keep_running(st))
+            cfg->fn(c, b[IN], b[OUT]);
+        set_byte_counters(st, bc, 2.0 * c * sizeof(float));
+    }
+    free_all(b, NBUF);
+}
+
+static const mnet_bench_fn bodies[FAM_COUNT] = {
+    [FAM_DWCONV3X3] = bench_dwconv3x3, [FAM_CONV3X3] = bench_conv3x3, [FAM_GEMM] = bench_gemm,
+    [FAM_BN_RELU6] = bench_bn_relu6, [FAM_GAVGPOOL] = bench_gavgpool, [FAM_ADD] = bench_add,
+    [FAM_SOFTMAX] = bench_softmax,
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * Registration: family, then kernel, then shape in network order.
+ * ------------------------------------------------------------------------------------------- */
+
+static void format_dims(char *buf, size_t size, const shape *s)
+{
+    switch (s->fam) {
+    case FAM_DWCONV3X3:
+        snprintf(buf, size, "h=%d,w=%d,c=%d,s=%d", s->h, s->w, s->c, s->stride);
+        break;
+    case FAM_CONV3X3:
+        snprintf(buf, size, "h=%d,w=%d,cin=%d,cout=%d,s=%d", s->h, s->w, s->c, s->cout, s->stride);
+        break;
+    case FAM_GEMM:
+        snprintf(buf, size, "m=%d,n=%d,k=%d", s->m, s->n, s->k);
+        break;
+    case FAM_SOFTMAX:
+        snprintf(buf, size, "c=%d", s->c);
+        break;
+    default:
+        snprintf(buf, size, "h=%d,w=%d,c=%d", s->h, s->w, s->c);
+        break;
+    }
+}
+
+static double peak_from_env(void)
+{
+    const char *env = getenv("MNET_PEAK_GFLOPS");
+    if (!env || !*env)
+        return DEFAULT_PEAK_GFLOPS;
+    char *end;
+    const double v = strtod(env, &end);
+    if (*end != '\0' || !(v > 0.0) || !isfinite(v)) {
+        fprintf(stderr, "bench_kernels: MNET_PEAK_GFLOPS=%s is not a positive number; using %g\n",
+                env, DEFAULT_PEAK_GFLOPS);
+        return DEFAULT_PEAK_GFLOPS;
+    }
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    g_peak_gflops = peak_from_env();
+    add_mobilenet_v1();
+    add_mobilenet_v2();
+
+    bench_case *cases = malloc(NUM_KERNELS * (size_t)num_shapes * sizeof *cases);
+    if (!cases) {
+        fprintf(stderr, "bench_kernels: out of memory\n");
+        return 1;
+    }
+    enum { LIST_MAX = 1024 };
+    char run[LIST_MAX] = "", skipped[LIST_MAX] = "";
+    size_t ncases = 0;
+    for (int fam = 0; fam < FAM_COUNT; fam++) {
+        for (size_t ki = 0; ki < NUM_KERNELS; ki++) {
+            const bench_kernel *kern = &kernels[ki];
+            if ((int)kern->fam != fam)
+                continue;
+            /* A kernel this CPU cannot run is listed in the context, not silently dropped. */
+            char *list = mnet_isa_available(kern->isa) ? run : skipped;
+            size_t used = strlen(list);
+            snprintf(list + used, LIST_MAX - used, "%s%s", used ? " " : "", kern->name);
+            if (list == skipped)
+                continue;
+            for (int si = 0; si < num_shapes; si++) {
+                const shape *s = &shapes[si];
+                if ((int)s->fam != fam)
+                    continue;
+                char dims[96], name[256];
+                format_dims(dims, sizeof dims, s);
+                snprintf(name, sizeof name, "%s/%s/%s/%s", family_names[fam], kern->name,
+                        s->layer, dims);
+                cases[ncases] = (bench_case){ kern, s };
+                mnet_bench_register(name, bodies[fam], &cases[ncases], NULL);
+                ncases++;
+            }
+        }
+    }
+
+    char peak[32];
+    snprintf(peak, sizeof peak, "%g", g_peak_gflops);
+    mnet_bench_add_context("mnet_version", mnet_version_string());
+    mnet_bench_add_context("mnet_isa_selected", mnet_isa_name(mnet_isa_selected()));
+    mnet_bench_add_context("mnet_peak_gflops", peak);
+    mnet_bench_add_context("mnet_kernels", run);
+    if (skipped[0])
+        mnet_bench_add_context("mnet_kernels_skipped", skipped);
+
+    const int status = mnet_bench_main(argc, argv);
+    free(cases);
+    return status;
+}
