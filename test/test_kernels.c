@@ -1,0 +1,1276 @@
+/* test_kernels.c - checkasm-style differential tests: every registered kernel against test/ref.c. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "ref.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * Tolerance.  A float kernel that adds K products and a bias, in any order and with or without
+ * FMA, rounds each product once (or not at all) and each partial sum once, so its error is at
+ * most about 2 * K * 2^-24 * sum|term|.  We allow
+ *
+ *     |got - ref| <= 1e-6 + (K + 2) * 2e-7 * sum|term|
+ *
+ * where ref is the double reference and sum|term| is what the reference reports in `mag`.
+ * 2e-7 is 3.4 * 2^-24 (the two roundings per term, with margin), the "+ 2" covers the bias and
+ * the final rounding, and 1e-6 absorbs results that cancel to about 0.  K is the reduction
+ * length: 9 (dwconv), 9 * cin (conv), k (gemm), h * w (average pool; the terms are x / (h * w)),
+ * 1 (add, scale/shift).  Clamping cannot widen a difference, so clamped values compare alike.
+ * Softmax is compared relatively: |got - ref| <= 1e-5 * ref + 1e-30 (the 1e-30 accepts results
+ * that fall into the float denormal range, which no exp implementation promises to 1e-5).
+ * ------------------------------------------------------------------------------------------- */
+#define TOL_ABS 1e-6
+#define TOL_REL_PER_TERM 2e-7
+#define SOFTMAX_REL 1e-5
+#define SOFTMAX_ABS 1e-30
+
+/* ---- the registered kernels, straight from the X-macro list --------------------------------- */
+typedef void (*any_fn)(void);   /* GCC accepts casts to and from void (*)(void) for any function */
+typedef struct variant {
+    mnet_isa isa;
+    const char *name;
+    any_fn fn;
+    int t0, t1;   /* dwconv/conv: CR, 0; gemm: MR, NR; others: 0, 0 */
+} variant;
+
+#define V(isa, f, a, b) { MNET_ISA_##isa, #f, (any_fn)(f), a, b },
+static const variant dwconv_variants[] = {
+#define MNET_DWCONV3X3(isa, f, cr) V(isa, f, cr, 0)
+#include "ukernels.inc"
+};
+static const variant conv_variants[] = {
+#define MNET_CONV3X3(isa, f, cr) V(isa, f, cr, 0)
+#include "ukernels.inc"
+};
+static const variant gemm_variants[] = {
+#define MNET_GEMM(isa, f, mr, nr) V(isa, f, mr, nr)
+#include "ukernels.inc"
+};
+static const variant bn_relu6_variants[] = {
+#define MNET_BN_RELU6(isa, f) V(isa, f, 0, 0)
+#include "ukernels.inc"
+};
+static const variant gavgpool_variants[] = {
+#define MNET_GAVGPOOL(isa, f) V(isa, f, 0, 0)
+#include "ukernels.inc"
+};
+static const variant add_variants[] = {
+#define MNET_ADD(isa, f) V(isa, f, 0, 0)
+#include "ukernels.inc"
+};
+static const variant softmax_variants[] = {
+#define MNET_SOFTMAX(isa, f) V(isa, f, 0, 0)
+#include "ukernels.inc"
+};
+#undef V
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Families without a tile in the list are swept over channel counts 1..3*16+1: past every
+ * vector width and unroll (8 and 2x8 on AVX2, 4 and 4x4 on NEON) with a tail on each side. */
+#define UNTILED 16
+
+/* ---- seed, random numbers, failure context ------------------------------------------------ */
+static uint64_t g_seed;
+static char g_ctx[512];   /* the current case, printed with every failure */
+
+#define FAIL(...) fail_case(__FILE__, __LINE__, __VA_ARGS__)
+__attribute__((format(printf, 3, 4), noreturn))
+static void fail_case(const char *file, int line, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    _ck_assert_failed(file, line, "Failed", "%s | case: %s | seed 0x%016" PRIx64
+            " (rerun with MNET_TEST_SEED=0x%016" PRIx64 ")", msg, g_ctx, g_seed, g_seed);
+    abort();   /* not reached: Check leaves the test */
+}
+
+typedef struct rng { uint64_t s; } rng;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* Each test (and each loop index) gets its own stream, so one test reruns alone identically. */
+static rng rng_for(const char *test, int index)
+{
+    uint64_t h = 0xcbf29ce484222325u;   /* FNV-1a of the test name */
+    for (const char *s = test; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    uint64_t x = g_seed ^ h ^ ((uint64_t)index << 32);
+    rng r = { splitmix64(&x) | 1 };
+    return r;
+}
+
+static uint64_t rng_next(rng *r)   /* xorshift64* */
+{
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return r->s * 0x2545f4914f6cdd1du;
+}
+
+static int rng_int(rng *r, int n)   /* [0, n) */
+{
+    return (int)(rng_next(r) % (uint64_t)n);
+}
+
+static float rng_float(rng *r, float lo, float hi)
+{
+    const double u = (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);   /* [0, 1) */
+    return (float)(lo + (hi - lo) * u);
+}
+
+static void fill(rng *r, float *p, size_t count, float amplitude)
+{
+    for (size_t i = 0; i < count; i++)
+        p[i] = rng_float(r, -amplitude, amplitude);
+}
+
+/* ---- input buffers that end at a PROT_NONE page -------------------------------------------- */
+/* Bytes left between a buffer's end and its guard page: 0, except where MNET_TEST_GUARD_SLACK
+ * says otherwise.  qemu 7.2's TCG faults on the masked-off lanes of VMASKMOVPS loads (real CPUs
+ * suppress those faults, Intel SDM "VMASKMOV"), so the emulated-Haswell run sets 32: reads more
+ * than 32 bytes past the end still fault there, and natively the guard abuts every buffer. */
+static size_t g_guard_slack;
+
+typedef struct guarded {
+    unsigned char *base;
+    size_t usable;   /* bytes before the guard page */
+} guarded;
+
+static size_t page_bytes(void)
+{
+    return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* A buffer of `count` floats inside `g`.  misalign == 0: its last byte is the last byte before
+ * the guard page, so any read past the end faults.  misalign == 1: it starts at an address that
+ * is 4 mod 16 (4-byte aligned, not 8- or 16-) and ends less than 16 bytes before the guard.
+ * (A count that is 3 mod 4 has both properties in either mode.) */
+static float *guarded_buf(guarded *g, size_t count, int misalign)
+{
+    const size_t ps = page_bytes(), bytes = count * sizeof(float);
+    if (bytes + 32 + g_guard_slack > g->usable) {
+        if (g->base)
+            munmap(g->base, g->usable + ps);
+        const size_t usable = (bytes + 32 + g_guard_slack + ps - 1) / ps * ps;
+        void *p = mmap(NULL, usable + ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                -1, 0);
+        if (p == MAP_FAILED)
+            FAIL("mmap of %zu bytes failed", usable + ps);
+        g->base = p;
+        g->usable = usable;
+        if (mprotect(g->base + usable, ps, PROT_NONE) != 0)
+            FAIL("mprotect of the guard page failed");
+    }
+    uintptr_t end = (uintptr_t)(g->base + g->usable - g_guard_slack), start = end - bytes;
+    if (misalign) {
+        start = (start & ~(uintptr_t)15) + 4;
+        if (start + bytes > end)
+            start -= 16;
+    }
+    return (float *)start;
+}
+
+/* ---- outputs surrounded by canaries --------------------------------------------------------- */
+#define CANARY 16                       /* floats on each side */
+static const uint32_t CANARY_BITS = 0x7fbadbadu;   /* a signalling-NaN pattern nothing computes */
+
+typedef struct outbuf {
+    float *raw;
+    size_t cap;
+} outbuf;
+
+static int is_canary(const float *p)
+{
+    uint32_t u;
+    memcpy(&u, p, sizeof u);
+    return u == CANARY_BITS;
+}
+
+static void set_canary(float *p, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        memcpy(&p[i], &CANARY_BITS, sizeof CANARY_BITS);
+}
+
+/* `count` floats, all canary, with CANARY canaries on each side; misalign as for guarded_buf. */
+static float *out_buf(outbuf *o, size_t count, int misalign)
+{
+    const size_t need = count + 2 * CANARY + 4;
+    if (need > o->cap) {
+        free(o->raw);
+        o->raw = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
+        if (!o->raw)
+            FAIL("out of memory for %zu floats", need);
+        o->cap = need;
+    }
+    float *out = o->raw + CANARY + (misalign ? 1 : 0);
+    set_canary(out - CANARY, count + 2 * CANARY);
+    return out;
+}
+
+static void check_canaries(const float *out, size_t count, const char *what)
+{
+    for (int i = 1; i <= CANARY; i++)
+        if (!is_canary(out - i))
+            FAIL("%s: canary %d floats before the output was overwritten", what, i);
+    for (int i = 0; i < CANARY; i++)
+        if (!is_canary(out + count + i))
+            FAIL("%s: canary %d floats after the output (of %zu) was overwritten", what, i + 1,
+                    count);
+}
+
+/* Reference results: scratch that grows as needed. */
+typedef struct dbuf {
+    double *p;
+    size_t cap;
+} dbuf;
+
+static double *dbuf_get(dbuf *d, size_t count)
+{
+    if (count > d->cap) {
+        free(d->p);
+        d->p = malloc(count * sizeof(double));
+        if (!d->p)
+            FAIL("out of memory for %zu doubles", count);
+        d->cap = count;
+    }
+    return d->p;
+}
+
+static void check_close(const char *what, const float *got, const double *ref, const double *mag,
+        size_t count, double k_terms)
+{
+    for (size_t i = 0; i < count; i++) {
+        const double tol = TOL_ABS + (k_terms + 2) * TOL_REL_PER_TERM * mag[i];
+        const double diff = fabs((double)got[i] - ref[i]);
+        if (!(diff <= tol))   /* also catches NaN (e.g. an untouched canary) */
+            FAIL("%s: element %zu: got %.9g, reference %.9g, |diff| %.3g > tolerance %.3g", what,
+                    i, (double)got[i], ref[i], diff, tol);
+    }
+}
+
+static void check_same_bits(const char *what, const float *a, const float *b, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (memcmp(&a[i], &b[i], sizeof(float)) != 0)
+            FAIL("%s: element %zu differs: %.9g vs %.9g", what, i, (double)a[i], (double)b[i]);
+}
+
+static void check_status(mnet_status st, const char *what)
+{
+    if (st != MNET_OK)
+        FAIL("%s returned %s (%s)", what, mnet_status_string(st), mnet_last_error());
+}
+
+/* A variant whose ISA this CPU (or build) cannot run is reported, not run. */
+static int runnable(const variant *v)
+{
+    if (mnet_isa_available(v->isa))
+        return 1;
+    printf("%s: ISA '%s' not available on this CPU: not run\n", v->name, mnet_isa_name(v->isa));
+    return 0;
+}
+
+static int is_selected(const variant *v)
+{
+    return v->isa == mnet_isa_selected();
+}
+
+/* ---- clamps: none, and two that bite ------------------------------------------------------ */
+typedef struct clamp_kind {
+    float lo, hi;
+    float spread;   /* typical |output| the data is scaled to, so both bounds trigger */
+    const char *name;
+} clamp_kind;
+
+static const clamp_kind CLAMPS[] = {
+    { -INFINITY, INFINITY, 2.0f, "none" },
+    { -0.5f, 0.5f, 1.0f, "[-0.5,0.5]" },
+    { 0.0f, 6.0f, 5.0f, "[0,6]" },
+};
+#define NCLAMP 3
+
+/* Which clamp bounds some reference output hit, over one whole test. */
+typedef struct bites {
+    int lo[NCLAMP], hi[NCLAMP];
+} bites;
+
+static void note_bites(bites *b, int clamp, const double *ref, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        b->lo[clamp] |= ref[i] == (double)CLAMPS[clamp].lo;
+        b->hi[clamp] |= ref[i] == (double)CLAMPS[clamp].hi;
+    }
+}
+
+/* The test itself is wrong if its data never made a clamp bite. */
+static void check_bites(const bites *b, const char *test)
+{
+    snprintf(g_ctx, sizeof g_ctx, "%s, all cases", test);
+    for (int k = 1; k < NCLAMP; k++)
+        if (!b->lo[k] || !b->hi[k])
+            FAIL("the data never reached the %s bound of clamp %s: the test does not exercise it",
+                    b->lo[k] ? "upper" : "lower", CLAMPS[k].name);
+}
+
+static void check_case_count(int cases, int minimum, const char *test)
+{
+    if (cases < minimum)
+        FAIL("%s ran only %d cases (expected at least %d): the shape matrix is broken", test,
+                cases, minimum);
+}
+
+/* ---- shape lists ----------------------------------------------------------------------------- */
+static const int SIZES[] = { 1, 2, 3, 4, 5, 7, 11, 13 };
+#define NSIZES COUNT(SIZES)
+
+typedef struct intlist {
+    int v[96];
+    int n;
+} intlist;
+
+static void add_unique(intlist *l, int v)
+{
+    if (v < 1)
+        return;
+    for (int i = 0; i < l->n; i++)
+        if (l->v[i] == v)
+            return;
+    if (l->n < COUNT(l->v))
+        l->v[l->n++] = v;
+}
+
+/* 1..3*tile+1, then a few round numbers MobileNet uses. */
+static intlist channel_list(int tile)
+{
+    intlist l = { .n = 0 };
+    for (int c = 1; c <= 3 * tile + 1; c++)
+        add_unique(&l, c);
+    add_unique(&l, 32);
+    add_unique(&l, 64);
+    return l;
+}
+
+/* ---- 3x3 convolutions (depthwise and full) through the public API -------------------------- */
+typedef struct conv_case {
+    int n, h, w, cin, cout;   /* depthwise: cin == cout == c */
+    mnet_conv_params p;
+    int clamp, bias;
+} conv_case;
+
+static mnet_conv_params make_params(int stride, int pads, int clamp)
+{
+    mnet_conv_params p = { stride, pads & 1, (pads >> 1) & 1, (pads >> 2) & 1, (pads >> 3) & 1,
+                           CLAMPS[clamp].lo, CLAMPS[clamp].hi };
+    return p;
+}
+
+static int valid_size(int h, int w, const mnet_conv_params *p)
+{
+    return h + p->pad_top + p->pad_bottom >= 3 && w + p->pad_left + p->pad_right >= 3;
+}
+
+static void describe_conv(const char *kernel, const conv_case *cs, int depthwise, const char *extra)
+{
+    snprintf(g_ctx, sizeof g_ctx, "%s%s n=%d h=%d w=%d %s=%d cout=%d stride=%d "
+            "pad(t,l,b,r)=%d,%d,%d,%d clamp=%s bias=%s", kernel, extra, cs->n, cs->h, cs->w,
+            depthwise ? "c" : "cin", cs->cin, cs->cout, cs->p.stride, cs->p.pad_top,
+            cs->p.pad_left, cs->p.pad_bottom, cs->p.pad_right, CLAMPS[cs->clamp].name,
+            cs->bias ? "yes" : "NULL");
+}
+
+/* The shape matrix: (a) every channel count with every stride and padding combination, the
+ * spatial size rotating; (b) every spatial size pair (non-square included) with every stride
+ * and padding combination, the channel count rotating.  Clamp, bias, batch and placement
+ * rotate with the case index.  `cins` is NULL for depthwise. */
+typedef void (*conv_case_fn)(const variant *v, const conv_case *cs, int index, rng *r, bites *b);
+
+static int conv_sweep(const variant *v, const intlist *couts, const intlist *cins, conv_case_fn run,
+        rng *r, bites *b)
+{
+    int index = 0, rot = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const int outer = pass == 0 ? couts->n : NSIZES * NSIZES;
+        for (int o = 0; o < outer; o++)
+            for (int stride = 1; stride <= 2; stride++)
+                for (int pads = 0; pads < 16; pads++) {
+                    conv_case cs;
+                    cs.clamp = index % NCLAMP;
+                    cs.p = make_params(stride, pads, cs.clamp);
+                    if (pass == 0) {
+                        cs.cout = couts->v[o];
+                        /* the next spatial pair this padding accepts */
+                        do {
+                            rot++;
+                            cs.h = SIZES[rot % NSIZES];
+                            cs.w = SIZES[(rot / NSIZES) % NSIZES];
+                        } while (!valid_size(cs.h, cs.w, &cs.p));
+                    } else {
+                        cs.h = SIZES[o / NSIZES];
+                        cs.w = SIZES[o % NSIZES];
+                        if (!valid_size(cs.h, cs.w, &cs.p))
+                            continue;
+                        cs.cout = couts->v[rot++ % couts->n];
+                    }
+                    cs.cin = cins ? cins->v[index % cins->n] : cs.cout;
+                    cs.n = 1 + (index / 3) % 2;
+                    cs.bias = index % 5 != 4;
+                    run(v, &cs, index, r, b);
+                    index++;
+                }
+    }
+    return index;
+}
+
+/* MobileNet V1/V2 layers, with symmetric padding and with TensorFlow's "SAME" padding for
+ * stride 2 on an even size (bottom and right only: pads = 4 | 8).  Depthwise: cin = cout. */
+static const struct {
+    int depthwise, h, w, cin, cout, stride, pads;
+} REAL_LAYERS[] = {
+    { 1, 112, 112, 32, 32, 1, 15 }, { 1, 112, 112, 64, 64, 2, 12 }, { 1, 56, 56, 144, 144, 2, 15 },
+    { 1, 14, 14, 512, 512, 1, 15 }, { 1, 7, 7, 1024, 1024, 1, 15 }, { 1, 28, 28, 192, 192, 2, 12 },
+    { 0, 224, 224, 3, 32, 2, 15 }, { 0, 224, 224, 3, 32, 2, 12 }, { 0, 160, 160, 3, 16, 2, 15 },
+};
+
+static int real_shapes(const variant *v, int depthwise, conv_case_fn run, rng *r, bites *b,
+        int index)
+{
+    int count = 0;
+    for (int i = 0; i < COUNT(REAL_LAYERS); i++) {
+        if (REAL_LAYERS[i].depthwise != depthwise)
+            continue;
+        conv_case cs;
+        cs.clamp = count % 2 ? 1 : 2;   /* mostly ReLU6, as in the networks */
+        cs.p = make_params(REAL_LAYERS[i].stride, REAL_LAYERS[i].pads, cs.clamp);
+        cs.n = 1;
+        cs.h = REAL_LAYERS[i].h;
+        cs.w = REAL_LAYERS[i].w;
+        cs.cin = REAL_LAYERS[i].cin;
+        cs.cout = REAL_LAYERS[i].cout;
+        cs.bias = 1;
+        run(v, &cs, index + count++, r, b);
+    }
+    return count;
+}
+
+static outbuf g_out, g_out2;
+static guarded g_in, g_wt, g_bias, g_aux;
+static dbuf g_ref, g_mag;
+
+static void dwconv_case(const variant *v, const conv_case *cs, int index, rng *r, bites *b)
+{
+    const int c = cs->cin;
+    const int oh = ref_conv_out_size(cs->h, cs->p.pad_top, cs->p.pad_bottom, cs->p.stride);
+    const int ow = ref_conv_out_size(cs->w, cs->p.pad_left, cs->p.pad_right, cs->p.stride);
+    const size_t in_n = (size_t)cs->n * cs->h * cs->w * c, out_n = (size_t)cs->n * oh * ow * c;
+    const float spread = CLAMPS[cs->clamp].spread;
+    describe_conv(v->name, cs, 1, "");
+
+    /* 9 taps of in * w with w in [-1, 1]: std(out) ~ amplitude(in) */
+    float *in = guarded_buf(&g_in, in_n, index & 1);
+    float *wt = guarded_buf(&g_wt, 9 * (size_t)c, !(index & 1));
+    float *bias = cs->bias ? guarded_buf(&g_bias, (size_t)c, index & 1) : NULL;
+    fill(r, in, in_n, spread);
+    fill(r, wt, 9 * (size_t)c, 1.0f);
+    if (bias)
+        fill(r, bias, (size_t)c, spread / 2);
+
+    double *ref = dbuf_get(&g_ref, out_n), *mag = dbuf_get(&g_mag, out_n);
+    ref_dwconv3x3(cs->n, cs->h, cs->w, c, in, wt, bias, &cs->p, ref, mag);
+    note_bites(b, cs->clamp, ref, out_n);
+
+    float *out = out_buf(&g_out, out_n, (index >> 1) & 1);
+    check_status(mnet_dwconv3x3_f32(v->isa, cs->n, cs->h, cs->w, c, in, wt, bias, &cs->p, out),
+            "mnet_dwconv3x3_f32");
+    check_canaries(out, out_n, "explicit ISA");
+    check_close("explicit ISA", out, ref, mag, out_n, 9);
+
+    if (is_selected(v)) {   /* AUTO must run exactly this tier */
+        float *out2 = out_buf(&g_out2, out_n, !((index >> 1) & 1));
+        check_status(mnet_dwconv3x3_f32(MNET_ISA_AUTO, cs->n, cs->h, cs->w, c, in, wt, bias,
+                &cs->p, out2), "mnet_dwconv3x3_f32(AUTO)");
+        check_canaries(out2, out_n, "MNET_ISA_AUTO");
+        check_same_bits("MNET_ISA_AUTO vs the selected tier", out2, out, out_n);
+    }
+}
+
+START_TEST(test_dwconv3x3)
+{
+    const variant *v = &dwconv_variants[_i];
+    if (!runnable(v))
+        return;
+    rng r = rng_for("dwconv3x3", _i);
+    bites b = { { 0 }, { 0 } };
+    const intlist cs = channel_list(v->t0);
+    int cases = conv_sweep(v, &cs, NULL, dwconv_case, &r, &b);
+    cases += real_shapes(v, 1, dwconv_case, &r, &b, cases);
+    check_case_count(cases, 1000, v->name);
+    check_bites(&b, v->name);
+}
+END_TEST
+
+static void conv_case_run(const variant *v, const conv_case *cs, int index, rng *r, bites *b)
+{
+    const int oh = ref_conv_out_size(cs->h, cs->p.pad_top, cs->p.pad_bottom, cs->p.stride);
+    const int ow = ref_conv_out_size(cs->w, cs->p.pad_left, cs->p.pad_right, cs->p.stride);
+    const size_t in_n = (size_t)cs->n * cs->h * cs->w * cs->cin;
+    const size_t w_n = (size_t)cs->cout * 9 * cs->cin;
+    const size_t out_n = (size_t)cs->n * oh * ow * cs->cout;
+    const float spread = CLAMPS[cs->clamp].spread;
+    describe_conv(v->name, cs, 0, "");
+
+    /* 9 * cin terms of in * w with w in [-1, 1]: std(out) ~ amplitude(in) * sqrt(cin) */
+    float *in = guarded_buf(&g_in, in_n, index & 1);
+    float *wt = guarded_buf(&g_wt, w_n, !(index & 1));
+    float *bias = cs->bias ? guarded_buf(&g_bias, (size_t)cs->cout, index & 1) : NULL;
+    fill(r, in, in_n, spread / sqrtf((float)cs->cin));
+    fill(r, wt, w_n, 1.0f);
+    if (bias)
+        fill(r, bias, (size_t)cs->cout, spread / 2);
+
+    double *ref = dbuf_get(&g_ref, out_n), *mag = dbuf_get(&g_mag, out_n);
+    ref_conv3x3(cs->n, cs->h, cs->w, cs->cin, cs->cout, in, wt, bias, &cs->p, ref, mag);
+    note_bites(b, cs->clamp, ref, out_n);
+
+    float *out = out_buf(&g_out, out_n, (index >> 1) & 1);
+    check_status(mnet_conv3x3_f32(v->isa, cs->n, cs->h, cs->w, cs->cin, cs->cout, in, wt, bias,
+            &cs->p, out), "mnet_conv3x3_f32");
+    check_canaries(out, out_n, "explicit ISA");
+    check_close("explicit ISA", out, ref, mag, out_n, 9.0 * cs->cin);
+
+    if (is_selected(v)) {
+        float *out2 = out_buf(&g_out2, out_n, !((index >> 1) & 1));
+        check_status(mnet_conv3x3_f32(MNET_ISA_AUTO, cs->n, cs->h, cs->w, cs->cin, cs->cout, in,
+                wt, bias, &cs->p, out2), "mnet_conv3x3_f32(AUTO)");
+        check_canaries(out2, out_n, "MNET_ISA_AUTO");
+        check_same_bits("MNET_ISA_AUTO vs the selected tier", out2, out, out_n);
+    }
+}
+
+START_TEST(test_conv3x3)
+{
+    const variant *v = &conv_variants[_i];
+    if (!runnable(v))
+        return;
+    rng r = rng_for("conv3x3", _i);
+    bites b = { { 0 }, { 0 } };
+    const intlist couts = channel_list(v->t0);
+    /* the stem has cin = 3; the rest covers 1, tails around 4 and 8, and a longer reduction */
+    const intlist cins = { { 3, 1, 2, 4, 5, 8, 3, 16 }, 8 };
+    int cases = conv_sweep(v, &couts, &cins, conv_case_run, &r, &b);
+    cases += real_shapes(v, 0, conv_case_run, &r, &b, cases);
+    check_case_count(cases, 1000, v->name);
+    check_bites(&b, v->name);
+}
+END_TEST
+
+/* ---- GEMM through the public API ------------------------------------------------------------ */
+static int gemm_case(const variant *v, int m, int n, int k, int index, rng *r, bites *b)
+{
+    const int clamp = index % NCLAMP, with_bias = index % 5 != 4;
+    const float spread = CLAMPS[clamp].spread;
+    snprintf(g_ctx, sizeof g_ctx, "%s m=%d n=%d k=%d clamp=%s bias=%s", v->name, m, n, k,
+            CLAMPS[clamp].name, with_bias ? "yes" : "NULL");
+    const size_t a_n = (size_t)m * k, b_n = (size_t)k * n, out_n = (size_t)m * n;
+
+    /* k terms of a * b with b in [-1, 1]: std(out) ~ amplitude(a) * sqrt(k) / 3 */
+    float *a = guarded_buf(&g_in, a_n, index & 1);
+    float *bm = guarded_buf(&g_wt, b_n, !(index & 1));
+    float *bias = with_bias ? guarded_buf(&g_bias, (size_t)n, index & 1) : NULL;
+    fill(r, a, a_n, 3.0f * spread / sqrtf((float)k));
+    fill(r, bm, b_n, 1.0f);
+    if (bias)
+        fill(r, bias, (size_t)n, spread / 2);
+
+    double *ref = dbuf_get(&g_ref, out_n), *mag = dbuf_get(&g_mag, out_n);
+    ref_gemm(m, n, k, a, bm, bias, CLAMPS[clamp].lo, CLAMPS[clamp].hi, ref, mag);
+    note_bites(b, clamp, ref, out_n);
+
+    float *out = out_buf(&g_out, out_n, (index >> 1) & 1);
+    check_status(mnet_gemm_f32(v->isa, m, n, k, a, bm, bias, CLAMPS[clamp].lo, CLAMPS[clamp].hi,
+            out), "mnet_gemm_f32");
+    check_canaries(out, out_n, "explicit ISA");
+    check_close("explicit ISA", out, ref, mag, out_n, k);
+
+    if (is_selected(v)) {
+        float *out2 = out_buf(&g_out2, out_n, !((index >> 1) & 1));
+        check_status(mnet_gemm_f32(MNET_ISA_AUTO, m, n, k, a, bm, bias, CLAMPS[clamp].lo,
+                CLAMPS[clamp].hi, out2), "mnet_gemm_f32(AUTO)");
+        check_canaries(out2, out_n, "MNET_ISA_AUTO");
+        check_same_bits("MNET_ISA_AUTO vs the selected tier", out2, out, out_n);
+    }
+    return index + 1;
+}
+
+START_TEST(test_gemm)
+{
+    const variant *v = &gemm_variants[_i];
+    if (!runnable(v))
+        return;
+    rng r = rng_for("gemm", _i);
+    bites b = { { 0 }, { 0 } };
+    const int mr = v->t0, nr = v->t1;
+    intlist ms = { .n = 0 }, ns = { .n = 0 };
+    const int m_extra[] = { mr - 1, mr, mr + 1, 2 * mr + 1, 1, 2, 3, 5, 11, 17, 31 };
+    const int n_extra[] = { nr - 1, nr, nr + 1, 3 * nr + 1, 1, 2, 3, 5, 13, 37 };
+    const int ks[] = { 1, 2, 3, 7, 16, 64, 129 };
+    for (int i = 0; i < COUNT(m_extra); i++)
+        add_unique(&ms, m_extra[i]);
+    for (int i = 0; i < COUNT(n_extra); i++)
+        add_unique(&ns, n_extra[i]);
+    int index = 0;
+    for (int i = 0; i < ms.n; i++)
+        for (int j = 0; j < ns.n; j++)
+            for (int kk = 0; kk < COUNT(ks); kk++)
+                index = gemm_case(v, ms.v[i], ns.v[j], ks[kk], index, &r, &b);
+    /* MobileNet layers: a 14x14 pointwise, the last 7x7 pointwise (its packed weights span
+     * several of the driver's L2 blocks), and the classifier. */
+    index = gemm_case(v, 196, 128, 64, index, &r, &b);
+    index = gemm_case(v, 49, 1024, 1024, index, &r, &b);
+    index = gemm_case(v, 1, 1000, 1024, index, &r, &b);
+    check_case_count(index, 300, v->name);
+    check_bites(&b, v->name);
+}
+END_TEST
+
+/* ---- BN + ReLU6 ------------------------------------------------------------------------------ */
+static void bn_relu6_case(const variant *v, size_t pixels, int c, int index, rng *r, int hit[2])
+{
+    const size_t count = pixels * (size_t)c;
+    const int in_place = index % 3 == 2;
+    snprintf(g_ctx, sizeof g_ctx, "%s pixels=%zu c=%d%s", v->name, pixels, c,
+            in_place ? " in place (x == y)" : "");
+    float *x = guarded_buf(&g_in, count, index & 1);
+    float *scale = guarded_buf(&g_wt, (size_t)c, !(index & 1));
+    float *shift = guarded_buf(&g_bias, (size_t)c, index & 1);
+    /* x * scale + shift spans about [-11, 11]: both 0 and 6 bite */
+    fill(r, x, count, 4.0f);
+    fill(r, scale, (size_t)c, 2.0f);
+    fill(r, shift, (size_t)c, 3.0f);
+    double *ref = dbuf_get(&g_ref, count), *mag = dbuf_get(&g_mag, count);
+    ref_bn_relu6(pixels, c, x, scale, shift, ref, mag);
+    for (size_t i = 0; i < count; i++) {
+        hit[0] |= ref[i] == 0.0;
+        hit[1] |= ref[i] == 6.0;
+    }
+    float *outs[2];
+    for (int pass = 0; pass < (is_selected(v) ? 2 : 1); pass++) {
+        const char *what = pass == 0 ? "explicit ISA" : "MNET_ISA_AUTO";
+        float *y = outs[pass] = out_buf(pass == 0 ? &g_out : &g_out2, count,
+                ((index >> 1) + pass) & 1);
+        if (in_place)
+            memcpy(y, x, count * sizeof(float));
+        check_status(mnet_bn_relu6_f32(pass == 0 ? v->isa : MNET_ISA_AUTO, pixels, c,
+                in_place ? y : x, scale, shift, y), "mnet_bn_relu6_f32");
+        check_canaries(y, count, what);
+        check_close(what, y, ref, mag, count, 1);
+    }
+    if (is_selected(v))
+        check_same_bits("MNET_ISA_AUTO vs the selected tier", outs[1], outs[0], count);
+}
+
+START_TEST(test_bn_relu6)
+{
+    const variant *v = &bn_relu6_variants[_i];
+    if (!runnable(v))
+        return;
+    rng r = rng_for("bn_relu6", _i);
+    intlist cs = channel_list(UNTILED);
+    add_unique(&cs, 96);
+    add_unique(&cs, 1001);
+    const size_t pixel_counts[] = { 1, 2, 3, 5, 7, 16 };
+    int index = 0, hit[2] = { 0, 0 };
+    for (int pi = 0; pi < COUNT(pixel_counts); pi++)
+        for (int ci = 0; ci < cs.n; ci++)
+            bn_relu6_case(v, pixel_counts[pi], cs.v[ci], index++, &r, hit);
+    bn_relu6_case(v, 56 * 56, 24, index++, &r, hit);   /* a MobileNet V2 tensor */
+    check_case_count(index, 300, v->name);
+    if (!hit[0] || !hit[1])
+        FAIL("the data never made ReLU6 clamp at %s", hit[0] ? "6" : "0");
+}
+END_TEST
+
+/* ---- global average pool ------------------------------------------------------------------- */
+START_TEST(test_gavgpool)
+{
+    const variant *v = &gavgpool_variants[_i];
+    if (!runnable(v))
+        return;
+    rng r = rng_for("gavgpool", _i);
+    intlist cs = channel_list(UNTILED);
+    add_unique(&cs, 1024);
+    add_unique(&cs, 1280);
+    int index = 0;
+    for (int ci = 0; ci < cs.n; ci++)
+        for (int s = 0; s < 5; s++, index++) {
+            const int c = cs.v[ci];
+            const int n = 1 + index % 2;
+            int h = SIZES[(ci + s * 3) % NSIZES], w = SIZES[(ci * 5 + s) % NSIZES];
+            if (s == 4) {   /* the real one: 7x7 before the classifier */
+                h = 7;
+                w = 7;
+            }
+            const size_t in_n = (size_t)n * h * w * c, out_n = (size_t)n * c;
+            snprintf(g_ctx, sizeof g_ctx, "%s n=%d h=%d w=%d c=%d", v->name, n, h, w, c);
+            float *in = guarded_buf(&g_in, in_n, index & 1);
+            fill(&r, in, in_n, 3.0f);
+            double *ref = dbuf_get(&g_ref, out_n), *mag = dbuf_get(&g_mag, out_n);
+            ref_global_avgpool(n, h, w, c, in, ref, mag);
+            float *out = out_buf(&g_out, out_n, (index >> 1) & 1);
+            check_status(mnet_global_avgpool_f32(v->isa, n, h, w, c, in, out),
+                    "mnet_global_avgpool_f32");
+            check_canaries(out, out_n, "explicit ISA");
+            check_close("explicit ISA", out, ref, mag, out_n, (double)h * w);
+            if (is_selected(v)) {
+                float *out2 = out_buf(&g_out2, out_n, !((index >> 1) & 1));
+                check_status(mnet_global_avgpool_f32(MNET_ISA_AUTO, n, h, w, c, in, out2),
+                        "mnet_global_avgpool_f32(AUTO)");
+                check_canaries(out2, out_n, "MNET_ISA_AUTO");
+                check_same_bits("MNET_ISA_AUTO vs the selected tier", out2, out, out_n);
+            }
+        }
+    check_case_count(index, 200, v->name);
+}
+END_TEST
+
+/* ---- add ------------------------------------------------------------------------------------- */
+START_TEST(test_add)
+{
+    const variant *v = &add_variants[_i];
+    if (!runnable(v))
+        return;
+    rng r = rng_for("add", _i);
+    bites b = { { 0 }, { 0 } };
+    intlist counts = { .n = 0 };
+    for (int c = 1; c <= 3 * UNTILED + 1; c++)
+        add_unique(&counts, c);
+    const int extra[] = { 63, 64, 65, 127, 255, 256, 257, 1000, 4099, 56 * 56 * 24 };
+    for (int i = 0; i < COUNT(extra); i++)
+        add_unique(&counts, extra[i]);
+    int index = 0;
+    for (int rep = 0; rep < 3; rep++)
+        for (int ci = 0; ci < counts.n; ci++, index++) {
+            const size_t count = (size_t)counts.v[ci];
+            const int clamp = index % NCLAMP;
+            const int mode = (index / NCLAMP) % 3;   /* 0: out apart, 1: out == a, 2: out == b */
+            const float amp = CLAMPS[clamp].spread;
+            snprintf(g_ctx, sizeof g_ctx, "%s count=%zu clamp=%s %s", v->name, count,
+                    CLAMPS[clamp].name, mode == 0 ? "" : mode == 1 ? "out == a" : "out == b");
+            float *a = guarded_buf(&g_in, count, index & 1);
+            float *bb = guarded_buf(&g_wt, count, !(index & 1));
+            fill(&r, a, count, amp);
+            fill(&r, bb, count, amp);
+            double *ref = dbuf_get(&g_ref, count), *mag = dbuf_get(&g_mag, count);
+            ref_add(count, a, bb, CLAMPS[clamp].lo, CLAMPS[clamp].hi, ref, mag);
+            note_bites(&b, clamp, ref, count);
+            float *outs[2];
+            for (int pass = 0; pass < (is_selected(v) ? 2 : 1); pass++) {
+                const mnet_isa isa = pass == 0 ? v->isa : MNET_ISA_AUTO;
+                const char *what = pass == 0 ? "explicit ISA" : "MNET_ISA_AUTO";
+                float *out = outs[pass] = out_buf(pass == 0 ? &g_out : &g_out2, count,
+                        ((index >> 1) + pass) & 1);
+                const float *pa = a, *pb = bb;
+                if (mode == 1) {
+                    memcpy(out, a, count * sizeof(float));
+                    pa = out;
+                } else if (mode == 2) {
+                    memcpy(out, bb, count * sizeof(float));
+                    pb = out;
+                }
+                check_status(mnet_add_f32(isa, count, pa, pb, CLAMPS[clamp].lo, CLAMPS[clamp].hi,
+                        out), "mnet_add_f32");
+                check_canaries(out, count, what);
+                check_close(what, out, ref, mag, count, 1);
+            }
+            if (is_selected(v))
+                check_same_bits("MNET_ISA_AUTO vs the selected tier", outs[1], outs[0], count);
+        }
+    check_case_count(index, 150, v->name);
+    check_bites(&b, v->name);
+}
+END_TEST
+
+/* ---- softmax --------------------------------------------------------------------------------- */
+static void check_softmax(const char *what, const float *got, const double *ref, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const double tol = SOFTMAX_REL * ref[i] + SOFTMAX_ABS;
+        const double diff = fabs((double)got[i] - ref[i]);
+        if (!(diff <= tol))
+            FAIL("%s: element %zu: got %.9g, reference %.9g, |diff| %.3g > tolerance %.3g", what,
+                    i, (double)got[i], ref[i], diff, tol);
+    }
+}
+
+static void softmax_case(const variant *v, int n, int c, const float *src, int index)
+{
+    const size_t count = (size_t)n * c;
+    const int in_place = index % 3 == 1;
+    float *in = guarded_buf(&g_in, count, index & 1);
+    memcpy(in, src, count * sizeof(float));
+    double *ref = dbuf_get(&g_ref, count);
+    ref_softmax(n, c, in, ref);
+    float *out = out_buf(&g_out, count, (index >> 1) & 1);
+    if (in_place)
+        memcpy(out, in, count * sizeof(float));
+    check_status(mnet_softmax_f32(v->isa, n, c, in_place ? out : in, out), "mnet_softmax_f32");
+    check_canaries(out, count, "explicit ISA");
+    check_softmax("explicit ISA", out, ref, count);
+    if (is_selected(v)) {
+        float *out2 = out_buf(&g_out2, count, !((index >> 1) & 1));
+        if (in_place)
+            memcpy(out2, in, count * sizeof(float));
+        check_status(mnet_softmax_f32(MNET_ISA_AUTO, n, c, in_place ? out2 : in, out2),
+                "mnet_softmax_f32(AUTO)");
+        check_canaries(out2, count, "MNET_ISA_AUTO");
+        check_same_bits("MNET_ISA_AUTO vs the selected tier", out2, out, count);
+    }
+}
+
+START_TEST(test_softmax)
+{
+    const variant *v = &softmax_variants[_i];
+    if (!runnable(v))
+        return;
+    rng r = rng_for("softmax", _i);
+    intlist cs = channel_list(UNTILED);
+    add_unique(&cs, 100);
+    add_unique(&cs, 1000);
+    add_unique(&cs, 1001);
+    /* Rows are offset so the row max must be subtracted: exp(90) overflows float. */
+    const float offsets[] = { 0.0f, 90.0f, -90.0f, 1e4f, -3e4f };
+    float *src = malloc(3 * 1001 * sizeof(float));
+    ck_assert(src);
+    int index = 0;
+    for (int ci = 0; ci < cs.n; ci++)
+        for (int n = 1; n <= 3; n++, index++) {
+            const int c = cs.v[ci];
+            for (int row = 0; row < n; row++) {
+                const float off = offsets[(index + row) % COUNT(offsets)];
+                /* logits spread over 20: the smallest probabilities are ~1e-9, still normal */
+                for (int i = 0; i < c; i++)
+                    src[row * c + i] = off + rng_float(&r, -10.0f, 10.0f);
+            }
+            snprintf(g_ctx, sizeof g_ctx, "%s n=%d c=%d%s", v->name, n, c,
+                    index % 3 == 1 ? " in place" : "");
+            softmax_case(v, n, c, src, index);
+        }
+    /* Extreme magnitudes: x - max overflows to -inf for some entries, and must give 0. */
+    const float extreme[] = { 3e38f, -3e38f, 1e38f, 3e38f, -1e30f, 0.0f, 2.9999998e38f };
+    snprintf(g_ctx, sizeof g_ctx, "%s n=1 c=%d logits near +-FLT_MAX", v->name, COUNT(extreme));
+    softmax_case(v, 1, COUNT(extreme), extreme, index++);
+    /* Equal logits: every probability is 1/c exactly representable or not, within tolerance. */
+    for (int i = 0; i < 37; i++)
+        src[i] = -5.5f;
+    snprintf(g_ctx, sizeof g_ctx, "%s n=1 c=37 all equal", v->name);
+    softmax_case(v, 1, 37, src, index++);
+    free(src);
+    check_case_count(index, 150, v->name);
+}
+END_TEST
+
+/* A call for rows [r0, r1) wrote exactly those rows, bit-identical to the call for all rows. */
+static void check_piece(const float *piece, const float *full, size_t count, size_t row_floats,
+        int r0, int r1)
+{
+    for (size_t e = 0; e < count; e++) {
+        const int row = (int)(e / row_floats);
+        if (row >= r0 && row < r1) {
+            if (memcmp(&piece[e], &full[e], sizeof(float)) != 0)
+                FAIL("rows [%d, %d): element %zu (row %d) is %.9g, one full call gave %.9g", r0,
+                        r1, e, row, (double)piece[e], (double)full[e]);
+        } else if (!is_canary(&piece[e])) {
+            FAIL("rows [%d, %d) wrote element %zu, in row %d", r0, r1, e, row);
+        }
+    }
+}
+
+static void sort_ints(int *v, int n)   /* insertion sort: a handful of cut points */
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            const int t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+}
+
+/* ---- internal pieces: row ranges of the conv ukernels ------------------------------------- */
+/* The threaded runtime gives each thread a range of output rows: calling a conv ukernel over
+ * [0, oh) in several pieces must give bit-identical output to one call, and each call must
+ * write exactly its rows.  The kernel is called directly (packed with the variant's own CR,
+ * the packed weights abutting a guard page), so this also checks every variant against the
+ * reference whether or not the dispatch table routes the public API to it. */
+static void rows_case(const variant *v, int depthwise, const conv_case *cs, rng *r, int index)
+{
+    const int cr = v->t0, cin = cs->cin, cout = cs->cout;
+    mnet_conv_geom g;
+    g.h = cs->h;
+    g.w = cs->w;
+    g.oh = ref_conv_out_size(cs->h, cs->p.pad_top, cs->p.pad_bottom, cs->p.stride);
+    g.ow = ref_conv_out_size(cs->w, cs->p.pad_left, cs->p.pad_right, cs->p.stride);
+    g.stride = cs->p.stride;
+    g.pad_top = cs->p.pad_top;
+    g.pad_left = cs->p.pad_left;
+    g.cin = cin;
+    g.cout = cout;
+    describe_conv(v->name, cs, depthwise, " (ukernel, row ranges)");
+
+    const size_t in_n = (size_t)cs->h * cs->w * cin, row_n = (size_t)g.ow * cout;
+    const size_t out_n = (size_t)g.oh * row_n;
+    const size_t w_n = depthwise ? 9 * (size_t)cout : 9 * (size_t)cin * cout;
+    float *in = guarded_buf(&g_in, in_n, index & 1);
+    float *wt = guarded_buf(&g_wt, w_n, 0);
+    float *bias = guarded_buf(&g_bias, (size_t)cout, 0);
+    fill(r, in, in_n, 2.0f);
+    fill(r, wt, w_n, 1.0f);
+    fill(r, bias, (size_t)cout, 1.0f);
+
+    const size_t packed_n = depthwise ? mnet_packed_dwconv3x3_floats(cout, cr)
+                                      : mnet_packed_conv3x3_floats(cin, cout, cr);
+    float *packed = guarded_buf(&g_aux, packed_n, 0);
+    if (depthwise)
+        mnet_pack_dwconv3x3(cout, cr, wt, bias, packed);
+    else
+        mnet_pack_conv3x3(cin, cout, cr, wt, bias, packed);
+
+    const float lo = cs->p.out_min, hi = cs->p.out_max;
+    mnet_dwconv3x3_ukernel dw = (mnet_dwconv3x3_ukernel)v->fn;
+    mnet_conv3x3_ukernel cv = (mnet_conv3x3_ukernel)v->fn;
+#define CALL(o, y0, y1) (depthwise ? dw(&g, in, packed, (o), (y0), (y1), lo, hi) \
+                                   : cv(&g, in, packed, (o), (y0), (y1), lo, hi))
+    float *full = out_buf(&g_out, out_n, 0);
+    CALL(full, 0, g.oh);
+    check_canaries(full, out_n, "one call over all rows");
+
+    double *ref = dbuf_get(&g_ref, out_n), *mag = dbuf_get(&g_mag, out_n);
+    if (depthwise)
+        ref_dwconv3x3(1, cs->h, cs->w, cout, in, wt, bias, &cs->p, ref, mag);
+    else
+        ref_conv3x3(1, cs->h, cs->w, cin, cout, in, wt, bias, &cs->p, ref, mag);
+    check_close("one call over all rows", full, ref, mag, out_n, depthwise ? 9 : 9.0 * cin);
+
+    /* Pieces: random cut points, sometimes an empty range. */
+    int cuts[6], ncut = 0;
+    cuts[ncut++] = 0;
+    for (int k = 0; k < 3; k++)
+        cuts[ncut++] = rng_int(r, g.oh + 1);
+    cuts[ncut++] = g.oh;
+    sort_ints(cuts, ncut);
+    for (int i = 0; i + 1 < ncut; i++) {   /* each piece into a fresh all-canary buffer */
+        float *piece = out_buf(&g_out2, out_n, i & 1);
+        CALL(piece, cuts[i], cuts[i + 1]);
+        check_canaries(piece, out_n, "row piece");
+        check_piece(piece, full, out_n, row_n, cuts[i], cuts[i + 1]);
+    }
+#undef CALL
+}
+
+static void rows_test(const variant *v, int depthwise, rng *r)
+{
+    for (int index = 0; index < 24; index++) {
+        conv_case cs;
+        cs.clamp = index % NCLAMP;
+        do {
+            cs.p = make_params(1 + rng_int(r, 2), rng_int(r, 16), cs.clamp);
+            cs.h = SIZES[rng_int(r, NSIZES)];
+            cs.w = SIZES[rng_int(r, NSIZES)];
+        } while (!valid_size(cs.h, cs.w, &cs.p));
+        cs.n = 1;
+        cs.bias = 1;
+        cs.cout = 1 + rng_int(r, 3 * v->t0 + 1);
+        cs.cin = depthwise ? cs.cout : 1 + rng_int(r, 8);
+        rows_case(v, depthwise, &cs, r, index);
+    }
+}
+
+START_TEST(test_dwconv3x3_rows)
+{
+    const variant *v = &dwconv_variants[_i];
+    if (!runnable(v))
+        return;
+    rng r = rng_for("dwconv3x3_rows", _i);
+    rows_test(v, 1, &r);
+}
+END_TEST
+
+START_TEST(test_conv3x3_rows)
+{
+    const variant *v = &conv_variants[_i];
+    if (!runnable(v))
+        return;
+    rng r = rng_for("conv3x3_rows", _i);
+    rows_test(v, 0, &r);
+}
+END_TEST
+
+/* ---- internal pieces: the GEMM driver over row ranges with padded strides ------------------ */
+static void gemm_run_case(const variant *v, int m, int n, int k, rng *r)
+{
+    const mnet_gemm_config cfg = { (mnet_gemm_ukernel)v->fn, v->t0, v->t1, v->name };
+    const size_t a_stride = (size_t)k + 3, c_stride = (size_t)n + 5;
+    snprintf(g_ctx, sizeof g_ctx, "%s mnet_gemm_run m=%d n=%d k=%d a_stride=%zu c_stride=%zu",
+            v->name, m, n, k, a_stride, c_stride);
+
+    /* A's row padding holds NaN: a kernel reading it poisons its output.  A ends at the guard. */
+    const size_t a_n = (size_t)(m - 1) * a_stride + (size_t)k;
+    float *a = guarded_buf(&g_in, a_n, 0);
+    float *b = guarded_buf(&g_wt, (size_t)k * n, 1);
+    float *bias = guarded_buf(&g_bias, (size_t)n, 1);
+    for (size_t i = 0; i < a_n; i++)
+        a[i] = i % a_stride < (size_t)k ? rng_float(r, -1.0f, 1.0f) : NAN;
+    fill(r, b, (size_t)k * n, 1.0f);
+    fill(r, bias, (size_t)n, 1.0f);
+    const size_t packed_n = mnet_packed_gemm_floats(k, n, cfg.nr);
+    float *packed = guarded_buf(&g_aux, packed_n, 0);
+    mnet_pack_gemm(k, n, cfg.nr, b, bias, packed);
+
+    /* dense copy of A for the reference */
+    float *dense = malloc((size_t)m * k * sizeof(float));
+    ck_assert(dense);
+    for (int i = 0; i < m; i++)
+        memcpy(dense + (size_t)i * k, a + i * a_stride, (size_t)k * sizeof(float));
+    double *ref = dbuf_get(&g_ref, (size_t)m * n), *mag = dbuf_get(&g_mag, (size_t)m * n);
+    const float lo = -1.5f, hi = 1.5f;
+    ref_gemm(m, n, k, dense, b, bias, lo, hi, ref, mag);
+    free(dense);
+
+    const size_t c_n = (size_t)m * c_stride;
+    float *full = out_buf(&g_out, c_n, 0);
+    mnet_gemm_run(&cfg, 0, (size_t)m, (size_t)n, (size_t)k, a, a_stride, packed, full, c_stride,
+            lo, hi);
+    check_canaries(full, c_n, "all rows");
+    for (int i = 0; i < m; i++) {
+        check_close("all rows", full + i * c_stride, ref + (size_t)i * n, mag + (size_t)i * n,
+                (size_t)n, k);
+        for (size_t j = (size_t)n; j < c_stride; j++)
+            if (!is_canary(&full[i * c_stride + j]))
+                FAIL("row %d: column %zu of the c_stride padding was written", i, j);
+    }
+
+    /* Row pieces that do not start on an MR boundary, including an empty one. */
+    int cuts[] = { 0, 1, 1, v->t0 + 2, m / 2 + 1, m - 1, m };
+    for (int i = 0; i < COUNT(cuts); i++)
+        cuts[i] = cuts[i] < m ? cuts[i] : m;
+    sort_ints(cuts, COUNT(cuts));
+    for (int p = 0; p + 1 < COUNT(cuts); p++) {   /* each piece into a fresh all-canary buffer */
+        float *piece = out_buf(&g_out2, c_n, p & 1);
+        mnet_gemm_run(&cfg, (size_t)cuts[p], (size_t)cuts[p + 1], (size_t)n, (size_t)k, a,
+                a_stride, packed, piece, c_stride, lo, hi);
+        check_canaries(piece, c_n, "row piece");
+        check_piece(piece, full, c_n, c_stride, cuts[p], cuts[p + 1]);   /* padding: canary */
+    }
+}
+
+START_TEST(test_gemm_run)
+{
+    const variant *v = &gemm_variants[_i];
+    if (!runnable(v))
+        return;
+    rng r = rng_for("gemm_run", _i);
+    const int mr = v->t0, nr = v->t1;
+    gemm_run_case(v, 23, 37, 19, &r);
+    gemm_run_case(v, 2 * mr + 3, 3 * nr + 5, 7, &r);
+    gemm_run_case(v, mr, nr, 1, &r);
+    /* k = 1100: a packed panel is nr * 1101 floats, so n = 150 spans several L2 blocks */
+    gemm_run_case(v, 13, 150, 1100, &r);
+}
+END_TEST
+
+/* ---- the dispatch tables ---------------------------------------------------------------------- */
+/* Find the registered variant a table entry points at. */
+static const variant *find_variant(const variant *list, int count, any_fn fn)
+{
+    for (int i = 0; i < count; i++)
+        if (list[i].fn == fn)
+            return &list[i];
+    return NULL;
+}
+
+static void check_entry(const char *family, mnet_isa tier, const variant *list, int count,
+        any_fn fn, const char *name, int t0, int t1)
+{
+    snprintf(g_ctx, sizeof g_ctx, "table '%s', family %s", mnet_isa_name(tier), family);
+    const variant *v = find_variant(list, count, fn);
+    if (!v)
+        FAIL("the table holds a kernel that is not in ukernels.inc");
+    if (strcmp(v->name, name) != 0 || v->t0 != t0 || v->t1 != t1)
+        FAIL("table entry says %s %d/%d, ukernels.inc says %s %d/%d", name, t0, t1, v->name,
+                v->t0, v->t1);
+    /* The tier's own kernel wins if it registered one; otherwise the scalar one is kept. */
+    int tier_has = 0;
+    for (int i = 0; i < count; i++)
+        tier_has |= list[i].isa == tier;
+    const mnet_isa want = tier_has ? tier : MNET_ISA_SCALAR;
+    if (v->isa != want)
+        FAIL("table runs %s, a %s kernel; expected a %s one", v->name, mnet_isa_name(v->isa),
+                mnet_isa_name(want));
+    /* Names end in __<isa>: the double underscore lets scripts and logs parse them. */
+    const char *sep = strstr(name, "__");
+    if (!sep || strcmp(sep + 2, mnet_isa_name(v->isa)) != 0)
+        FAIL("kernel name %s does not end in __%s", name, mnet_isa_name(v->isa));
+}
+
+/* `asked` is the tier as the caller names it (AUTO allowed), `tier` the one it resolves to. */
+static void check_table(mnet_isa asked, mnet_isa tier, const mnet_kernels *t)
+{
+    /* The public name of each op's kernel is the table's (ops named as in mnet.h). */
+#define ENTRY(fam, list, t0, t1) \
+    do { \
+        check_entry(#fam, tier, list, COUNT(list), (any_fn)t->fam.fn, t->fam.name, t0, t1); \
+        const char *pub = mnet_kernel_name(asked, #fam); \
+        if (!pub || strcmp(pub, t->fam.name) != 0) \
+            FAIL("mnet_kernel_name(%s, \"%s\") = %s, the table runs %s", mnet_isa_name(asked), \
+                    #fam, pub ? pub : "NULL", t->fam.name); \
+    } while (0)
+    ENTRY(dwconv3x3, dwconv_variants, t->dwconv3x3.cr, 0);
+    ENTRY(conv3x3, conv_variants, t->conv3x3.cr, 0);
+    ENTRY(gemm, gemm_variants, t->gemm.mr, t->gemm.nr);
+    ENTRY(bn_relu6, bn_relu6_variants, 0, 0);
+    ENTRY(gavgpool, gavgpool_variants, 0, 0);
+    ENTRY(add, add_variants, 0, 0);
+    ENTRY(softmax, softmax_variants, 0, 0);
+#undef ENTRY
+}
+
+START_TEST(test_tables)
+{
+    const mnet_isa selected = mnet_isa_selected();
+    snprintf(g_ctx, sizeof g_ctx, "dispatch tables, selected '%s'", mnet_isa_name(selected));
+    if (!mnet_isa_available(selected) || selected == MNET_ISA_AUTO)
+        FAIL("the selected tier is not a runnable tier");
+    for (int tier = MNET_ISA_SCALAR; tier <= MNET_ISA_NEON; tier++) {
+        const mnet_kernels *t = mnet_kernels_for((mnet_isa)tier);
+        if ((t != NULL) != mnet_isa_available((mnet_isa)tier))
+            FAIL("mnet_kernels_for(%s) disagrees with mnet_isa_available", mnet_isa_name(tier));
+        if (!t) {
+            if (mnet_kernel_name((mnet_isa)tier, "gemm") != NULL)
+                FAIL("mnet_kernel_name names a kernel of the unavailable tier %s",
+                        mnet_isa_name(tier));
+            continue;
+        }
+        if (t->isa != (mnet_isa)tier)
+            FAIL("table %s says it is %s", mnet_isa_name(tier), mnet_isa_name(t->isa));
+        check_table((mnet_isa)tier, (mnet_isa)tier, t);
+    }
+    /* AUTO is a copy of the selected tier's table. */
+    const mnet_kernels *a = mnet_kernels_for(MNET_ISA_AUTO), *s = mnet_kernels_for(selected);
+    if (!a || !s || a->isa != selected || a->dwconv3x3.fn != s->dwconv3x3.fn ||
+            a->conv3x3.fn != s->conv3x3.fn || a->gemm.fn != s->gemm.fn ||
+            a->gemm.mr != s->gemm.mr || a->gemm.nr != s->gemm.nr ||
+            a->dwconv3x3.cr != s->dwconv3x3.cr || a->conv3x3.cr != s->conv3x3.cr ||
+            a->bn_relu6.fn != s->bn_relu6.fn || a->gavgpool.fn != s->gavgpool.fn ||
+            a->add.fn != s->add.fn || a->softmax.fn != s->softmax.fn)
+        FAIL("the AUTO table is not the selected tier's table");
+    check_table(MNET_ISA_AUTO, selected, a);
+    printf("selected ISA: %s; kernels: %s %s %s %s %s %s %s\n", mnet_isa_name(selected),
+            a->dwconv3x3.name, a->conv3x3.name, a->gemm.name, a->bn_relu6.name, a->gavgpool.name,
+            a->add.name, a->softmax.name);
+    /* Out-of-range tiers have no table; unknown ops have no kernel name. */
+    const int bad[] = { -1, 4, 7, 1000 };
+    for (int i = 0; i < COUNT(bad); i++)
+        if (mnet_kernels_for((mnet_isa)bad[i]) != NULL ||
+                mnet_kernel_name((mnet_isa)bad[i], "gemm") != NULL)
+            FAIL("tier %d has a table or a kernel name", bad[i]);
+    const char *const bad_ops[] = { "", "GEMM", "gemm ", "conv", "dwconv3x3_f32", "avgpool" };
+    for (int i = 0; i < COUNT(bad_ops); i++)
+        if (mnet_kernel_name(MNET_ISA_SCALAR, bad_ops[i]) != NULL)
+            FAIL("mnet_kernel_name(scalar, \"%s\") is not NULL", bad_ops[i]);
+    if (mnet_kernel_name(MNET_ISA_SCALAR, NULL) != NULL)
+        FAIL("mnet_kernel_name(scalar, NULL) is not NULL");
+}
+END_TEST
+
+/* Set by meson (and the CPU-model runs): the tier this machine must select. */
+START_TEST(test_expected_isa)
+{
+    const char *want = getenv("MNET_EXPECT_ISA");
+    snprintf(g_ctx, sizeof g_ctx, "MNET_EXPECT_ISA=%s MNET_ISA=%s", want,
+            getenv("MNET_ISA") ? getenv("MNET_ISA") : "(unset)");
+    if (strcmp(mnet_isa_name(mnet_isa_selected()), want) != 0)
+        FAIL("selected ISA is '%s'", mnet_isa_name(mnet_isa_selected()));
+}
+END_TEST
+
+/* ---- the suite -------------------------------------------------------------------------------- */
+static TCase *tcase(Suite *s, const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, 600);   /* the same binary runs under qemu, 10-50x slower */
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);   /* forked tests must not inherit a half-full buffer */
+    const char *env = getenv("MNET_TEST_SEED");
+    if (env && *env) {
+        char *end;
+        g_seed = strtoull(env, &end, 0);
+        if (*end) {
+            fprintf(stderr, "MNET_TEST_SEED=%s is not a number\n", env);
+            return 2;
+        }
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t x = (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec ^
+                ((uint64_t)getpid() << 40);
+        g_seed = splitmix64(&x);
+    }
+    const char *slack = getenv("MNET_TEST_GUARD_SLACK");
+    if (slack && *slack) {
+        g_guard_slack = (size_t)strtoul(slack, NULL, 0);
+        printf("test_kernels: inputs end %zu bytes before their guard page "
+                "(MNET_TEST_GUARD_SLACK)\n", g_guard_slack);
+    }
+    printf("test_kernels: seed 0x%016" PRIx64 " (set MNET_TEST_SEED to reproduce); "
+            "selected ISA %s\n", g_seed, mnet_isa_name(mnet_isa_selected()));
+
+    Suite *s = suite_create("mnet kernels");
+    TCase *tc = tcase(s, "dispatch");
+    tcase_add_test(tc, test_tables);
+    if (getenv("MNET_EXPECT_ISA"))
+        tcase_add_test(tc, test_expected_isa);
+    tcase_add_loop_test(tcase(s, "dwconv3x3"), test_dwconv3x3, 0, COUNT(dwconv_variants));
+    tcase_add_loop_test(tcase(s, "conv3x3"), test_conv3x3, 0, COUNT(conv_variants));
+    tcase_add_loop_test(tcase(s, "gemm"), test_gemm, 0, COUNT(gemm_variants));
+    tcase_add_loop_test(tcase(s, "bn_relu6"), test_bn_relu6, 0, COUNT(bn_relu6_variants));
+    tcase_add_loop_test(tcase(s, "gavgpool"), test_gavgpool, 0, COUNT(gavgpool_variants));
+    tcase_add_loop_test(tcase(s, "add"), test_add, 0, COUNT(add_variants));
+    tcase_add_loop_test(tcase(s, "softmax"), test_softmax, 0, COUNT(softmax_variants));
+    tc = tcase(s, "internal");
+    tcase_add_loop_test(tc, test_dwconv3x3_rows, 0, COUNT(dwconv_variants));
+    tcase_add_loop_test(tc, test_conv3x3_rows, 0, COUNT(conv_variants));
+    tcase_add_loop_test(tc, test_gemm_run, 0, COUNT(gemm_variants));
+
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_FORK);   /* a segfault on a guard page is a failure, not a crash */
+    srunner_run_all(sr, CK_ENV);
+    const int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    if (failed)
+        printf("test_kernels: %d failed; seed 0x%016" PRIx64 "\n", failed, g_seed);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
