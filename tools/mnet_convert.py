@@ -164,6 +164,51 @@ def convert_state_dict(path, args):
 
 
 # ------------------------------------------------------------------ ONNX graphs
+FOLDABLE = {"Transpose", "ConstantOfShape", "Concat", "Reshape", "Slice", "Cast", "Unsqueeze",
+            "Squeeze", "Gather"}
+
+
+def fold_constant(node, x, attr):
+    """Evaluate one shape/constant op whose inputs are all constants (exporters leave these in,
+    e.g. the pads of a Pad node or a transposed classifier weight)."""
+    op = node.op_type
+    if op == "Transpose":
+        return np.transpose(x[0], attr(node, "perm"))
+    if op == "ConstantOfShape":
+        v = attr(node, "value")
+        from onnx import numpy_helper
+        fill = numpy_helper.to_array(v).reshape(-1)[0] if v is not None else np.float32(0)
+        return np.full(x[0].astype(np.int64), fill)
+    if op == "Concat":
+        return np.concatenate(x, axis=attr(node, "axis"))
+    if op == "Reshape":
+        shape = [d if d != 0 else x[0].shape[i] for i, d in enumerate(x[1].tolist())]
+        return x[0].reshape(shape)
+    if op == "Slice":
+        starts, ends = x[1].tolist(), x[2].tolist()
+        axes = x[3].tolist() if len(x) > 3 and x[3] is not None else list(range(len(starts)))
+        steps = x[4].tolist() if len(x) > 4 and x[4] is not None else [1] * len(starts)
+        sl = [slice(None)] * x[0].ndim
+        for a, b, e, st in zip(axes, starts, ends, steps):
+            sl[a] = slice(b, e, st)
+        return x[0][tuple(sl)]
+    if op == "Cast":
+        from onnx import mapping   # onnx 1.12: TENSOR_TYPE_TO_NP_TYPE
+        return x[0].astype(mapping.TENSOR_TYPE_TO_NP_TYPE[attr(node, "to")])
+    if op == "Unsqueeze":
+        axes = x[1].tolist() if len(x) > 1 else attr(node, "axes")
+        out = x[0]
+        for a in sorted(int(a) % (out.ndim + len(axes)) for a in axes):
+            out = np.expand_dims(out, a)
+        return out
+    if op == "Squeeze":
+        axes = x[1].tolist() if len(x) > 1 and x[1] is not None else attr(node, "axes")
+        return np.squeeze(x[0], axis=tuple(axes) if axes is not None else None)
+    if op == "Gather":
+        return np.take(x[0], x[1], axis=attr(node, "axis", 0))
+    raise ConvertError(f"node '{node.name}' ({op}): cannot fold")
+
+
 def convert_onnx(path, args):
     import onnx
     from onnx import numpy_helper
@@ -206,6 +251,9 @@ def convert_onnx(path, args):
             val[outs[0]] = val.get(ins[0], ("?",))
             if ins[0] in consts:
                 consts[outs[0]] = consts[ins[0]]
+            continue
+        if ins and all(not n or n in consts for n in ins) and op in FOLDABLE:
+            consts[outs[0]] = fold_constant(node, [consts.get(n) for n in ins], attr)
             continue
         src = val.get(ins[0]) if ins else None
         if op == "Pad":

@@ -93,7 +93,7 @@ def infer_alpha(arch, channel_signature, channels=3, classes=1000):
     describes it, so prefer the fewest decimals, then multiples of 0.05, then the smallest."""
     candidates = sorted({round(k * 0.01, 2) for k in range(1, 1601)} |
                         {round(k * 0.001, 3) for k in range(1, 4001)},
-                        key=lambda a: (len(repr(a)), a % 0.05 > 1e-9, a))
+                        key=lambda a: (len(repr(a)), round(a * 1000) % 50 != 0, a))
     for a in candidates:
         try:
             if [l["cout"] for l in layers(arch, a, channels, classes)] == list(channel_signature):

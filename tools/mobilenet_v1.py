@@ -28,8 +28,10 @@ class SamePad(nn.Module):
         self.stride = stride
 
     def forward(self, x):
-        top, bottom = same_pads(x.shape[2], self.stride)
-        left, right = same_pads(x.shape[3], self.stride)
+        # int(): the amounts are constants of the input size, so an ONNX export (traced at a
+        # fixed size) records a plain Pad node instead of shape arithmetic.
+        top, bottom = same_pads(int(x.shape[2]), self.stride)
+        left, right = same_pads(int(x.shape[3]), self.stride)
         return F.pad(x, (left, right, top, bottom))
 
 

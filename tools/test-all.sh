@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # test-all.sh - the whole test suite: native (AVX2 + the qemu CPU-model runs, Nehalem included),
-# scalar-only (-Dsimd=disabled), and the AArch64 NEON build under qemu-aarch64.
+# scalar-only (-Dsimd=disabled), the AArch64 NEON build under qemu-aarch64, and the kernel,
+# runtime and malformed-file tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # A skipped test counts as a failure.  Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# dir :: meson options :: tests to run (empty = all)
 configs=(
-    "build::"
-    "build-scalar::-Dsimd=disabled"
-    "build-arm64::--cross-file cross/aarch64-linux-gnu.ini"
+    "build::::"
+    "build-scalar::-Dsimd=disabled::"
+    "build-arm64::--cross-file cross/aarch64-linux-gnu.ini::"
+    "build-asan::-Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all -Dbuildtype=debugoptimized -Dbenchmarks=disabled::kernels errors model format"
 )
 passed=0
 failed=0
 for cfg in "${configs[@]}"; do
     dir=${cfg%%::*}
-    opts=${cfg#*::}
+    rest=${cfg#*::}
+    opts=${rest%%::*}
+    only=${rest#*::}
     echo "=== $dir ($opts)"
     if [ ! -f "$dir/build.ninja" ]; then
         # shellcheck disable=SC2086
@@ -27,7 +32,9 @@ for cfg in "${configs[@]}"; do
         failed=$((failed + 1))
         continue
     fi
-    meson test -C "$dir" --print-errorlogs --num-processes 2
+    rm -f "$dir/meson-logs/testlog.json"
+    # shellcheck disable=SC2086
+    meson test -C "$dir" --print-errorlogs --num-processes 2 $only
     # Count from meson's own log: a SKIP is a failure here (a cross build without its wrapper,
     # a missing qemu, a missing tool must not pass silently).
     read -r p f < <(/usr/bin/env python3 - "$dir/meson-logs/testlog.json" <<'PY'

@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""test_cli.py - the mnet command: every subcommand's output contract, errors and exit codes,
+and the bundled Fashion-MNIST model against PyTorch's own predictions.
+
+    test_cli.py MNET_EXE FIXTURES_DIR FASHION_DIR
+
+Prints "N passed, N failed".  Standard library only (plus the IDX files of Debian's
+dataset-fashion-mnist for the accuracy check).
+"""
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import traceback
+
+MNET, FIXTURES, FASHION = sys.argv[1], sys.argv[2], sys.argv[3]
+DATA = "/usr/share/datasets/fashion-mnist"
+TMP = tempfile.mkdtemp(prefix="mnet-cli-")
+
+
+def run(*args, ok=True):
+    r = subprocess.run([MNET, *args], capture_output=True, text=True, timeout=600)
+    if ok and r.returncode != 0:
+        raise AssertionError(f"mnet {' '.join(args)}: exit {r.returncode}: {r.stderr}")
+    return r
+
+
+def kv(line):
+    return dict(f.split("=", 1) for f in line.split()[1:])
+
+
+def t_info_reproduces_papers():
+    # (arch, alpha, res) -> (MACs in millions, params in millions) as the papers print them
+    cases = [("v1", "1.0", "224", 569, 4.2), ("v1", "0.75", "224", 325, 2.6),
+             ("v1", "0.5", "224", 149, 1.3), ("v1", "0.25", "224", 41, 0.5),
+             ("v1", "1.0", "192", 418, 4.2), ("v1", "1.0", "160", 290, 4.2),
+             ("v1", "1.0", "128", 186, 4.2), ("v2", "1.0", "224", 300, 3.4)]
+    for arch, alpha, res, macs, params in cases:
+        r = run("info", "--arch", arch, "--alpha", alpha, "--res", res)
+        last = r.stdout.strip().splitlines()[-1]
+        assert last.startswith("mnet-info "), last
+        d = kv(last)
+        assert d["arch"] == arch and d["res"] == res and d["classes"] == "1000", d
+        assert abs(int(d["macs"]) / 1e6 - macs) <= 1.0, (arch, alpha, res, d["macs"])
+        assert abs(int(d["params"]) / 1e6 - params) <= 0.1, (arch, alpha, res, d["params"])
+        layers = [l for l in r.stdout.splitlines() if re.match(r"\s*\d+\s+(conv|dw|fc)", l)]
+        assert len(layers) == (28 if arch == "v1" else 53), len(layers)
+        # the per-layer MACs add up to the total
+        assert sum(int(l.split()[-1]) for l in layers) == int(d["macs"])
+
+
+def t_info_on_a_file():
+    r = run("info", os.path.join(FIXTURES, "v2_a035_r96.mnet"))
+    d = kv(r.stdout.strip().splitlines()[-1])
+    assert d["arch"] == "v2" and d["alpha"] == "0.35" and d["res"] == "96" and d["classes"] == "10", d
+
+
+def t_run_matches_fixture_and_checks_size():
+    m = os.path.join(FIXTURES, "v1_a025_r112_relu.mnet")
+    inp = os.path.join(FIXTURES, "v1_a025_r112_relu.in.f32")
+    out = os.path.join(TMP, "out.f32")
+    for isa in ("scalar", "auto"):
+        run("run", m, "--input", inp, "--output", out, "--batch", "3", "--isa", isa, "--threads", "2")
+        got = struct.unpack("<30f", open(out, "rb").read())
+        ref = struct.unpack("<30f", open(os.path.join(FIXTURES, "v1_a025_r112_relu.ref.f32"), "rb").read())
+        assert max(abs(a - b) for a, b in zip(got, ref)) <= 1e-4 * max(1, max(map(abs, ref)))
+    r = run("run", m, "--input", inp, "--output", out, "--batch", "2", ok=False)
+    assert r.returncode == 1 and "exactly" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def t_bench_last_line():
+    r = run("bench", "--arch", "v2", "--alpha", "0.35", "--res", "96", "--runs", "5", "--batch", "2")
+    d = kv(r.stdout.strip().splitlines()[-1])
+    for k in ("model", "isa", "threads", "batch", "runs", "load_ms", "first_ms", "median_ms",
+              "min_ms", "peak_rss_mb"):
+        assert k in d, (k, d)
+    assert d["batch"] == "2" and d["runs"] == "5" and float(d["min_ms"]) <= float(d["median_ms"])
+    r = run("bench", os.path.join(FIXTURES, "v1_a025_r128_same.mnet"), "--runs", "3", "--isa", "scalar")
+    assert kv(r.stdout.strip().splitlines()[-1])["isa"] == "scalar"
+
+
+def t_errors_and_help():
+    for cmd in ("isa", "info", "run", "classify", "bench"):
+        r = run(cmd, "--help")
+        assert "usage" in r.stdout
+    bad = os.path.join(TMP, "bad.mnet")
+    data = open(os.path.join(FIXTURES, "v2_a035_r96.mnet"), "rb").read()
+    open(bad, "wb").write(data[:1000])
+    cases = [(["info", bad], 1, "truncated"), (["info", "/nonexistent.mnet"], 1, "cannot open"),
+             (["info", "--arch", "v3"], 2, "v3"), (["bench", "--arch", "v2", "--threads", "0"], 2, "threads"),
+             (["run", os.path.join(FIXTURES, "v2_a035_r96.mnet")], 2, "--input"),
+             (["frobnicate"], 2, "unknown command"), (["info", "--bogus"], 2, "unknown option"),
+             (["bench", "--arch", "v2", "--isa", "sse"], 2, "--isa"),
+             (["classify", os.path.join(FIXTURES, "v2_a035_r96.mnet"), bad], 1, "not a PNG")]
+    for args, code, needle in cases:
+        r = run(*args, ok=False)
+        assert r.returncode == code, (args, r.returncode, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and needle in lines[0], (args, r.stderr)
+
+
+def t_isa_lists_kernels():
+    r = run("isa")
+    assert "selected isa:" in r.stdout and "mnet_f32_gemm" in r.stdout
+
+
+def t_classify_bundled_images():
+    model = os.path.join(FASHION, "fashion_mnist_v2.mnet")
+    labels = open(os.path.join(FASHION, "labels.txt")).read().split("\n")
+    images = sorted(os.listdir(os.path.join(FASHION, "images")))
+    assert len(images) == 10
+    r = run("classify", model, *[os.path.join(FASHION, "images", i) for i in images],
+            "--labels", os.path.join(FASHION, "labels.txt"), "--top", "3")
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 10
+    correct = 0
+    for img, line in zip(images, lines):
+        want = labels[int(img.split("-")[0])]
+        top = line.split(": ", 1)[1].split(", ")
+        assert len(top) == 3
+        probs = [float(t.rsplit(" ", 1)[1]) for t in top]
+        assert probs == sorted(probs, reverse=True) and 0.0 <= probs[-1] and probs[0] <= 1.0
+        correct += top[0].rsplit(" ", 1)[0] == want
+    assert correct >= 7, f"only {correct}/10 bundled images classified correctly"
+
+
+def t_fashion_mnist_matches_pytorch():
+    """The full test set through `mnet classify`: the same predictions as PyTorch (>= 99.9 %)
+    and the same accuracy to within those disagreements."""
+    model = os.path.join(FASHION, "fashion_mnist_v2.mnet")
+    pred = os.path.join(TMP, "pred.txt")
+    r = run("classify", model, "--idx-images", os.path.join(DATA, "t10k-images-idx3-ubyte.gz"),
+            "--idx-labels", os.path.join(DATA, "t10k-labels-idx1-ubyte.gz"), "--predictions", pred)
+    ours = [int(x) for x in open(pred).read().split()]
+    torch = [int(x) for x in open(os.path.join(FASHION, "torch_predictions.txt")).read().split()]
+    assert len(ours) == len(torch) == 10000
+    same = sum(a == b for a, b in zip(ours, torch))
+    assert same >= 9990, f"{same}/10000 predictions equal PyTorch's"
+    acc = float(re.search(r"accuracy: \d+ / \d+ = ([\d.]+)%", r.stdout).group(1))
+    assert acc > 80.0, acc
+    print(f"     fashion-mnist: {r.stdout.strip().splitlines()[-1]}; {same}/10000 equal to PyTorch")
+
+
+def main():
+    tests = [v for k, v in sorted(globals().items()) if k.startswith("t_")]
+    passed = failed = 0
+    for t in tests:
+        try:
+            t()
+            passed += 1
+            print(f"ok   {t.__name__}")
+        except Exception:
+            failed += 1
+            print(f"FAIL {t.__name__}")
+            traceback.print_exc()
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
