@@ -76,6 +76,9 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
             mnet_context_free(ctx);
             return mnet_error(MNET_ERR_NOMEM, "%s: no memory for %zu activations", fn,
                     m->buf_floats[i]);
+        } else if (m->buf_floats[i]) {
+            /* Fault the pages in now, so the first inference runs at steady-state speed. */
+            memset(ctx->buf[i], 0, m->buf_floats[i] * sizeof(float));
         }
     const mnet_layer *fc = &m->layers[m->num_layers - 1];
     ctx->pooled = malloc((size_t)fc->cin * sizeof(float));

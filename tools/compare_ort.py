@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""compare_ort.py - mnet against ONNX Runtime on the same MobileNets, interleaved, same weights.
+
+    /usr/bin/python3 tools/compare_ort.py [--models v1-1.0-224,v2-1.0-224,...] [--threads 1,2]
+        [--runs 50] [--rounds 3] [--batch 1] [--mnet build/mnet] [--peers ../shared/peers]
+        [--work /tmp/mnet-vs-ort]
+
+Models come from ../shared/peers/models.py (its V1 definition and torchvision's V2, seeded random
+weights with non-trivial BatchNorm), exported to ONNX at the requested resolution for ONNX
+Runtime and converted from the same state_dict for mnet.  Each round times every (model,
+threads) pair with both runtimes back to back, alternating which goes first; the table shows the
+median over rounds of each runtime's median latency and the ratio mnet / ONNX Runtime, plus the
+max |logit difference| between the two on the same input.  Needs onnxruntime-node (NODE_PATH,
+see ../shared/peers/README.md).
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def parse_line(out, prefix):
+    for line in out.splitlines():
+        if line.startswith(prefix):
+            return dict(f.split("=", 1) for f in line.split()[1:] if "=" in f)
+    raise RuntimeError(f"no '{prefix}' line in:\n{out}")
+
+
+def prepare(spec, args):
+    """spec 'v2-0.5-160' -> (onnx path, mnet path, input NCHW f32 path, input NHWC path)."""
+    arch, alpha, res = spec.split("-")
+    alpha, res = float(alpha), int(res)
+    name = f"mobilenet_{arch}_{alpha:.1f}"
+    base = os.path.join(args.work, f"{spec}")
+    onnx_path, mnet_path = base + ".onnx", base + ".mnet"
+    nchw, nhwc = base + ".in.f32", base + ".in.nhwc.f32"
+    if all(os.path.exists(p) for p in (onnx_path, mnet_path, nchw, nhwc)):
+        return onnx_path, mnet_path, nchw, nhwc
+    sys.path.insert(0, args.peers)
+    import torch
+    import models  # ../shared/peers/models.py
+    if name not in models.MODELS:   # other widths: same recipe, our constructor
+        v = "v1" if arch == "v1" else "v2"
+        models.MODELS[name] = (lambda: models.MobileNetV1(alpha)) if v == "v1" else \
+            (lambda: __import__("torchvision").models.mobilenet_v2(width_mult=alpha))
+    m = models.build(name)
+    x = torch.randn((args.batch, 3, res, res), generator=torch.Generator().manual_seed(7))
+    pt = base + ".pt"
+    torch.save(m.state_dict(), pt)
+    torch.onnx.export(m, x, onnx_path, opset_version=13, input_names=["input"],
+                      output_names=["logits"], training=torch.onnx.TrainingMode.EVAL)
+    subprocess.run([sys.executable, os.path.join(HERE, "mnet_convert.py"), pt, mnet_path,
+                    "--arch", arch, "--resolution", str(res)], check=True, stdout=subprocess.DEVNULL)
+    x.numpy().astype("<f4").tofile(nchw)
+    x.permute(0, 2, 3, 1).contiguous().numpy().astype("<f4").tofile(nhwc)
+    return onnx_path, mnet_path, nchw, nhwc
+
+
+def run_ort(onnx_path, nchw, res, threads, args, dump=None):
+    cmd = ["node", os.path.join(args.peers, "ort_bench.js"), onnx_path, "--threads", str(threads),
+           "--runs", str(args.runs), "--input", nchw, "--shape", f"{args.batch},3,{res},{res}"]
+    if dump:
+        cmd += ["--dump", dump]
+    return parse_line(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout, "ort ")
+
+
+def run_mnet(mnet_path, threads, args):
+    cmd = [args.mnet, "bench", mnet_path, "--threads", str(threads), "--runs", str(args.runs),
+           "--batch", str(args.batch)]
+    return parse_line(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout, "mnet-bench ")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", default="v1-1.0-224,v2-1.0-224,v1-0.5-224,v2-0.5-224,v1-1.0-160,v2-1.0-160")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--runs", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--mnet", default=os.path.join(HERE, "..", "build", "mnet"))
+    ap.add_argument("--peers", default=os.path.join(HERE, "..", "..", "shared", "peers"))
+    ap.add_argument("--work", default="/tmp/mnet-vs-ort")
+    args = ap.parse_args()
+    args.peers = os.path.abspath(args.peers)
+    os.makedirs(args.work, exist_ok=True)
+    threads = [int(t) for t in args.threads.split(",")]
+    rows = []
+    for spec in args.models.split(","):
+        res = int(spec.split("-")[2])
+        onnx_path, mnet_path, nchw, nhwc = prepare(spec, args)
+        # numerics: the same input through both
+        ort_out = os.path.join(args.work, spec + ".ort.f32")
+        mnet_out = os.path.join(args.work, spec + ".mnet.f32")
+        run_ort(onnx_path, nchw, res, 1, argparse.Namespace(**{**vars(args), "runs": 1}), dump=ort_out)
+        subprocess.run([args.mnet, "run", mnet_path, "--input", nhwc, "--output", mnet_out,
+                        "--batch", str(args.batch)], check=True)
+        diff = float(np.abs(np.fromfile(ort_out, "<f4") - np.fromfile(mnet_out, "<f4")).max())
+        for t in threads:
+            o, m = [], []
+            for r in range(args.rounds):
+                first_ort = r % 2 == 0
+                if first_ort:
+                    o.append(float(run_ort(onnx_path, nchw, res, t, args)["median_ms"]))
+                m.append(float(run_mnet(mnet_path, t, args)["median_ms"]))
+                if not first_ort:
+                    o.append(float(run_ort(onnx_path, nchw, res, t, args)["median_ms"]))
+            mo, mm = statistics.median(o), statistics.median(m)
+            rows.append((spec, t, mm, mo, mm / mo, diff))
+            print(f"{spec:12s} threads {t}: mnet {mm:7.3f} ms  ort {mo:7.3f} ms  ratio {mm / mo:.2f}"
+                  f"  (rounds mnet {['%.2f' % x for x in m]} ort {['%.2f' % x for x in o]})",
+                  flush=True)
+    print()
+    print(f"| model (batch {args.batch}) | threads | mnet median ms | ONNX Runtime median ms | mnet / ORT | max abs logit diff |")
+    print("|---|---|---|---|---|---|")
+    for spec, t, mm, mo, ratio, diff in rows:
+        print(f"| {spec} | {t} | {mm:.2f} | {mo:.2f} | {ratio:.2f} | {diff:.1e} |")
+
+
+if __name__ == "__main__":
+    main()
