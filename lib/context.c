@@ -133,11 +133,8 @@ static void layer_task(void *arg, int part, int parts)
     m1 = m1 > m ? m : m1;
     if (m0 >= m1)
         return;
-    mnet_gemm_run(&k->gemm, m0, m1, n, (size_t)l->cin, j->in, (size_t)l->cin, j->w, j->out, n,
-            j->lo, j->hi);
-    if (j->res)
-        k->add.fn((m1 - m0) * n, j->out + m0 * n, j->res + m0 * n, -INFINITY, INFINITY,
-                j->out + m0 * n);
+    mnet_gemm_run_add(&k->gemm, k->add.fn, m0, m1, n, (size_t)l->cin, j->in, (size_t)l->cin, j->w,
+            j->out, n, j->lo, j->hi, j->res);
 }
 
 mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, float *logits)

@@ -1,4 +1,6 @@
 /* gemm.c - the GEMM driver: L2-sized column blocks of packed weights, MR-row tiles streamed past. */
+#include <math.h>
+
 #include "internal.h"
 
 /* Bytes of packed weights kept hot while the rows stream: half of a 512 KiB L2, leaving room
@@ -6,9 +8,9 @@
  * (every MR-row tile) once more per block. */
 #define MNET_GEMM_L2_BYTES (256u * 1024u)
 
-void mnet_gemm_run(const mnet_gemm_config *cfg, size_t m0, size_t m1, size_t n, size_t k,
-        const float *a, size_t a_stride, const float *packed, float *c, size_t c_stride,
-        float out_min, float out_max)
+void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t m0, size_t m1,
+        size_t n, size_t k, const float *a, size_t a_stride, const float *packed, float *c,
+        size_t c_stride, float out_min, float out_max, const float *res)
 {
     const size_t mr = (size_t)cfg->mr, nr = (size_t)cfg->nr;
     const size_t panel_floats = nr * (k + 1);
@@ -22,8 +24,20 @@ void mnet_gemm_run(const mnet_gemm_config *cfg, size_t m0, size_t m1, size_t n, 
         const float *w = packed + (j0 / nr) * panel_floats;
         for (size_t i = m0; i < m1; i += mr) {
             const size_t rows = m1 - i < mr ? m1 - i : mr;
-            cfg->fn(rows, nc, k, a + i * a_stride, a_stride, w, c + i * c_stride + j0, c_stride,
-                    out_min, out_max);
+            float *ct = c + i * c_stride + j0;
+            cfg->fn(rows, nc, k, a + i * a_stride, a_stride, w, ct, c_stride, out_min, out_max);
+            /* The residual goes in while the tile is still in L1. */
+            for (size_t r = 0; res && r < rows; r++)
+                add(nc, ct + r * c_stride, res + (i + r) * c_stride + j0, -INFINITY, INFINITY,
+                        ct + r * c_stride);
         }
     }
+}
+
+void mnet_gemm_run(const mnet_gemm_config *cfg, size_t m0, size_t m1, size_t n, size_t k,
+        const float *a, size_t a_stride, const float *packed, float *c, size_t c_stride,
+        float out_min, float out_max)
+{
+    mnet_gemm_run_add(cfg, NULL, m0, m1, n, k, a, a_stride, packed, c, c_stride, out_min,
+            out_max, NULL);
 }

@@ -14,10 +14,44 @@
  * nothing on MobileNet's channel counts (all multiples of 8).  Each A vector is consumed lane
  * by lane with fmla-by-element, so no broadcast loads are needed. */
 
+/* One row (the classifier, m = 1), two panels at a time: 4 accumulator chains instead of the
+ * tile's 16 idle-but-computed rows.  Each column accumulates bias, then k = 0, 1, ... in order
+ * with fused multiply-adds, as the tile does, so a row's result does not depend on its tile. */
+static void gemm_1x8(size_t nc, size_t kc, const float *a, const float *w, float *c,
+        float32x4_t vmin, float32x4_t vmax)
+{
+    const size_t panel = NR * (kc + 1);
+    for (size_t j0 = 0; j0 < nc; j0 += 2 * NR, w += 2 * panel) {
+        const int two = nc - j0 > NR;
+        const float *v = two ? w + panel : w;   /* no second panel: recompute the first */
+        float32x4_t xl = vld1q_f32(w), xh = vld1q_f32(w + 4);
+        float32x4_t yl = vld1q_f32(v), yh = vld1q_f32(v + 4);
+        for (size_t k = 0; k < kc; k++) {
+            const float ak = a[k];
+            xl = vfmaq_n_f32(xl, vld1q_f32(w + NR * (k + 1)), ak);
+            xh = vfmaq_n_f32(xh, vld1q_f32(w + NR * (k + 1) + 4), ak);
+            yl = vfmaq_n_f32(yl, vld1q_f32(v + NR * (k + 1)), ak);
+            yh = vfmaq_n_f32(yh, vld1q_f32(v + NR * (k + 1) + 4), ak);
+        }
+        const size_t cols = nc - j0 < NR ? nc - j0 : NR;
+        mnet_neon_store8(c + j0, vminq_f32(vmaxq_f32(xl, vmin), vmax),
+                vminq_f32(vmaxq_f32(xh, vmin), vmax), cols);
+        if (two) {
+            const size_t cols2 = nc - j0 - NR < NR ? nc - j0 - NR : NR;
+            mnet_neon_store8(c + j0 + NR, vminq_f32(vmaxq_f32(yl, vmin), vmax),
+                    vminq_f32(vmaxq_f32(yh, vmin), vmax), cols2);
+        }
+    }
+}
+
 void mnet_f32_gemm_minmax_8x8__neon(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *packed_w, float *c, size_t c_stride,
         float out_min, float out_max)
 {
+    if (mr == 1) {
+        gemm_1x8(nc, kc, a, packed_w, c, vdupq_n_f32(out_min), vdupq_n_f32(out_max));
+        return;
+    }
     /* MR = 8 rows.  Rows past mr re-read the row above them: computed, never stored, and always inside a. */
     const float *a0 = a;
     const float *a1 = mr > 1 ? a0 + a_stride : a0;
