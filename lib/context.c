@@ -30,7 +30,7 @@ void mnet_context_free(mnet_context *ctx)
         return;
     mnet_pool_free(ctx->pool);
     for (int i = 0; i < MNET_NUM_BUFS; i++)
-        free(ctx->buf[i]);
+        mnet_big_free(ctx->buf[i], ctx->model->buf_floats[i] * sizeof(float));
     free(ctx->pooled);
     free(ctx);
 }
@@ -70,9 +70,7 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
         return s;
     }
     for (int i = 0; i < MNET_NUM_BUFS; i++)
-        if (m->buf_floats[i] &&
-                posix_memalign((void **)&ctx->buf[i], 64, m->buf_floats[i] * sizeof(float)) != 0) {
-            ctx->buf[i] = NULL;
+        if (m->buf_floats[i] && !(ctx->buf[i] = mnet_big_alloc(m->buf_floats[i] * sizeof(float)))) {
             mnet_context_free(ctx);
             return mnet_error(MNET_ERR_NOMEM, "%s: no memory for %zu activations", fn,
                     m->buf_floats[i]);

@@ -132,94 +132,85 @@ static mnet_status expect(tensor *t, uint32_t n, const char *name, uint32_t ndim
     return MNET_OK;
 }
 
-/* Copy a whole tensor into dst (host floats), refusing NaN and infinities. */
-static mnet_status read_tensor(const uint8_t *d, const tensor *t, float *dst)
+/* Refuse a tensor holding NaN or infinities: one branch-free pass over its bytes (it
+ * vectorises), then the slow search for the message only when something is wrong. */
+static mnet_status check_finite(const uint8_t *d, const tensor *t)
 {
     const uint8_t *src = d + t->offset;
     const size_t n = (size_t)t->floats;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(dst, src, n * sizeof(float));
-#else
+    uint32_t bad = 0;
     for (size_t i = 0; i < n; i++)
-        dst[i] = rdf32(src + 4 * i);
-#endif
-    /* One branch-free pass (it vectorises); the slow search only when something is wrong. */
-    int bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &dst[i], sizeof u);
-        bad |= (u & 0x7F800000u) == 0x7F800000u;
-    }
+        bad |= (rd32(src + 4 * i) & 0x7F800000u) == 0x7F800000u;
     if (bad)
-        for (size_t i = 0; i < n; i++)
-            if (!isfinite(dst[i]))
+        for (size_t i = 0; i < n; i++) {
+            const float v = rdf32(src + 4 * i);
+            if (!isfinite(v))
                 return mnet_error(MNET_ERR_FORMAT, "model: tensor '%s' element %zu is %s",
-                        t->name, i, isnan(dst[i]) ? "NaN" : "infinite");
+                        t->name, i, isnan(v) ? "NaN" : "infinite");
+        }
     return MNET_OK;
 }
 
-/* Fold one layer's BatchNorm into its weights and bias, moving to the kernel layout:
- * conv3x3 [cout][3][3][cin], dwconv [3][3][c], conv1x1 and fc [cin][cout].  `tmp` holds the
- * largest tensor of the file. */
+/* Fold one layer's BatchNorm into its weights and bias while moving them to the kernel layout:
+ * conv3x3 [cout][3][3][cin], dwconv [3][3][c], conv1x1 and fc [cin][cout].  Values are read
+ * straight from the file image (little-endian at any alignment). */
 static mnet_status fold_layer(const uint8_t *d, const mnet_layer *l, tensor *w, tensor *b,
-        tensor *bn[4], float eps, float *tmp, float *wout, float *bout)
+        tensor *bn[4], float eps, float *wout, float *bout)
 {
     const size_t cout = (size_t)l->cout, cin = (size_t)l->cin;
     mnet_status s;
-    /* bias and BN statistics first, into bout and the channel scale */
+    for (int k = 0; k < 4; k++)
+        if (bn[k] && (s = check_finite(d, bn[k])) != MNET_OK)
+            return s;
+    if ((b && (s = check_finite(d, b)) != MNET_OK) || (s = check_finite(d, w)) != MNET_OK)
+        return s;
     double *scale = malloc(cout * sizeof(double));
-    float *stats = malloc(4 * cout * sizeof(float));
-    if (!scale || !stats) {
-        free(scale);
-        free(stats);
+    if (!scale)
         return mnet_error(MNET_ERR_NOMEM, "model: no memory");
-    }
+    const uint8_t *wb = d + w->offset;
     for (size_t co = 0; co < cout; co++) {
+        double bias = b ? rdf32(d + b->offset + 4 * co) : 0.0;
         scale[co] = 1.0;
-        bout[co] = 0.0f;
-    }
-    if (b && (s = read_tensor(d, b, bout)) != MNET_OK)
-        goto done;
-    if (bn[0]) {
-        for (int k = 0; k < 4; k++)
-            if ((s = read_tensor(d, bn[k], stats + (size_t)k * cout)) != MNET_OK)
-                goto done;
-        const float *g = stats, *beta = stats + cout, *mean = stats + 2 * cout, *var = stats + 3 * cout;
-        for (size_t co = 0; co < cout; co++) {
-            if (!(var[co] >= 0.0f) || !((double)var[co] + eps > 0.0)) {
-                s = mnet_error(MNET_ERR_FORMAT, "model: tensor '%s' element %zu: variance %g "
-                        "(+ eps %g) is not positive", bn[3]->name, co, var[co], eps);
-                goto done;
+        if (bn[0]) {
+            const float g = rdf32(d + bn[0]->offset + 4 * co), beta = rdf32(d + bn[1]->offset + 4 * co);
+            const float mean = rdf32(d + bn[2]->offset + 4 * co), var = rdf32(d + bn[3]->offset + 4 * co);
+            if (!(var >= 0.0f) || !((double)var + eps > 0.0)) {
+                free(scale);
+                return mnet_error(MNET_ERR_FORMAT, "model: tensor '%s' element %zu: variance %g "
+                        "(+ eps %g) is not positive", bn[3]->name, co, var, eps);
             }
-            scale[co] = (double)g[co] / sqrt((double)var[co] + eps);
-            bout[co] = (float)(((double)bout[co] - mean[co]) * scale[co] + beta[co]);
+            scale[co] = (double)g / sqrt((double)var + eps);
+            bias = (bias - mean) * scale[co] + beta;
         }
+        bout[co] = (float)bias;
     }
-    if ((s = read_tensor(d, w, tmp)) != MNET_OK)
-        goto done;
     switch (l->op) {
     case MNET_OP_CONV3X3:   /* [cout][cin][3][3] -> [cout][3][3][cin] */
         for (size_t co = 0; co < cout; co++)
             for (size_t ci = 0; ci < cin; ci++)
                 for (size_t t = 0; t < 9; t++)
-                    wout[(co * 9 + t) * cin + ci] = (float)(tmp[(co * cin + ci) * 9 + t] * scale[co]);
+                    wout[(co * 9 + t) * cin + ci] =
+                        (float)(rdf32(wb + 4 * ((co * cin + ci) * 9 + t)) * scale[co]);
         break;
     case MNET_OP_DW3X3:     /* [c][1][3][3] -> [3][3][c] */
         for (size_t co = 0; co < cout; co++)
             for (size_t t = 0; t < 9; t++)
-                wout[t * cout + co] = (float)(tmp[co * 9 + t] * scale[co]);
+                wout[t * cout + co] = (float)(rdf32(wb + 4 * (co * 9 + t)) * scale[co]);
         break;
-    case MNET_OP_PW:        /* [cout][cin] -> [cin][cout] */
+    case MNET_OP_PW:        /* [cout][cin] -> [cin][cout], in 32x32 blocks to stay in L1 */
     case MNET_OP_FC:
-        for (size_t co = 0; co < cout; co++)
-            for (size_t ci = 0; ci < cin; ci++)
-                wout[ci * cout + co] = (float)(tmp[co * cin + ci] * scale[co]);
+        for (size_t co0 = 0; co0 < cout; co0 += 32)
+            for (size_t ci0 = 0; ci0 < cin; ci0 += 32) {
+                const size_t co1 = co0 + 32 < cout ? co0 + 32 : cout;
+                const size_t ci1 = ci0 + 32 < cin ? ci0 + 32 : cin;
+                for (size_t co = co0; co < co1; co++)
+                    for (size_t ci = ci0; ci < ci1; ci++)
+                        wout[ci * cout + co] = (float)(rdf32(wb + 4 * (co * cin + ci)) * scale[co]);
+            }
         break;
     }
-done:
     free(scale);
-    free(stats);
-    return s;
+    return MNET_OK;
 }
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
@@ -230,7 +221,6 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
     mnet_layer *layers = NULL;
     tensor *tens = NULL;
     tensor **sorted = NULL;
-    float *tmp = NULL;
     mnet_model *m = NULL;
     int nl = 0;
 
@@ -395,20 +385,9 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
         total += round16(mnet_layer_weight_floats(&m->layers[i]));
         total += round16((size_t)m->layers[i].cout);
     }
-    if (!m->w_offset || !m->b_offset ||
-            posix_memalign((void **)&m->weights, 64, total * sizeof(float)) != 0) {
-        m->weights = NULL;
+    m->weights_bytes = total * sizeof(float);
+    if (!m->w_offset || !m->b_offset || !(m->weights = mnet_big_alloc(m->weights_bytes))) {
         st = mnet_error(MNET_ERR_NOMEM, "model: no memory for %zu weights", total);
-        goto fail;
-    }
-    uint64_t largest = 0;
-    for (uint32_t i = 0; i < count; i++)
-        largest = tens[i].floats > largest ? tens[i].floats : largest;
-    /* Every tensor lies inside the file, so `largest` floats fit in memory we already have. */
-    tmp = malloc((size_t)largest * sizeof(float));
-    if (!tmp) {
-        st = mnet_error(MNET_ERR_NOMEM, "model: no memory for a %llu-float tensor",
-                (unsigned long long)largest);
         goto fail;
     }
     size_t at = 0;
@@ -443,7 +422,7 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
         at += round16(mnet_layer_weight_floats(l));
         m->b_offset[i] = at;
         at += round16((size_t)l->cout);
-        if ((st = fold_layer(d, l, w, b, bn, eps, tmp, m->weights + m->w_offset[i],
+        if ((st = fold_layer(d, l, w, b, bn, eps, m->weights + m->w_offset[i],
                 m->weights + m->b_offset[i])) != MNET_OK)
             goto fail;
     }
@@ -474,7 +453,6 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
     pthread_mutex_init(&m->pack_lock, NULL);
     free(tens);
     free(sorted);
-    free(tmp);
     *out = m;
     return MNET_OK;
 
@@ -483,13 +461,12 @@ fail:
         free(m->layers);
         free(m->w_offset);
         free(m->b_offset);
-        free(m->weights);
+        mnet_big_free(m->weights, m->weights_bytes);
         free(m);
     }
     free(layers);
     free(tens);
     free(sorted);
-    free(tmp);
     return st;
 }
 

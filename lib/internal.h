@@ -42,6 +42,11 @@ MNET_INTERNAL mnet_status mnet_error(mnet_status status, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 MNET_INTERNAL void mnet_clear_error(void);
 
+/* Large long-lived buffers (64-byte aligned; huge pages where the OS allows).  Free with the
+ * same byte count. */
+MNET_INTERNAL void *mnet_big_alloc(size_t bytes);
+MNET_INTERNAL void mnet_big_free(void *p, size_t bytes);
+
 /* Overflow-safe size arithmetic: *out = a * b (* c ...) in bytes; 0 on overflow or when the
  * product exceeds PTRDIFF_MAX. */
 MNET_INTERNAL int mnet_mul_size(size_t *out, size_t a, size_t b);

@@ -1,4 +1,5 @@
 /* model.c - model lifetime: load from a path or memory, random models, info, packed caches. */
+#define _DEFAULT_SOURCE   /* MAP_POPULATE */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -49,7 +50,11 @@ mnet_status mnet_model_load(const char *path, mnet_model **out)
         return mnet_error(MNET_ERR_FORMAT, "%s: file too large", path);
     }
     const size_t size = (size_t)sb.st_size;
-    void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    /* MAP_POPULATE: the whole file is read anyway (checksum, weights); one fault-in is cheaper. */
+#ifndef MAP_POPULATE
+#define MAP_POPULATE 0
+#endif
+    void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     const int e = errno;
     close(fd);
     if (p == MAP_FAILED)
@@ -100,7 +105,7 @@ mnet_status mnet_model_create_random(mnet_arch arch, float alpha, int resolution
 static void packed_free(mnet_packed *p)
 {
     if (p) {
-        free(p->data);
+        mnet_big_free(p->data, p->bytes);
         free(p->offset);
         free(p);
     }
@@ -116,7 +121,7 @@ void mnet_model_free(mnet_model *m)
     free(m->layers);
     free(m->w_offset);
     free(m->b_offset);
-    free(m->weights);
+    mnet_big_free(m->weights, m->weights_bytes);
     free(m);
 }
 
@@ -177,7 +182,8 @@ static mnet_status pack_all(const mnet_model *m, const mnet_kernels *t, mnet_pac
         }
         total += (n + 15) & ~(size_t)15;   /* every block 64-byte aligned */
     }
-    if (posix_memalign((void **)&p->data, 64, total * sizeof(float)) != 0) {
+    p->bytes = total * sizeof(float);
+    if (!(p->data = mnet_big_alloc(p->bytes))) {
         free(p->offset);
         free(p);
         return mnet_error(MNET_ERR_NOMEM, "no memory for %zu packed weights", total);

@@ -28,6 +28,7 @@ typedef struct mnet_layer {
 /* Weights of one tier, packed for its kernels: one block per layer. */
 typedef struct mnet_packed {
     float *data;
+    size_t bytes;
     size_t *offset;      /* [layer]: start of the layer's block in data */
 } mnet_packed;
 
@@ -40,6 +41,7 @@ struct mnet_model {
     mnet_layer *layers;
     size_t buf_floats[MNET_NUM_BUFS];   /* per image */
     float *weights;      /* folded weights, kernel layouts, one block per layer */
+    size_t weights_bytes;
     size_t *w_offset;    /* [layer] start of weights in `weights` */
     size_t *b_offset;    /* [layer] start of the folded bias in `weights` */
     pthread_mutex_t pack_lock;
