@@ -46,16 +46,18 @@ typedef enum mnet_isa {
     MNET_ISA_AUTO = 0,
     MNET_ISA_SCALAR = 1,
     MNET_ISA_AVX2 = 2,   /* x86-64 with AVX2 + FMA and OS support for YMM state */
-    MNET_ISA_NEON = 3    /* AArch64 Advanced SIMD */
+    MNET_ISA_NEON = 3,   /* AArch64 Advanced SIMD */
+    MNET_ISA_AVX512 = 4  /* x86-64 with AVX-512F and OS support for ZMM state; ops without an
+                            AVX-512 kernel run their AVX2 one */
 } mnet_isa;
 
 /* The tier that MNET_ISA_AUTO runs: the best this build and CPU support, capped by the
- * environment variable MNET_ISA=scalar|avx2|neon (it can only lower the tier). */
+ * environment variable MNET_ISA=scalar|avx2|avx512|neon (it can only lower the tier). */
 MNET_API mnet_isa mnet_isa_selected(void);
 /* 1 if this build has the tier and the CPU (and OS) can run it, else 0.  AUTO and SCALAR: 1.
  * Independent of MNET_ISA: an explicit tier may be requested whenever it is available. */
 MNET_API int mnet_isa_available(mnet_isa isa);
-/* "auto", "scalar", "avx2", "neon"; "unknown" for anything else. */
+/* "auto", "scalar", "avx2", "neon", "avx512"; "unknown" for anything else. */
 MNET_API const char *mnet_isa_name(mnet_isa isa);
 /* The kernel that `op` runs on tier `isa` (AUTO = the selected tier), e.g.
  * mnet_kernel_name(MNET_ISA_AVX2, "gemm") = "mnet_f32_gemm_minmax_6x16__avx2".  ops: "dwconv3x3",

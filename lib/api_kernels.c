@@ -8,7 +8,7 @@
 
 static mnet_status get_table(const char *fn, mnet_isa isa, const mnet_kernels **out)
 {
-    if ((unsigned)isa > MNET_ISA_NEON)
+    if ((unsigned)isa > MNET_ISA_AVX512)
         return mnet_error(MNET_ERR_ARG, "%s: isa %d is not a valid mnet_isa", fn, (int)isa);
     *out = mnet_kernels_for(isa);
     if (!*out)

@@ -51,7 +51,7 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     if (o->num_threads < 1 || o->num_threads > 1024)
         return mnet_error(MNET_ERR_ARG, "%s: num_threads %d is not within 1..1024", fn,
                 o->num_threads);
-    if ((unsigned)o->isa > MNET_ISA_NEON)
+    if ((unsigned)o->isa > MNET_ISA_AVX512)
         return mnet_error(MNET_ERR_ARG, "%s: isa %d is not a valid mnet_isa", fn, (int)o->isa);
     const mnet_kernels *k = mnet_kernels_for(o->isa);
     if (!k)

@@ -24,7 +24,11 @@ unsigned mnet_cpu_isa_mask(void)
     if (__get_cpuid_max(0, 0) < 7)
         return mask;
     __cpuid_count(7, 0, a, b, c, d);
-    if ((b >> 5) & 1)   /* AVX2 */
-        mask |= 1u << MNET_ISA_AVX2;
+    if (!((b >> 5) & 1))   /* AVX2 */
+        return mask;
+    mask |= 1u << MNET_ISA_AVX2;
+    /* AVX-512F, with the OS saving opmask and all of ZMM (XCR0 bits 5, 6, 7). */
+    if (((b >> 16) & 1) && (read_xcr0() & 0xE6) == 0xE6)
+        mask |= 1u << MNET_ISA_AVX512;
     return mask;
 }

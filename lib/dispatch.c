@@ -6,7 +6,6 @@
 
 #include "internal.h"
 
-#define MNET_NUM_ISA 4
 
 static mnet_kernels g_tables[MNET_NUM_ISA];   /* [tier]: scalar entries overridden by the tier's */
 static unsigned g_available;                  /* bit per tier: built here and runnable on this CPU */
@@ -21,6 +20,9 @@ static unsigned built_mask(void)
 #endif
 #if MNET_HAVE_NEON
     m |= 1u << MNET_ISA_NEON;
+#endif
+#if MNET_HAVE_AVX512
+    m |= 1u << MNET_ISA_AVX512;
 #endif
     return m;
 }
@@ -42,29 +44,35 @@ static void fill_tier(mnet_kernels *t, mnet_isa tier)
 
 static mnet_isa parse_isa(const char *s)
 {
-    static const mnet_isa tiers[] = { MNET_ISA_SCALAR, MNET_ISA_AVX2, MNET_ISA_NEON };
+    static const mnet_isa tiers[] = { MNET_ISA_SCALAR, MNET_ISA_AVX2, MNET_ISA_NEON,
+        MNET_ISA_AVX512 };
     for (size_t i = 0; i < sizeof tiers / sizeof tiers[0]; i++)
         if (strcmp(s, mnet_isa_name(tiers[i])) == 0)
             return tiers[i];
     return MNET_ISA_AUTO;
 }
 
-/* Tier order for "lowering": scalar is below every SIMD tier; AVX2 and NEON never coexist. */
+/* Tier order, low to high, per architecture: scalar < AVX2 < AVX-512 on x86-64, scalar <
+ * NEON on AArch64 (the enum's numbering is historical, not an order). */
+static const mnet_isa g_order[] = { MNET_ISA_SCALAR, MNET_ISA_AVX2, MNET_ISA_AVX512, MNET_ISA_NEON };
+
 static void init_once(void)
 {
     g_available = built_mask() & mnet_cpu_isa_mask();
 
-    /* Low tier to high: every table starts as the scalar one, then takes its own tier's kernels. */
+    /* Low tier to high: every table starts as the table of the tier below it, then takes its
+     * own tier's kernels (so AVX-512 runs AVX2's kernels for the ops it has none of). */
     fill_tier(&g_tables[MNET_ISA_SCALAR], MNET_ISA_SCALAR);
     g_tables[MNET_ISA_SCALAR].isa = MNET_ISA_SCALAR;
     g_selected = MNET_ISA_SCALAR;
-    for (int tier = MNET_ISA_AVX2; tier < MNET_NUM_ISA; tier++) {
+    for (size_t i = 1; i < sizeof g_order / sizeof g_order[0]; i++) {
+        const mnet_isa tier = g_order[i];
         if (!(g_available & (1u << tier)))
             continue;
-        g_tables[tier] = g_tables[MNET_ISA_SCALAR];
-        g_tables[tier].isa = (mnet_isa)tier;
-        fill_tier(&g_tables[tier], (mnet_isa)tier);
-        g_selected = (mnet_isa)tier;
+        g_tables[tier] = g_tables[g_selected];
+        g_tables[tier].isa = tier;
+        fill_tier(&g_tables[tier], tier);
+        g_selected = tier;
     }
 
     /* MNET_ISA can only lower the tier. */
@@ -72,7 +80,7 @@ static void init_once(void)
     if (env && *env && strcmp(env, "auto") != 0) {
         mnet_isa want = parse_isa(env);
         if (want == MNET_ISA_AUTO)
-            fprintf(stderr, "mnet: warning: MNET_ISA=%s is not one of scalar, avx2, neon, auto; "
+            fprintf(stderr, "mnet: warning: MNET_ISA=%s is not one of scalar, avx2, avx512, neon, auto; "
                     "ignored (using %s)\n", env, mnet_isa_name(g_selected));
         else if (!(g_available & (1u << want)))
             fprintf(stderr, "mnet: warning: MNET_ISA=%s is not available in this build or on "
@@ -109,6 +117,7 @@ const char *mnet_isa_name(mnet_isa isa)
     case MNET_ISA_SCALAR: return "scalar";
     case MNET_ISA_AVX2: return "avx2";
     case MNET_ISA_NEON: return "neon";
+    case MNET_ISA_AVX512: return "avx512";
     }
     return "unknown";
 }

@@ -8,6 +8,9 @@
 #include "mnet.h"
 #include "ukernels.h"
 
+/* Tiers are mnet_isa values 0 .. MNET_NUM_ISA - 1 (AUTO included). */
+#define MNET_NUM_ISA 5
+
 /* One op family's kernel with the tile sizes its packed weights are laid out for. */
 typedef struct { mnet_dwconv3x3_ukernel fn; int cr; const char *name; } mnet_dwconv3x3_config;
 typedef struct { mnet_conv3x3_ukernel fn; int cr; const char *name; } mnet_conv3x3_config;

@@ -115,7 +115,7 @@ void mnet_model_free(mnet_model *m)
 {
     if (!m)
         return;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < MNET_NUM_ISA; i++)
         packed_free(m->packed[i]);
     pthread_mutex_destroy(&m->pack_lock);
     free(m->layers);

@@ -45,7 +45,7 @@ struct mnet_model {
     size_t *w_offset;    /* [layer] start of weights in `weights` */
     size_t *b_offset;    /* [layer] start of the folded bias in `weights` */
     pthread_mutex_t pack_lock;
-    mnet_packed *packed[4];   /* [isa], filled on first use by a context of that tier */
+    mnet_packed *packed[MNET_NUM_ISA];   /* [isa], filled on first use by a context of that tier */
 };
 
 /* The architecture for (arch, alpha, size, channels, classes, activation, padding): fills the

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "expect_isa.h"
 #include "mnet.h"
 
 static int g_failures;
@@ -64,12 +65,12 @@ static int listed(const char *list, const char *name)
 
 int main(void)
 {
-    const char *expect = getenv("MNET_EXPECT_ISA");
-    const char *expect_avail = getenv("MNET_EXPECT_AVAILABLE");
+    const char *expect = expect_isa(getenv("MNET_EXPECT_ISA"));
+    const char *expect_avail = expect_available(getenv("MNET_EXPECT_AVAILABLE"));
     const char *expect_warn = getenv("MNET_EXPECT_WARNING");
     const char *env = getenv("MNET_ISA");
     if (!expect) {
-        fprintf(stderr, "test_dispatch: MNET_EXPECT_ISA must be set (scalar|avx2|neon)\n");
+        fprintf(stderr, "test_dispatch: MNET_EXPECT_ISA must be set (scalar|avx2|avx512|neon|best)\n");
         return 2;
     }
 
@@ -88,11 +89,13 @@ int main(void)
     EXPECT(mnet_isa_available(MNET_ISA_AUTO), "auto must always be available");
     EXPECT(!(mnet_isa_available(MNET_ISA_AVX2) && mnet_isa_available(MNET_ISA_NEON)),
             "AVX2 and NEON cannot both be available");
-    EXPECT(!mnet_isa_available((mnet_isa)4) && !mnet_isa_available((mnet_isa)-1),
+    EXPECT(!(mnet_isa_available(MNET_ISA_AVX512) && !mnet_isa_available(MNET_ISA_AVX2)),
+            "AVX-512 cannot be available without AVX2");
+    EXPECT(!mnet_isa_available((mnet_isa)5) && !mnet_isa_available((mnet_isa)-1),
             "an out-of-range tier is available");
 
     /* Availability does not depend on MNET_ISA: an explicit tier runs whenever it exists. */
-    for (int t = MNET_ISA_SCALAR; t <= MNET_ISA_NEON; t++) {
+    for (int t = MNET_ISA_SCALAR; t <= MNET_ISA_AVX512; t++) {
         const mnet_isa isa = (mnet_isa)t;
         const int avail = mnet_isa_available(isa);
         if (expect_avail)

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
         return fail("an internal symbol is exported");
 
     const mnet_isa isa = selected();
-    if (isa < MNET_ISA_SCALAR || isa > MNET_ISA_NEON)
+    if (isa < MNET_ISA_SCALAR || isa > MNET_ISA_AVX512)
         return fail("mnet_isa_selected returned an out-of-range tier");
     const char *ok = status_string(MNET_OK);
     if (!ok || !*ok || strcmp(ok, status_string(MNET_ERR_ARG)) == 0)

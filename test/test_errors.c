@@ -75,7 +75,7 @@ static void expect_status(int line, const char *expr, mnet_status got, mnet_stat
 static const int BAD_SIZES[] = { 0, -1, INT_MIN };
 #define NBAD ((int)(sizeof BAD_SIZES / sizeof BAD_SIZES[0]))
 /* mnet_isa values outside the enum */
-static const int BAD_ISAS[] = { -1, 4, 7, INT_MAX, INT_MIN };
+static const int BAD_ISAS[] = { -1, 5, 7, INT_MAX, INT_MIN };
 #define NBADISA ((int)(sizeof BAD_ISAS / sizeof BAD_ISAS[0]))
 
 /* ---- depthwise 3x3: n=2 h=5 w=4 c=3, padding 1 all round: out 2x5x4x3 ----------------------- */
@@ -399,7 +399,7 @@ START_TEST(test_unsupported_isa)
 {
     const float lo = -INFINITY, hi = INFINITY;
     int unavailable = 0;
-    for (int t = MNET_ISA_SCALAR; t <= MNET_ISA_NEON; t++) {
+    for (int t = MNET_ISA_SCALAR; t <= MNET_ISA_AVX512; t++) {
         const mnet_isa isa = (mnet_isa)t;
         const mnet_status want = mnet_isa_available(isa) ? MNET_OK : MNET_ERR_UNSUPPORTED;
         unavailable += want != MNET_OK;
@@ -550,6 +550,7 @@ START_TEST(test_isa_names)
     ck_assert_str_eq(mnet_isa_name(MNET_ISA_SCALAR), "scalar");
     ck_assert_str_eq(mnet_isa_name(MNET_ISA_AVX2), "avx2");
     ck_assert_str_eq(mnet_isa_name(MNET_ISA_NEON), "neon");
+    ck_assert_str_eq(mnet_isa_name(MNET_ISA_AVX512), "avx512");
     for (int i = 0; i < NBADISA; i++) {
         ck_assert_str_eq(mnet_isa_name((mnet_isa)BAD_ISAS[i]), "unknown");
         ck_assert_msg(!mnet_isa_available((mnet_isa)BAD_ISAS[i]), "isa %d available", BAD_ISAS[i]);

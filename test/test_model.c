@@ -127,7 +127,7 @@ START_TEST(test_fixture_matches_pytorch)
     fixture_load(_i, &fx);
     const size_t img = (size_t)fx.info.height * fx.info.width * fx.info.channels;
     int tested = 0;
-    for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_NEON; isa++) {
+    for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_AVX512; isa++) {
         if (!mnet_isa_available((mnet_isa)isa))
             continue;
         tested++;
@@ -274,7 +274,7 @@ START_TEST(test_random_models_any_shape)
         float *x = malloc(2 * img * sizeof(float)), *y = malloc(2 * (size_t)c[i].classes * sizeof(float));
         for (size_t j = 0; j < 2 * img; j++)
             x[j] = sinf((float)j * 0.01f);
-        for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_NEON; isa++) {
+        for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_AVX512; isa++) {
             if (!mnet_isa_available((mnet_isa)isa))
                 continue;
             mnet_context *ctx = context(m, (mnet_isa)isa, 2);
@@ -328,7 +328,7 @@ START_TEST(test_api_errors)
     o.num_threads = 1;
     o.isa = (mnet_isa)9;
     ck_assert_int_eq(mnet_context_create(m, &o, &ctx), MNET_ERR_ARG);
-    for (int isa = MNET_ISA_AVX2; isa <= MNET_ISA_NEON; isa++)
+    for (int isa = MNET_ISA_AVX2; isa <= MNET_ISA_AVX512; isa++)
         if (!mnet_isa_available((mnet_isa)isa)) {
             o.isa = (mnet_isa)isa;
             ck_assert_int_eq(mnet_context_create(m, &o, &ctx), MNET_ERR_UNSUPPORTED);

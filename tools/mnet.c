@@ -65,10 +65,10 @@ static double parse_double(const char *s, const char *opt)
 
 static mnet_isa parse_isa(const char *s)
 {
-    for (int i = MNET_ISA_AUTO; i <= MNET_ISA_NEON; i++)
+    for (int i = MNET_ISA_AUTO; i <= MNET_ISA_AVX512; i++)
         if (strcmp(s, mnet_isa_name((mnet_isa)i)) == 0)
             return (mnet_isa)i;
-    die(2, "--isa: '%s' is not one of scalar, avx2, neon, auto", s);
+    die(2, "--isa: '%s' is not one of scalar, avx2, avx512, neon, auto", s);
     return MNET_ISA_AUTO;
 }
 
@@ -200,9 +200,9 @@ static int cmd_isa(void)
     static const char *const ops[] = { "conv3x3", "dwconv3x3", "gemm", "bn_relu6", "gavgpool",
         "add", "softmax" };
     printf("mnet %s\n", mnet_version_string());
-    printf("selected isa: %s (MNET_ISA=scalar|avx2|neon can lower it)\n",
+    printf("selected isa: %s (MNET_ISA=scalar|avx2|avx512|neon can lower it)\n",
             mnet_isa_name(mnet_isa_selected()));
-    for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_NEON; isa++) {
+    for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_AVX512; isa++) {
         printf("%-7s %s\n", mnet_isa_name((mnet_isa)isa),
                 mnet_isa_available((mnet_isa)isa) ? "available" : "not available");
         if (!mnet_isa_available((mnet_isa)isa))
@@ -684,7 +684,7 @@ static const char usage_text[] =
     "  mnet bench MODEL | --arch v1|v2 [--alpha A] [--res R] [--threads N] [--isa X]\n"
     "             [--batch B] [--runs N]\n"
     "      load time, first and steady latency, peak memory; last line machine-readable\n"
-    "--isa takes scalar|avx2|neon|auto; --arch models get seeded random weights (--seed S).\n";
+    "--isa takes scalar|avx2|avx512|neon|auto; --arch models get seeded random weights (--seed S).\n";
 
 int main(int argc, char **argv)
 {
