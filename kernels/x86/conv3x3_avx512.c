@@ -1,0 +1,100 @@
+/* conv3x3_avx512.c - full 3x3 convolution (the stem), AVX-512F, 32 output channels x 4 pixels. */
+#include <immintrin.h>
+
+#include "ukernels.h"
+
+#define CR 32
+
+/* Same plan as the AVX2 kernel with twice the lanes: interior pixels 4 at a time, so per
+ * (tap, input channel) 2 weight loads + 4 broadcasts feed 8 FMAs into 8 accumulators; border
+ * pixels one at a time, skipping padded taps.  The output-channel tail uses masked stores. */
+
+static inline __mmask16 lanes(size_t n)
+{
+    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+}
+
+static inline void store32(float *o, __m512 lo, __m512 hi, size_t n, __m512 vmin, __m512 vmax)
+{
+    _mm512_mask_storeu_ps(o, lanes(n), _mm512_min_ps(_mm512_max_ps(lo, vmin), vmax));
+    if (n > 16)
+        _mm512_mask_storeu_ps(o + 16, lanes(n - 16), _mm512_min_ps(_mm512_max_ps(hi, vmin), vmax));
+}
+
+void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *in,
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max)
+{
+    const size_t cin = (size_t)g->cin, cout = (size_t)g->cout, row = (size_t)g->w * cin;
+    const size_t group_floats = CR * (1 + 9 * cin);
+    const int s = g->stride, pl = g->pad_left;
+    const __m512 vmin = _mm512_set1_ps(out_min), vmax = _mm512_set1_ps(out_max);
+    /* Interior columns [ox_lo, ox_hi): all three input columns inside the image. */
+    const int ox_lo = pl, span = g->w - 3 + pl;
+    int ox_hi = span < 0 ? 0 : span / s + 1;
+    ox_hi = ox_hi > g->ow ? g->ow : ox_hi;
+    const size_t xstep = (size_t)s * cin;   /* input floats between neighbouring output pixels */
+
+    for (int oy = oy0; oy < oy1; oy++) {
+        const int iy0 = oy * s - g->pad_top;
+        float *orow = out + (size_t)oy * g->ow * cout;
+        for (size_t co0 = 0; co0 < cout; co0 += CR) {
+            const float *wp = packed_w + (co0 / CR) * group_floats;
+            const size_t n = cout - co0 < CR ? cout - co0 : CR;
+            const __m512 blo = _mm512_loadu_ps(wp), bhi = _mm512_loadu_ps(wp + 16);
+            for (int ox = 0; ox < g->ow;) {
+                if (ox >= ox_lo && ox + 4 <= ox_hi) {
+                    __m512 l0 = blo, h0 = bhi, l1 = blo, h1 = bhi, l2 = blo, h2 = bhi, l3 = blo, h3 = bhi;
+                    const size_t ix0 = (size_t)(ox * s - pl);
+                    for (int ky = 0; ky < 3; ky++) {
+                        const int iy = iy0 + ky;
+                        if (iy < 0 || iy >= g->h)
+                            continue;
+                        const float *p = in + (size_t)iy * row + ix0 * cin;
+                        const float *wt = wp + CR + (size_t)ky * 3 * cin * CR;
+                        /* The 3 kx taps of one row are 3*cin consecutive input floats. */
+                        for (size_t t = 0; t < 3 * cin; t++, wt += CR) {
+                            const __m512 wl = _mm512_loadu_ps(wt), wh = _mm512_loadu_ps(wt + 16);
+                            __m512 v = _mm512_set1_ps(p[t]);
+                            l0 = _mm512_fmadd_ps(v, wl, l0); h0 = _mm512_fmadd_ps(v, wh, h0);
+                            v = _mm512_set1_ps(p[xstep + t]);
+                            l1 = _mm512_fmadd_ps(v, wl, l1); h1 = _mm512_fmadd_ps(v, wh, h1);
+                            v = _mm512_set1_ps(p[2 * xstep + t]);
+                            l2 = _mm512_fmadd_ps(v, wl, l2); h2 = _mm512_fmadd_ps(v, wh, h2);
+                            v = _mm512_set1_ps(p[3 * xstep + t]);
+                            l3 = _mm512_fmadd_ps(v, wl, l3); h3 = _mm512_fmadd_ps(v, wh, h3);
+                        }
+                    }
+                    float *o = orow + (size_t)ox * cout + co0;
+                    store32(o, l0, h0, n, vmin, vmax);
+                    store32(o + cout, l1, h1, n, vmin, vmax);
+                    store32(o + 2 * cout, l2, h2, n, vmin, vmax);
+                    store32(o + 3 * cout, l3, h3, n, vmin, vmax);
+                    ox += 4;
+                    continue;
+                }
+                /* Border pixels and leftovers, one at a time. */
+                const int ix0 = ox * s - pl;
+                __m512 lo = blo, hi = bhi;
+                for (int ky = 0; ky < 3; ky++) {
+                    const int iy = iy0 + ky;
+                    if (iy < 0 || iy >= g->h)
+                        continue;
+                    for (int kx = 0; kx < 3; kx++) {
+                        const int ix = ix0 + kx;
+                        if (ix < 0 || ix >= g->w)
+                            continue;
+                        const float *px = in + (size_t)iy * row + (size_t)ix * cin;
+                        const float *wt = wp + CR + (size_t)(ky * 3 + kx) * cin * CR;
+                        for (size_t ci = 0; ci < cin; ci++, wt += CR) {
+                            const __m512 v = _mm512_set1_ps(px[ci]);
+                            lo = _mm512_fmadd_ps(v, _mm512_loadu_ps(wt), lo);
+                            hi = _mm512_fmadd_ps(v, _mm512_loadu_ps(wt + 16), hi);
+                        }
+                    }
+                }
+                store32(orow + (size_t)ox * cout + co0, lo, hi, n, vmin, vmax);
+                ox++;
+            }
+        }
+    }
+}
