@@ -126,6 +126,21 @@ def t_classify_bundled_images():
     assert correct >= 7, f"only {correct}/10 bundled images classified correctly"
 
 
+def t_classify_jpeg_ppm_png_agree():
+    """The same picture as PNG (bundled), JPEG (quality 100) and binary PPM/PGM: the same class."""
+    from PIL import Image
+    model = os.path.join(FASHION, "fashion_mnist_v2.mnet")
+    png = os.path.join(FASHION, "images", sorted(os.listdir(os.path.join(FASHION, "images")))[1])
+    img = Image.open(png)
+    jpg, ppm, pgm = (os.path.join(TMP, "x." + e) for e in ("jpg", "ppm", "pgm"))
+    img.convert("RGB").save(jpg, quality=100)
+    img.convert("RGB").save(ppm)
+    img.convert("L").save(pgm)
+    r = run("classify", model, png, jpg, ppm, pgm, "--top", "1")
+    tops = [line.split(": ", 1)[1].split(" ")[0] for line in r.stdout.strip().splitlines()]
+    assert len(tops) == 4 and len(set(tops)) == 1, r.stdout
+
+
 def t_fashion_mnist_matches_pytorch():
     """The full test set through `mnet classify`: the same predictions as PyTorch (>= 99.9 %)
     and the same accuracy to within those disagreements."""
