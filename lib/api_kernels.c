@@ -78,36 +78,50 @@ static mnet_status conv_geom(const char *fn, const mnet_conv_params *p, int h, i
     return MNET_OK;
 }
 
-mnet_status mnet_dwconv3x3_f32(mnet_isa isa, int n, int h, int w, int c, const float *in,
-        const float *weights, const float *bias, const mnet_conv_params *p, float *out)
+/* Everything the two 3x3 convolutions check: pointers, sizes, geometry, byte counts, overlap.
+ * Depthwise passes cin = cout = c and w_per_cout = 9; the full convolution 9 * cin. */
+static mnet_status check_conv(const char *fn, int n, int h, int w, int cin, int cout,
+        const char *cin_name, const char *cout_name, size_t w_per_cout, const float *in, const float *weights, const float *bias,
+        const mnet_conv_params *p, const float *out, mnet_conv_geom *g)
 {
-    static const char fn[] = "mnet_dwconv3x3_f32";
-    const mnet_kernels *t;
-    mnet_conv_geom g;
     size_t in_bytes, out_bytes, w_bytes;
-    TRY(get_table(fn, isa, &t));
     CHECK_PTR(fn, in);
     CHECK_PTR(fn, weights);
     CHECK_PTR(fn, out);
     CHECK_POS(fn, n);
     CHECK_POS(fn, h);
     CHECK_POS(fn, w);
-    CHECK_POS(fn, c);
-    TRY(conv_geom(fn, p, h, w, &g));
-    g.cin = g.cout = c;
-    TRY(tensor_bytes(fn, "input", &in_bytes, (size_t)n, (size_t)h, (size_t)w, (size_t)c));
-    TRY(tensor_bytes(fn, "output", &out_bytes, (size_t)n, (size_t)g.oh, (size_t)g.ow, (size_t)c));
-    TRY(tensor_bytes(fn, "weights", &w_bytes, 9, (size_t)c, 1, 1));
+    if (cin < 1 || cout < 1)
+        return mnet_error(MNET_ERR_ARG, "%s: %s must be >= 1 (got %d)", fn,
+                cin < 1 ? cin_name : cout_name, cin < 1 ? cin : cout);
+    TRY(conv_geom(fn, p, h, w, g));
+    g->cin = cin;
+    g->cout = cout;
+    TRY(tensor_bytes(fn, "input", &in_bytes, (size_t)n, (size_t)h, (size_t)w, (size_t)cin));
+    TRY(tensor_bytes(fn, "output", &out_bytes, (size_t)n, (size_t)g->oh, (size_t)g->ow,
+            (size_t)cout));
+    TRY(tensor_bytes(fn, "weights", &w_bytes, w_per_cout, (size_t)cout, 1, 1));
     if (overlap(out, out_bytes, in, in_bytes) || overlap(out, out_bytes, weights, w_bytes) ||
-            (bias && overlap(out, out_bytes, bias, (size_t)c * sizeof(float))))
+            (bias && overlap(out, out_bytes, bias, (size_t)cout * sizeof(float))))
         return mnet_error(MNET_ERR_ARG, "%s: out overlaps an input", fn);
+    return MNET_OK;
+}
 
-    const int cr = t->dwconv3x3.cr;
-    float *packed = malloc(mnet_packed_dwconv3x3_floats(c, cr) * sizeof(float));
+mnet_status mnet_dwconv3x3_f32(mnet_isa isa, int n, int h, int w, int c, const float *in,
+        const float *weights, const float *bias, const mnet_conv_params *p, float *out)
+{
+    static const char fn[] = "mnet_dwconv3x3_f32";
+    const mnet_kernels *t;
+    mnet_conv_geom g;
+    TRY(get_table(fn, isa, &t));
+    TRY(check_conv(fn, n, h, w, c, c, "c", "c", 9, in, weights, bias, p, out, &g));
+
+    const size_t packed_floats = mnet_packed_dwconv3x3_floats(c, t->dwconv3x3.cr);
+    float *packed = malloc(packed_floats * sizeof(float));
     if (!packed)
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory for %zu packed weights", fn,
-                mnet_packed_dwconv3x3_floats(c, cr));
-    mnet_pack_dwconv3x3(c, cr, weights, bias, packed);
+                packed_floats);
+    mnet_pack_dwconv3x3(c, t->dwconv3x3.cr, weights, bias, packed);
     const size_t in_img = (size_t)h * w * c, out_img = (size_t)g.oh * g.ow * c;
     for (int i = 0; i < n; i++)
         t->dwconv3x3.fn(&g, in + i * in_img, packed, out + i * out_img, 0, g.oh, p->out_min,
@@ -124,34 +138,17 @@ mnet_status mnet_conv3x3_f32(mnet_isa isa, int n, int h, int w, int cin, int cou
     static const char fn[] = "mnet_conv3x3_f32";
     const mnet_kernels *t;
     mnet_conv_geom g;
-    size_t in_bytes, out_bytes, w_bytes;
     TRY(get_table(fn, isa, &t));
-    CHECK_PTR(fn, in);
-    CHECK_PTR(fn, weights);
-    CHECK_PTR(fn, out);
-    CHECK_POS(fn, n);
-    CHECK_POS(fn, h);
-    CHECK_POS(fn, w);
-    CHECK_POS(fn, cin);
-    CHECK_POS(fn, cout);
-    TRY(conv_geom(fn, p, h, w, &g));
-    g.cin = cin;
-    g.cout = cout;
-    TRY(tensor_bytes(fn, "input", &in_bytes, (size_t)n, (size_t)h, (size_t)w, (size_t)cin));
-    TRY(tensor_bytes(fn, "output", &out_bytes, (size_t)n, (size_t)g.oh, (size_t)g.ow,
-            (size_t)cout));
-    TRY(tensor_bytes(fn, "weights", &w_bytes, 9, (size_t)cin, (size_t)cout, 1));
-    if (overlap(out, out_bytes, in, in_bytes) || overlap(out, out_bytes, weights, w_bytes) ||
-            (bias && overlap(out, out_bytes, bias, (size_t)cout * sizeof(float))))
-        return mnet_error(MNET_ERR_ARG, "%s: out overlaps an input", fn);
+    /* cin >= 1 is checked inside before 9 * cin is used as a count. */
+    TRY(check_conv(fn, n, h, w, cin, cout, "cin", "cout", 9 * (size_t)(cin > 0 ? cin : 1), in,
+            weights, bias, p, out, &g));
 
-    const int cr = t->conv3x3.cr;
-    const size_t packed_floats = mnet_packed_conv3x3_floats(cin, cout, cr);
+    const size_t packed_floats = mnet_packed_conv3x3_floats(cin, cout, t->conv3x3.cr);
     float *packed = malloc(packed_floats * sizeof(float));
     if (!packed)
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory for %zu packed weights", fn,
                 packed_floats);
-    mnet_pack_conv3x3(cin, cout, cr, weights, bias, packed);
+    mnet_pack_conv3x3(cin, cout, t->conv3x3.cr, weights, bias, packed);
     const size_t in_img = (size_t)h * w * cin, out_img = (size_t)g.oh * g.ow * cout;
     for (int i = 0; i < n; i++)
         t->conv3x3.fn(&g, in + i * in_img, packed, out + i * out_img, 0, g.oh, p->out_min,
