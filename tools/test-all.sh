@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test-all.sh - the whole test suite: native (AVX2 + the qemu CPU-model runs, Nehalem included),
 # scalar-only (-Dsimd=disabled), the AArch64 NEON build under qemu-aarch64, and the kernel,
-# runtime and malformed-file tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# runtime, malformed-file, concurrency and dlopen-cycle tests again under AddressSanitizer +
+# UndefinedBehaviorSanitizer (LeakSanitizer included), and the threaded ones under
+# ThreadSanitizer.
 # A skipped test counts as a failure.  Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +13,8 @@ configs=(
     "build::::"
     "build-scalar::-Dsimd=disabled::"
     "build-arm64::--cross-file cross/aarch64-linux-gnu.ini::"
-    "build-asan::-Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all -Dbuildtype=debugoptimized -Dbenchmarks=disabled::kernels errors model format"
+    "build-asan::-Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all -Dbuildtype=debugoptimized -Dbenchmarks=disabled::kernels errors model format concurrency dlcycle"
+    "build-tsan::-Db_sanitize=thread -Dbuildtype=debugoptimized -Dbenchmarks=disabled::concurrency model"
 )
 passed=0
 failed=0
