@@ -9,7 +9,7 @@ SUDO=""
 native="meson ninja-build pkg-config gcc g++ check libsubunit-dev libsleef-dev libbenchmark-dev
         python3 binutils qemu-user libpng-dev libjpeg-dev zlib1g-dev
         python3-numpy python3-torch python3-torchvision python3-onnx dataset-fashion-mnist
-        python3-pytest python3-pil python3-matplotlib"
+        python3-pytest python3-pil python3-matplotlib valgrind clang libclang-rt-14-dev"
 cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libc6:arm64 check:arm64 libsleef-dev:arm64"
 
 missing=""

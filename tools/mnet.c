@@ -248,6 +248,7 @@ static int cmd_info(int argc, char **argv)
             in.alpha, res, in.num_classes, (unsigned long long)in.params,
             (unsigned long long)in.macs);
     mnet_model_free(m);
+    free(o.images);
     return 0;
 }
 
@@ -301,6 +302,7 @@ static int cmd_run(int argc, char **argv)
     mnet_model_free(m);
     free(x);
     free(y);
+    free(o.images);
     return 0;
 }
 
@@ -564,6 +566,7 @@ static int cmd_classify(int argc, char **argv)
             die(2, "give image files or --idx-images, not both");
         const int r = classify_idx(&o, m, &in);
         mnet_model_free(m);
+        free(o.images);
         return r;
     }
     if (!o.num_images)
@@ -603,6 +606,7 @@ static int cmd_classify(int argc, char **argv)
     for (int i = 0; i < in.num_classes; i++)
         free(names[i]);
     free(names);
+    free(o.images);
     return 0;
 }
 
@@ -665,6 +669,7 @@ static int cmd_bench(int argc, char **argv)
     free(x);
     free(y);
     free(t);
+    free(o.images);
     return 0;
 }
 

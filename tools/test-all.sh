@@ -13,7 +13,7 @@ configs=(
     "build::::"
     "build-scalar::-Dsimd=disabled::"
     "build-arm64::--cross-file cross/aarch64-linux-gnu.ini::"
-    "build-asan::-Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all -Dbuildtype=debugoptimized -Dbenchmarks=disabled::kernels errors model format concurrency dlcycle"
+    "build-asan::-Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all -Dbuildtype=debugoptimized -Dbenchmarks=disabled::kernels errors model format concurrency dlcycle fpenv fuzz-replay"
     "build-tsan::-Db_sanitize=thread -Dbuildtype=debugoptimized -Dbenchmarks=disabled::concurrency model"
 )
 passed=0
@@ -62,6 +62,14 @@ PY
     passed=$((passed + p))
     failed=$((failed + f))
 done
+# The model loader under libFuzzer (clang, ASan + UBSan) for a bounded time: MNET_FUZZ_SECONDS,
+# 120 by default; 0 skips it (and counts as neither).
+fuzz_secs=${MNET_FUZZ_SECONDS:-120}
+if [ "$fuzz_secs" != 0 ]; then
+    echo "=== fuzz (${fuzz_secs} s)"
+    if bash tools/fuzz.sh "$fuzz_secs"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+fi
+
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
