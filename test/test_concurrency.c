@@ -145,12 +145,17 @@ int main(void)
         EXPECT(bad[i] == 0, "concurrent create/run/free: thread %d had %d failures", i, bad[i]);
     }
 
-    /* Threads: none for num_threads = 1, num_threads - 1 otherwise, all joined by free. */
+    /* Threads: none for num_threads = 1, num_threads - 1 otherwise, all joined by free.  Under
+     * a user-mode emulator (the cross build's qemu, MNET_TEST_EMULATED=1) /proc/self/task holds
+     * the emulator's own threads too, so only the results are checked there. */
+    const char *emulated = getenv("MNET_TEST_EMULATED");
+    const int native = !(emulated && *emulated);
     const int base = count_threads();
     mnet_context *c1 = make_context(g_model, 1);
-    EXPECT(count_threads() == base, "num_threads = 1 started %d threads", count_threads() - base);
+    EXPECT(!native || count_threads() == base, "num_threads = 1 started %d threads",
+            count_threads() - base);
     mnet_context *c3 = make_context(g_model, 3);
-    EXPECT(count_threads() == base + 2, "num_threads = 3 started %d threads, expected 2",
+    EXPECT(!native || count_threads() == base + 2, "num_threads = 3 started %d threads, expected 2",
             count_threads() - base);
     float y[CLASSES];
     EXPECT(mnet_context_run(c3, 1, g_in[0], y) == MNET_OK && memcmp(y, g_ref[0], sizeof y) == 0,
@@ -160,10 +165,11 @@ int main(void)
     const struct timespec idle = { 0, 300 * 1000 * 1000 };
     nanosleep(&idle, NULL);
     const double idle_cpu = cpu_seconds() - cpu0;
-    EXPECT(idle_cpu < 0.05, "idle context used %.1f ms of CPU in 300 ms", idle_cpu * 1e3);
+    EXPECT(!native || idle_cpu < 0.05, "idle context used %.1f ms of CPU in 300 ms", idle_cpu * 1e3);
     mnet_context_free(c3);
     mnet_context_free(c1);
-    EXPECT(count_threads() == base, "after free: %d threads left over", count_threads() - base);
+    EXPECT(!native || count_threads() == base, "after free: %d threads left over",
+            count_threads() - base);
 
     mnet_model_free(g_model);
     printf("%d passed, %d failed\n", g_pass, g_fail);

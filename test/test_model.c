@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mnet.h"
 
@@ -183,6 +184,45 @@ START_TEST(test_load_memory_same_as_path)
     mnet_model_free(a);
     mnet_model_free(b);
     fixture_free(&fx);
+}
+END_TEST
+
+static long rss_kb(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* Loading is bounded by the file: 8 copies of a 8.9 MB model add no more than 8 x (file size +
+ * 256 KB) of resident memory (folded weights, layer tables), before any context exists. */
+START_TEST(test_load_memory_bounded)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.mnet", fixture_dir(), "v2_a100_r150");
+    struct stat sb;
+    ck_assert_int_eq(stat(path, &sb), 0);
+    mnet_model *m[8];
+    const long before = rss_kb();
+    for (int i = 0; i < 8; i++)
+        ck_assert_int_eq(mnet_model_load(path, &m[i]), MNET_OK);
+    const long grown = rss_kb() - before, bound = 8 * ((long)sb.st_size / 1024 + 256);
+    /* Sanitizer shadow memory and a user-mode emulator's own memory are not mnet's. */
+    const char *emulated = getenv("MNET_TEST_EMULATED");
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    const int measurable = 0;
+#else
+    const int measurable = !(emulated && *emulated);
+#endif
+    ck_assert_msg(!measurable || grown <= bound, "8 loads of a %lld-byte file grew RSS by %ld KB (bound %ld KB)",
+            (long long)sb.st_size, grown, bound);
+    for (int i = 0; i < 8; i++)
+        mnet_model_free(m[i]);
 }
 END_TEST
 
@@ -401,6 +441,7 @@ int main(void)
     tcase_set_timeout(tc, 1200);
     tcase_add_loop_test(tc, test_fixture_matches_pytorch, 0, NFIX);
     tcase_add_test(tc, test_load_memory_same_as_path);
+    tcase_add_test(tc, test_load_memory_bounded);
     tcase_add_test(tc, test_shared_model_two_threads);
     tcase_add_test(tc, test_paper_costs);
     tcase_add_test(tc, test_random_models_any_shape);

@@ -13,7 +13,7 @@ configs=(
     "build::::"
     "build-scalar::-Dsimd=disabled::"
     "build-arm64::--cross-file cross/aarch64-linux-gnu.ini::"
-    "build-asan::-Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all -Dbuildtype=debugoptimized -Dbenchmarks=disabled::kernels errors model format concurrency dlcycle fpenv fuzz-replay"
+    "build-asan::-Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all -Dbuildtype=debugoptimized -Dbenchmarks=disabled::kernels errors model format concurrency dlcycle fpenv fuzz-replay dlopen dlopen-example dispatch-default dispatch-bogus exported-symbols"
     "build-tsan::-Db_sanitize=thread -Dbuildtype=debugoptimized -Dbenchmarks=disabled::concurrency model"
 )
 passed=0
