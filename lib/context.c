@@ -125,14 +125,28 @@ static void layer_task(void *arg, int part, int parts)
         return;
     }
     const size_t m = (size_t)l->out_h * l->out_w, n = (size_t)l->cout, mr = (size_t)k->gemm.mr;
-    const size_t tiles = (m + mr - 1) / mr;
+    const size_t tiles = (m + mr - 1) / mr, nr = (size_t)k->gemm.nr, cin = (size_t)l->cin;
+    const size_t panels = (n + nr - 1) / nr;
+    if (parts > 1 && tiles < 4 * (size_t)parts && panels >= (size_t)parts) {
+        /* Few row tiles (the 7x7 and 14x14 layers, the classifier): split the columns instead,
+         * in whole NR panels.  Every element is still computed by the same kernel code, so the
+         * result does not depend on the thread count. */
+        const size_t p0 = panels * (size_t)part / (size_t)parts;
+        const size_t p1 = panels * (size_t)(part + 1) / (size_t)parts;
+        const size_t j0 = p0 * nr, j1 = p1 * nr < n ? p1 * nr : n;
+        if (j0 < j1)
+            mnet_gemm_run_add(&k->gemm, k->add.fn, 0, m, j1 - j0, cin, j->in, cin,
+                    j->w + p0 * nr * (cin + 1), j->out + j0, n, j->lo, j->hi,
+                    j->res ? j->res + j0 : NULL);
+        return;
+    }
     const size_t m0 = tiles * (size_t)part / (size_t)parts * mr;
     size_t m1 = tiles * (size_t)(part + 1) / (size_t)parts * mr;
     m1 = m1 > m ? m : m1;
     if (m0 >= m1)
         return;
-    mnet_gemm_run_add(&k->gemm, k->add.fn, m0, m1, n, (size_t)l->cin, j->in, (size_t)l->cin, j->w,
-            j->out, n, j->lo, j->hi, j->res);
+    mnet_gemm_run_add(&k->gemm, k->add.fn, m0, m1, n, cin, j->in, cin, j->w, j->out, n, j->lo,
+            j->hi, j->res);
 }
 
 mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, float *logits)
@@ -160,14 +174,14 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
             const mnet_layer *l = &m->layers[i];
             const float *in = l->in_buf < 0 ? x : ctx->buf[l->in_buf];
             const float *w = ctx->packed->data + ctx->packed->offset[i];
-            if (l->op == MNET_OP_FC) {
+            layer_job j = { .ctx = ctx, .l = l, .in = in, .w = w };
+            if (l->op == MNET_OP_FC) {   /* global pool, then a 1-row GEMM into the logits */
                 ctx->k->gavgpool.fn((size_t)l->in_h * l->in_w, (size_t)l->cin, in, ctx->pooled);
-                mnet_gemm_run(&ctx->k->gemm, 0, 1, classes, (size_t)l->cin, ctx->pooled,
-                        (size_t)l->cin, w, logits + (size_t)b * classes, classes, -INFINITY,
-                        INFINITY);
-                continue;
+                j.in = ctx->pooled;
+                j.out = logits + (size_t)b * classes;
+            } else {
+                j.out = ctx->buf[l->out_buf];
             }
-            layer_job j = { .ctx = ctx, .l = l, .in = in, .w = w, .out = ctx->buf[l->out_buf] };
             if (l->res_from >= 0) {
                 const int rb = m->layers[l->res_from].in_buf;
                 j.res = rb < 0 ? x : ctx->buf[rb];
