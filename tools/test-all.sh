@@ -62,6 +62,13 @@ PY
     passed=$((passed + p))
     failed=$((failed + f))
 done
+# Denormal weights cost at most 1.5x (issue: hardening): a benchmark-based CI step on the native
+# build, comparing the best of 3 interleaved `mnet bench` medians.
+if [ -x build/mnet ]; then
+    echo "=== denormal weights"
+    if bash tools/check_denormal_speed.sh build/mnet; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+fi
+
 # The model loader under libFuzzer (clang, ASan + UBSan) for a bounded time: MNET_FUZZ_SECONDS,
 # 120 by default; 0 skips it (and counts as neither).
 fuzz_secs=${MNET_FUZZ_SECONDS:-120}
