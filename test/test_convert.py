@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import traceback
 
 import numpy as np
 import torch
@@ -154,21 +153,7 @@ def t_refuses_unsupported():
     assert r.returncode != 0 and r.stderr, r.stderr
 
 
-def main():
-    tests = [v for k, v in sorted(globals().items()) if k.startswith("t_")]
-    passed = failed = 0
-    for t in tests:
-        try:
-            t()
-            passed += 1
-            print(f"ok   {t.__name__}")
-        except Exception:
-            failed += 1
-            print(f"FAIL {t.__name__}")
-            traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import scripttest
+    sys.exit(scripttest.run(globals()))
