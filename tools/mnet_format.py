@@ -2,7 +2,6 @@
 
 Shared by tools/mnet_convert.py, tools/make_fixtures.py and the tests.  numpy only.
 """
-import math
 import struct
 import zlib
 
@@ -180,5 +179,3 @@ def check_finite(name, arr):
     return arr
 
 
-__all__ = [n for n in dir() if not n.startswith("_")]
-_ = math
