@@ -153,7 +153,10 @@ static void parse_args(opts *o, int argc, char **argv, int allow_images)
     }
 }
 
-static mnet_model *get_model(const opts *o, char *label, size_t label_size, double *ms)
+/* The model the options name (a file, or an architecture with random weights), its label for
+ * reports and its info; *ms (if asked) is the load time. */
+static mnet_model *get_model(const opts *o, char *label, size_t label_size, double *ms,
+        mnet_model_info *info)
 {
     mnet_model *m = NULL;
     const double t0 = now_ms();
@@ -171,6 +174,7 @@ static mnet_model *get_model(const opts *o, char *label, size_t label_size, doub
     }
     if (ms)
         *ms = now_ms() - t0;
+    check(mnet_model_get_info(m, info), "info");
     return m;
 }
 
@@ -220,9 +224,8 @@ static int cmd_info(int argc, char **argv)
     opts o;
     parse_args(&o, argc, argv, 0);
     char label[512];
-    mnet_model *m = get_model(&o, label, sizeof label, NULL);
     mnet_model_info in;
-    check(mnet_model_get_info(m, &in), "info");
+    mnet_model *m = get_model(&o, label, sizeof label, NULL, &in);
     printf("%s: MobileNet V%d, alpha %g, input %dx%dx%d, %d classes\n", label, (int)in.arch,
             in.alpha, in.height, in.width, in.channels, in.num_classes);
     printf("%3s  %-9s  %-13s  %-13s  %6s  %-5s  %-3s  %10s  %12s\n", "#", "op", "input", "output",
@@ -280,9 +283,8 @@ static int cmd_run(int argc, char **argv)
     if (!o.input || !o.output)
         die(2, "run needs --input IN.f32 and --output OUT.f32");
     char label[512];
-    mnet_model *m = get_model(&o, label, sizeof label, NULL);
     mnet_model_info in;
-    check(mnet_model_get_info(m, &in), "info");
+    mnet_model *m = get_model(&o, label, sizeof label, NULL, &in);
     size_t size;
     float *x = read_file(o.input, &size);
     const size_t want = (size_t)o.batch * in.height * in.width * in.channels * sizeof(float);
@@ -558,9 +560,8 @@ static int cmd_classify(int argc, char **argv)
     opts o;
     parse_args(&o, argc, argv, 1);
     char label[512];
-    mnet_model *m = get_model(&o, label, sizeof label, NULL);
     mnet_model_info in;
-    check(mnet_model_get_info(m, &in), "info");
+    mnet_model *m = get_model(&o, label, sizeof label, NULL, &in);
     if (o.idx_images) {
         if (o.num_images)
             die(2, "give image files or --idx-images, not both");
@@ -624,9 +625,8 @@ static int cmd_bench(int argc, char **argv)
     parse_args(&o, argc, argv, 0);
     char label[512];
     double load_ms;
-    mnet_model *m = get_model(&o, label, sizeof label, &load_ms);
     mnet_model_info in;
-    check(mnet_model_get_info(m, &in), "info");
+    mnet_model *m = get_model(&o, label, sizeof label, &load_ms, &in);
     const size_t n = (size_t)o.batch * in.height * in.width * in.channels;
     float *x = malloc(n * sizeof(float)), *y = malloc((size_t)o.batch * in.num_classes * sizeof(float));
     double *t = malloc((size_t)o.runs * sizeof(double));
