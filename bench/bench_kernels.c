@@ -274,7 +274,7 @@ static void bench_dwconv3x3(mnet_bench_state *st, void *arg)
     enum { IN, W, BIAS, PACKED, OUT, NBUF };
     float *b[NBUF] = {
         alloc_floats((size_t)s->h * s->w * s->c), alloc_floats(9 * (size_t)s->c),
-        alloc_floats((size_t)s->c), alloc_floats(mnet_packed_dwconv3x3_floats(s->c, cfg->cr)),
+        alloc_floats((size_t)s->c), alloc_floats(mnet_packed_dwconv_floats(s->c, cfg->cr, 9)),
         alloc_floats((size_t)oh * ow * s->c),
     };
     if (all_allocated(st, b, NBUF)) {
@@ -282,9 +282,9 @@ static void bench_dwconv3x3(mnet_bench_state *st, void *arg)
         fill_uniform(&rng, b[IN], (size_t)s->h * s->w * s->c, -1.0f, 1.0f);
         fill_uniform(&rng, b[W], 9 * (size_t)s->c, -0.5f, 0.5f);
         fill_uniform(&rng, b[BIAS], (size_t)s->c, -0.5f, 0.5f);
-        mnet_pack_dwconv3x3(s->c, cfg->cr, b[W], b[BIAS], b[PACKED]);
+        mnet_pack_dwconv(s->c, cfg->cr, 9, b[W], b[BIAS], b[PACKED]);
         while (mnet_bench_keep_running(st))
-            cfg->fn(&g, b[IN], b[PACKED], b[OUT], 0, oh, 0.0f, 6.0f);
+            cfg->fn(&g, b[IN], b[PACKED], b[OUT], 0, oh, 0.0f, 6.0f, MNET_EPI_CLAMP);
         set_flop_counters(st, bc, (double)oh * ow * s->c * 9);
     }
     free_all(b, NBUF);
@@ -312,7 +312,7 @@ static void bench_conv3x3(mnet_bench_state *st, void *arg)
         fill_uniform(&rng, b[BIAS], (size_t)s->cout, -0.5f, 0.5f);
         mnet_pack_conv3x3(s->c, s->cout, cfg->cr, b[W], b[BIAS], b[PACKED]);
         while (mnet_bench_keep_running(st))
-            cfg->fn(&g, b[IN], b[PACKED], b[OUT], 0, oh, 0.0f, 6.0f);
+            cfg->fn(&g, b[IN], b[PACKED], b[OUT], 0, oh, 0.0f, 6.0f, MNET_EPI_CLAMP);
         set_flop_counters(st, bc, (double)oh * ow * s->cout * 9 * s->c);
     }
     free_all(b, NBUF);
@@ -338,7 +338,7 @@ static void bench_gemm(mnet_bench_state *st, void *arg)
         fill_uniform(&rng, b[BIAS], n, -0.5f, 0.5f);
         mnet_pack_gemm(s->k, s->n, cfg->nr, b[B], b[BIAS], b[PACKED]);
         while (mnet_bench_keep_running(st))
-            mnet_gemm_run(cfg, 0, m, n, k, b[A], k, b[PACKED], b[C], n, 0.0f, 6.0f);
+            mnet_gemm_run(cfg, 0, m, n, k, b[A], k, b[PACKED], b[C], n, 0.0f, 6.0f, MNET_EPI_CLAMP);
         set_flop_counters(st, bc, (double)m * n * k);
     }
     free_all(b, NBUF);

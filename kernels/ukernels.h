@@ -9,6 +9,28 @@
 /* Kernel symbols are hidden: only the public API in mnet.h is exported from libmnet.so. */
 #define MNET_INTERNAL __attribute__((visibility("hidden")))
 
+/* Epilogues of the convolution and GEMM kernels: the activation runs on the accumulated value
+ * (bias included), then the result is clamped to [out_min, out_max]:
+ *   CLAMP     v                           (ReLU6 = clamp to [0, 6], ReLU, identity)
+ *   HSWISH    v * min(max(v + 3, 0), 6) / 6
+ *   HSIGMOID  min(max(v + 3, 0), 6) / 6
+ * "/ 6" is computed as "* (1/6)" everywhere, so every ISA rounds alike. */
+enum { MNET_EPI_CLAMP = 0, MNET_EPI_HSWISH = 1, MNET_EPI_HSIGMOID = 2 };
+#define MNET_EPI_COUNT 3
+
+static inline float mnet_epilogue_f32(float v, float out_min, float out_max, int act)
+{
+    if (act == MNET_EPI_HSWISH || act == MNET_EPI_HSIGMOID) {
+        float t = v + 3.0f;
+        t = t < 0.0f ? 0.0f : t;
+        t = t > 6.0f ? 6.0f : t;
+        t *= 1.0f / 6.0f;
+        v = act == MNET_EPI_HSWISH ? v * t : t;
+    }
+    v = v < out_min ? out_min : v;
+    return v > out_max ? out_max : v;
+}
+
 /* Geometry of one image through a 3x3 convolution (depthwise: cin == cout == c).
  * Input [h][w][cin], output [oh][ow][cout], both NHWC with dense rows.  The bottom and right
  * padding follow from oh/ow: a tap is inside the image iff 0 <= iy < h and 0 <= ix < w. */
@@ -16,7 +38,7 @@ typedef struct mnet_conv_geom {
     int h, w;
     int oh, ow;
     int stride;              /* 1 or 2 */
-    int pad_top, pad_left;   /* 0 or 1 */
+    int pad_top, pad_left;   /* 0 or 1 (0..2 for 5x5 depthwise) */
     int cin, cout;
 } mnet_conv_geom;
 
@@ -24,21 +46,25 @@ typedef struct mnet_conv_geom {
  * packed_w: ceil(c / CR) groups of CR channels, each { bias[CR], w[9][CR] } (tap = ky*3+kx),
  * zero past c (see mnet_pack_dwconv3x3). */
 typedef void (*mnet_dwconv3x3_ukernel)(const mnet_conv_geom *g, const float *in,
-        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max);
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act);
+
+/* 5x5 depthwise: the same contract with packed_w groups { bias[CR], w[25][CR] } (tap = ky*5+kx)
+ * and pads 0..2 (see mnet_pack_dwconv). */
+typedef mnet_dwconv3x3_ukernel mnet_dwconv5x5_ukernel;
 
 /* Full 3x3 convolution (the stem), output rows [oy0, oy1) of one image.
  * packed_w: ceil(cout / CR) groups of CR output channels, each { bias[CR], w[3][3][cin][CR] },
  * zero past cout (see mnet_pack_conv3x3). */
 typedef void (*mnet_conv3x3_ukernel)(const mnet_conv_geom *g, const float *in,
-        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max);
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act);
 
-/* GEMM tile: c[i][j] = clamp(bias[j] + sum_k a[i][k] * w[k][j]) for i < mr, j < nc.
+/* GEMM tile: c[i][j] = epilogue(bias[j] + sum_k a[i][k] * w[k][j]) for i < mr, j < nc.
  * 1 <= mr <= MR, nc >= 1 (the kernel walks NR-wide panels, the last one partial), kc >= 1.
  * a and c have row strides a_stride and c_stride, in floats.
  * packed_w: ceil(n / NR) panels, each { bias[NR], w[kc][NR] }, zero past n (mnet_pack_gemm). */
 typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *packed_w, float *c, size_t c_stride,
-        float out_min, float out_max);
+        float out_min, float out_max, int act);
 
 /* y[p][ch] = min(max(x[p][ch] * scale[ch] + shift[ch], 0), 6); x == y allowed. */
 typedef void (*mnet_bn_relu6_ukernel)(size_t pixels, size_t c, const float *x,
@@ -54,19 +80,33 @@ typedef void (*mnet_add_ukernel)(size_t count, const float *a, const float *b,
 /* One row of softmax over c >= 1 values; out may equal in. */
 typedef void (*mnet_softmax_ukernel)(size_t c, const float *in, float *out);
 
+/* y[i] = h-swish(x[i]) / h-sigmoid(x[i]) as in the epilogues above; x == y allowed. */
+typedef void (*mnet_hswish_ukernel)(size_t count, const float *x, float *y);
+typedef void (*mnet_hsigmoid_ukernel)(size_t count, const float *x, float *y);
+
+/* Squeeze-and-excite apply: y[p][ch] = x[p][ch] * scale[ch]; x == y allowed. */
+typedef void (*mnet_channel_scale_ukernel)(size_t pixels, size_t c, const float *x,
+        const float *scale, float *y);
+
 /* Prototypes of every registered kernel, from the per-family lists. */
 #define MNET_DWCONV3X3(isa, fn, cr) \
-    MNET_INTERNAL void fn(const mnet_conv_geom *, const float *, const float *, float *, int, int, float, float);
+    MNET_INTERNAL void fn(const mnet_conv_geom *, const float *, const float *, float *, int, int, float, float, int);
+#define MNET_DWCONV5X5(isa, fn, cr) \
+    MNET_INTERNAL void fn(const mnet_conv_geom *, const float *, const float *, float *, int, int, float, float, int);
 #define MNET_CONV3X3(isa, fn, cr) \
-    MNET_INTERNAL void fn(const mnet_conv_geom *, const float *, const float *, float *, int, int, float, float);
+    MNET_INTERNAL void fn(const mnet_conv_geom *, const float *, const float *, float *, int, int, float, float, int);
 #define MNET_GEMM(isa, fn, mr, nr) \
-    MNET_INTERNAL void fn(size_t, size_t, size_t, const float *, size_t, const float *, float *, size_t, float, float);
+    MNET_INTERNAL void fn(size_t, size_t, size_t, const float *, size_t, const float *, float *, size_t, float, float, int);
 #define MNET_BN_RELU6(isa, fn) \
     MNET_INTERNAL void fn(size_t, size_t, const float *, const float *, const float *, float *);
 #define MNET_GAVGPOOL(isa, fn) MNET_INTERNAL void fn(size_t, size_t, const float *, float *);
 #define MNET_ADD(isa, fn) \
     MNET_INTERNAL void fn(size_t, const float *, const float *, float, float, float *);
 #define MNET_SOFTMAX(isa, fn) MNET_INTERNAL void fn(size_t, const float *, float *);
+#define MNET_HSWISH(isa, fn) MNET_INTERNAL void fn(size_t, const float *, float *);
+#define MNET_HSIGMOID(isa, fn) MNET_INTERNAL void fn(size_t, const float *, float *);
+#define MNET_CHANNEL_SCALE(isa, fn) \
+    MNET_INTERNAL void fn(size_t, size_t, const float *, const float *, float *);
 #include "ukernels.inc"  /* it #undefs the family macros at its end */
 
 #endif /* MNET_UKERNELS_H */

@@ -116,16 +116,16 @@ mnet_status mnet_dwconv3x3_f32(mnet_isa isa, int n, int h, int w, int c, const f
     TRY(get_table(fn, isa, &t));
     TRY(check_conv(fn, n, h, w, c, c, "c", "c", 9, in, weights, bias, p, out, &g));
 
-    const size_t packed_floats = mnet_packed_dwconv3x3_floats(c, t->dwconv3x3.cr);
+    const size_t packed_floats = mnet_packed_dwconv_floats(c, t->dwconv3x3.cr, 9);
     float *packed = malloc(packed_floats * sizeof(float));
     if (!packed)
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory for %zu packed weights", fn,
                 packed_floats);
-    mnet_pack_dwconv3x3(c, t->dwconv3x3.cr, weights, bias, packed);
+    mnet_pack_dwconv(c, t->dwconv3x3.cr, 9, weights, bias, packed);
     const size_t in_img = (size_t)h * w * c, out_img = (size_t)g.oh * g.ow * c;
     for (int i = 0; i < n; i++)
         t->dwconv3x3.fn(&g, in + i * in_img, packed, out + i * out_img, 0, g.oh, p->out_min,
-                p->out_max);
+                p->out_max, MNET_EPI_CLAMP);
     free(packed);
     mnet_clear_error();
     return MNET_OK;
@@ -152,7 +152,7 @@ mnet_status mnet_conv3x3_f32(mnet_isa isa, int n, int h, int w, int cin, int cou
     const size_t in_img = (size_t)h * w * cin, out_img = (size_t)g.oh * g.ow * cout;
     for (int i = 0; i < n; i++)
         t->conv3x3.fn(&g, in + i * in_img, packed, out + i * out_img, 0, g.oh, p->out_min,
-                p->out_max);
+                p->out_max, MNET_EPI_CLAMP);
     free(packed);
     mnet_clear_error();
     return MNET_OK;
@@ -186,7 +186,7 @@ mnet_status mnet_gemm_f32(mnet_isa isa, int m, int n, int k, const float *a, con
                 packed_floats);
     mnet_pack_gemm(k, n, t->gemm.nr, b, bias, packed);
     mnet_gemm_run(&t->gemm, 0, (size_t)m, (size_t)n, (size_t)k, a, (size_t)k, packed, out,
-            (size_t)n, out_min, out_max);
+            (size_t)n, out_min, out_max, MNET_EPI_CLAMP);
     free(packed);
     mnet_clear_error();
     return MNET_OK;

@@ -118,9 +118,9 @@ static void layer_task(void *arg, int part, int parts)
         const int oy1 = (int)((long)l->out_h * (part + 1) / parts);
         if (oy0 < oy1) {
             if (l->op == MNET_OP_CONV3X3)
-                k->conv3x3.fn(&g, j->in, j->w, j->out, oy0, oy1, j->lo, j->hi);
+                k->conv3x3.fn(&g, j->in, j->w, j->out, oy0, oy1, j->lo, j->hi, MNET_EPI_CLAMP);
             else
-                k->dwconv3x3.fn(&g, j->in, j->w, j->out, oy0, oy1, j->lo, j->hi);
+                k->dwconv3x3.fn(&g, j->in, j->w, j->out, oy0, oy1, j->lo, j->hi, MNET_EPI_CLAMP);
         }
         return;
     }
@@ -136,7 +136,7 @@ static void layer_task(void *arg, int part, int parts)
         const size_t j0 = p0 * nr, j1 = p1 * nr < n ? p1 * nr : n;
         if (j0 < j1)
             mnet_gemm_run_add(&k->gemm, k->add.fn, 0, m, j1 - j0, cin, j->in, cin,
-                    j->w + p0 * nr * (cin + 1), j->out + j0, n, j->lo, j->hi,
+                    j->w + p0 * nr * (cin + 1), j->out + j0, n, j->lo, j->hi, MNET_EPI_CLAMP,
                     j->res ? j->res + j0 : NULL);
         return;
     }
@@ -146,7 +146,7 @@ static void layer_task(void *arg, int part, int parts)
     if (m0 >= m1)
         return;
     mnet_gemm_run_add(&k->gemm, k->add.fn, m0, m1, n, cin, j->in, cin, j->w, j->out, n, j->lo,
-            j->hi, j->res);
+            j->hi, MNET_EPI_CLAMP, j->res);
 }
 
 mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, float *logits)

@@ -38,6 +38,11 @@ static void fill_tier(mnet_kernels *t, mnet_isa tier)
 #define MNET_GAVGPOOL(isa, f) if (TIER(isa)) t->gavgpool = (mnet_gavgpool_config){ f, #f };
 #define MNET_ADD(isa, f) if (TIER(isa)) t->add = (mnet_add_config){ f, #f };
 #define MNET_SOFTMAX(isa, f) if (TIER(isa)) t->softmax = (mnet_softmax_config){ f, #f };
+#define MNET_DWCONV5X5(isa, f, cr) if (TIER(isa)) t->dwconv5x5 = (mnet_dwconv5x5_config){ f, cr, #f };
+#define MNET_HSWISH(isa, f) if (TIER(isa)) t->hswish = (mnet_hswish_config){ f, #f };
+#define MNET_HSIGMOID(isa, f) if (TIER(isa)) t->hsigmoid = (mnet_hsigmoid_config){ f, #f };
+#define MNET_CHANNEL_SCALE(isa, f) \
+    if (TIER(isa)) t->channel_scale = (mnet_channel_scale_config){ f, #f };
 #include "ukernels.inc"
 #undef TIER
 }
@@ -131,6 +136,8 @@ const char *mnet_kernel_name(mnet_isa isa, const char *op)
         { "dwconv3x3", t->dwconv3x3.name }, { "conv3x3", t->conv3x3.name },
         { "gemm", t->gemm.name }, { "bn_relu6", t->bn_relu6.name },
         { "gavgpool", t->gavgpool.name }, { "add", t->add.name }, { "softmax", t->softmax.name },
+        { "dwconv5x5", t->dwconv5x5.name }, { "hardswish", t->hswish.name },
+        { "hardsigmoid", t->hsigmoid.name }, { "channel_scale", t->channel_scale.name },
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(op, names[i].op) == 0)

@@ -10,7 +10,7 @@
 
 void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t m0, size_t m1,
         size_t n, size_t k, const float *a, size_t a_stride, const float *packed, float *c,
-        size_t c_stride, float out_min, float out_max, const float *res)
+        size_t c_stride, float out_min, float out_max, int act, const float *res)
 {
     const size_t mr = (size_t)cfg->mr, nr = (size_t)cfg->nr;
     const size_t panel_floats = nr * (k + 1);
@@ -25,7 +25,8 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
         for (size_t i = m0; i < m1; i += mr) {
             const size_t rows = m1 - i < mr ? m1 - i : mr;
             float *ct = c + i * c_stride + j0;
-            cfg->fn(rows, nc, k, a + i * a_stride, a_stride, w, ct, c_stride, out_min, out_max);
+            cfg->fn(rows, nc, k, a + i * a_stride, a_stride, w, ct, c_stride, out_min, out_max,
+                    act);
             /* The residual goes in while the tile is still in L1. */
             for (size_t r = 0; res && r < rows; r++)
                 add(nc, ct + r * c_stride, res + (i + r) * c_stride + j0, -INFINITY, INFINITY,
@@ -36,8 +37,8 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
 
 void mnet_gemm_run(const mnet_gemm_config *cfg, size_t m0, size_t m1, size_t n, size_t k,
         const float *a, size_t a_stride, const float *packed, float *c, size_t c_stride,
-        float out_min, float out_max)
+        float out_min, float out_max, int act)
 {
     mnet_gemm_run_add(cfg, NULL, m0, m1, n, k, a, a_stride, packed, c, c_stride, out_min,
-            out_max, NULL);
+            out_max, act, NULL);
 }

@@ -19,6 +19,10 @@ typedef struct { mnet_bn_relu6_ukernel fn; const char *name; } mnet_bn_relu6_con
 typedef struct { mnet_gavgpool_ukernel fn; const char *name; } mnet_gavgpool_config;
 typedef struct { mnet_add_ukernel fn; const char *name; } mnet_add_config;
 typedef struct { mnet_softmax_ukernel fn; const char *name; } mnet_softmax_config;
+typedef struct { mnet_dwconv5x5_ukernel fn; int cr; const char *name; } mnet_dwconv5x5_config;
+typedef struct { mnet_hswish_ukernel fn; const char *name; } mnet_hswish_config;
+typedef struct { mnet_hsigmoid_ukernel fn; const char *name; } mnet_hsigmoid_config;
+typedef struct { mnet_channel_scale_ukernel fn; const char *name; } mnet_channel_scale_config;
 
 /* The kernel table of one tier.  Filled once, then read-only. */
 typedef struct mnet_kernels {
@@ -30,6 +34,10 @@ typedef struct mnet_kernels {
     mnet_gavgpool_config gavgpool;
     mnet_add_config add;
     mnet_softmax_config softmax;
+    mnet_dwconv5x5_config dwconv5x5;
+    mnet_hswish_config hswish;
+    mnet_hsigmoid_config hsigmoid;
+    mnet_channel_scale_config channel_scale;
 } mnet_kernels;
 
 /* The table for `isa` (AUTO = the selected tier); NULL if the tier is out of range or not
@@ -55,8 +63,8 @@ MNET_INTERNAL void mnet_big_free(void *p, size_t bytes);
 MNET_INTERNAL int mnet_mul_size(size_t *out, size_t a, size_t b);
 
 /* Weight packing for the layouts in ukernels.h.  `bias` may be NULL (zeros). */
-MNET_INTERNAL size_t mnet_packed_dwconv3x3_floats(int c, int cr);
-MNET_INTERNAL void mnet_pack_dwconv3x3(int c, int cr, const float *w /* [3][3][c] */,
+MNET_INTERNAL size_t mnet_packed_dwconv_floats(int c, int cr, int taps /* 9 or 25 */);
+MNET_INTERNAL void mnet_pack_dwconv(int c, int cr, int taps, const float *w /* [taps][c] */,
         const float *bias, float *packed);
 MNET_INTERNAL size_t mnet_packed_conv3x3_floats(int cin, int cout, int cr);
 MNET_INTERNAL void mnet_pack_conv3x3(int cin, int cout, int cr,
@@ -65,16 +73,16 @@ MNET_INTERNAL size_t mnet_packed_gemm_floats(int k, int n, int nr);
 MNET_INTERNAL void mnet_pack_gemm(int k, int n, int nr, const float *b /* [k][n] */,
         const float *bias, float *packed);
 
-/* GEMM driver: rows [m0, m1) of c = clamp(a * packed + bias), blocked so that a slice of the
- * packed weights stays in the L2 cache while every MR-row tile streams past it. */
+/* GEMM driver: rows [m0, m1) of c = epilogue(a * packed + bias) (MNET_EPI_*), blocked so that
+ * a slice of the packed weights stays in the L2 cache while every MR-row tile streams past it. */
 MNET_INTERNAL void mnet_gemm_run(const mnet_gemm_config *cfg, size_t m0, size_t m1, size_t n,
         size_t k, const float *a, size_t a_stride, const float *packed, float *c, size_t c_stride,
-        float out_min, float out_max);
+        float out_min, float out_max, int act);
 
 /* The same, then c += res tile by tile (res has c's strides): V2's residual add, done while
  * each tile is in L1.  The clamp applies before the add. */
 MNET_INTERNAL void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t m0,
         size_t m1, size_t n, size_t k, const float *a, size_t a_stride, const float *packed,
-        float *c, size_t c_stride, float out_min, float out_max, const float *res);
+        float *c, size_t c_stride, float out_min, float out_max, int act, const float *res);
 
 #endif /* MNET_INTERNAL_H */

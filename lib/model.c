@@ -176,7 +176,7 @@ static mnet_status pack_all(const mnet_model *m, const mnet_kernels *t, mnet_pac
         size_t n = 0;
         switch (l->op) {
         case MNET_OP_CONV3X3: n = mnet_packed_conv3x3_floats(l->cin, l->cout, t->conv3x3.cr); break;
-        case MNET_OP_DW3X3: n = mnet_packed_dwconv3x3_floats(l->cout, t->dwconv3x3.cr); break;
+        case MNET_OP_DW3X3: n = mnet_packed_dwconv_floats(l->cout, t->dwconv3x3.cr, 9); break;
         case MNET_OP_PW:
         case MNET_OP_FC: n = mnet_packed_gemm_floats(l->cin, l->cout, t->gemm.nr); break;
         }
@@ -194,7 +194,7 @@ static mnet_status pack_all(const mnet_model *m, const mnet_kernels *t, mnet_pac
         float *dst = p->data + p->offset[i];
         switch (l->op) {
         case MNET_OP_CONV3X3: mnet_pack_conv3x3(l->cin, l->cout, t->conv3x3.cr, w, b, dst); break;
-        case MNET_OP_DW3X3: mnet_pack_dwconv3x3(l->cout, t->dwconv3x3.cr, w, b, dst); break;
+        case MNET_OP_DW3X3: mnet_pack_dwconv(l->cout, t->dwconv3x3.cr, 9, w, b, dst); break;
         case MNET_OP_PW:
         case MNET_OP_FC: mnet_pack_gemm(l->cin, l->cout, t->gemm.nr, w, b, dst); break;
         }

@@ -8,20 +8,21 @@ static size_t groups(int count, int tile)
     return ((size_t)count + (size_t)tile - 1) / (size_t)tile;
 }
 
-size_t mnet_packed_dwconv3x3_floats(int c, int cr)
+size_t mnet_packed_dwconv_floats(int c, int cr, int taps)
 {
-    return groups(c, cr) * (size_t)cr * 10;
+    return groups(c, cr) * (size_t)cr * (1 + (size_t)taps);
 }
 
-void mnet_pack_dwconv3x3(int c, int cr, const float *w, const float *bias, float *packed)
+void mnet_pack_dwconv(int c, int cr, int taps, const float *w, const float *bias, float *packed)
 {
     /* group g: bias[cr] then w[tap][cr]; lanes past c are zero so tails compute harmlessly. */
-    memset(packed, 0, mnet_packed_dwconv3x3_floats(c, cr) * sizeof(float));
+    const size_t group_floats = (size_t)cr * (1 + (size_t)taps);
+    memset(packed, 0, mnet_packed_dwconv_floats(c, cr, taps) * sizeof(float));
     for (int ch = 0; ch < c; ch++) {
-        float *g = packed + (size_t)(ch / cr) * cr * 10;
+        float *g = packed + (size_t)(ch / cr) * group_floats;
         int lane = ch % cr;
         g[lane] = bias ? bias[ch] : 0.0f;
-        for (int tap = 0; tap < 9; tap++)
+        for (int tap = 0; tap < taps; tap++)
             g[cr + tap * cr + lane] = w[(size_t)tap * c + ch];
     }
 }

@@ -947,19 +947,19 @@ static void rows_case(const variant *v, int depthwise, const conv_case *cs, rng 
     fill(r, wt, w_n, 1.0f);
     fill(r, bias, (size_t)cout, 1.0f);
 
-    const size_t packed_n = depthwise ? mnet_packed_dwconv3x3_floats(cout, cr)
+    const size_t packed_n = depthwise ? mnet_packed_dwconv_floats(cout, cr, 9)
                                       : mnet_packed_conv3x3_floats(cin, cout, cr);
     float *packed = guarded_buf(&g_aux, packed_n, 0);
     if (depthwise)
-        mnet_pack_dwconv3x3(cout, cr, wt, bias, packed);
+        mnet_pack_dwconv(cout, cr, 9, wt, bias, packed);
     else
         mnet_pack_conv3x3(cin, cout, cr, wt, bias, packed);
 
     const float lo = cs->p.out_min, hi = cs->p.out_max;
     mnet_dwconv3x3_ukernel dw = (mnet_dwconv3x3_ukernel)v->fn;
     mnet_conv3x3_ukernel cv = (mnet_conv3x3_ukernel)v->fn;
-#define CALL(o, y0, y1) (depthwise ? dw(&g, in, packed, (o), (y0), (y1), lo, hi) \
-                                   : cv(&g, in, packed, (o), (y0), (y1), lo, hi))
+#define CALL(o, y0, y1) (depthwise ? dw(&g, in, packed, (o), (y0), (y1), lo, hi, MNET_EPI_CLAMP) \
+                                   : cv(&g, in, packed, (o), (y0), (y1), lo, hi, MNET_EPI_CLAMP))
     float *full = out_buf(&g_out, out_n, 0);
     CALL(full, 0, g.oh);
     check_canaries(full, out_n, "one call over all rows");
@@ -1059,7 +1059,7 @@ static void gemm_run_case(const variant *v, int m, int n, int k, rng *r)
     const size_t c_n = (size_t)m * c_stride;
     float *full = out_buf(&g_out, c_n, 0);
     mnet_gemm_run(&cfg, 0, (size_t)m, (size_t)n, (size_t)k, a, a_stride, packed, full, c_stride,
-            lo, hi);
+            lo, hi, MNET_EPI_CLAMP);
     check_canaries(full, c_n, "all rows");
     for (int i = 0; i < m; i++) {
         check_close("all rows", full + i * c_stride, ref + (size_t)i * n, mag + (size_t)i * n,
@@ -1077,7 +1077,7 @@ static void gemm_run_case(const variant *v, int m, int n, int k, rng *r)
     for (int p = 0; p + 1 < COUNT(cuts); p++) {   /* each piece into a fresh all-canary buffer */
         float *piece = out_buf(&g_out2, c_n, p & 1);
         mnet_gemm_run(&cfg, (size_t)cuts[p], (size_t)cuts[p + 1], (size_t)n, (size_t)k, a,
-                a_stride, packed, piece, c_stride, lo, hi);
+                a_stride, packed, piece, c_stride, lo, hi, MNET_EPI_CLAMP);
         check_canaries(piece, c_n, "row piece");
         check_piece(piece, full, c_n, c_stride, cuts[p], cuts[p + 1]);   /* padding: canary */
     }

@@ -4,7 +4,7 @@
 #define CR 4
 
 void mnet_f32_conv3x3_minmax_4c__scalar(const mnet_conv_geom *g, const float *in,
-        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max)
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
 {
     const int cin = g->cin, cout = g->cout;
     const size_t group_floats = (size_t)CR * (1 + 9 * (size_t)cin);
@@ -34,10 +34,8 @@ void mnet_f32_conv3x3_minmax_4c__scalar(const mnet_conv_geom *g, const float *in
                 }
                 /* Lanes past cout hold zero weights: compute them, store only real channels. */
                 const int n = cout - co < CR ? cout - co : CR;
-                for (int j = 0; j < n; j++) {
-                    float v = acc[j] < out_min ? out_min : acc[j];
-                    o[co + j] = v > out_max ? out_max : v;
-                }
+                for (int j = 0; j < n; j++)
+                    o[co + j] = mnet_epilogue_f32(acc[j], out_min, out_max, act);
             }
         }
     }

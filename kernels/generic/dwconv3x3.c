@@ -2,7 +2,7 @@
 #include "ukernels.h"
 
 void mnet_f32_dwconv3x3_minmax_1c__scalar(const mnet_conv_geom *g, const float *in,
-        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max)
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
 {
     const int c = g->cin;
     for (int oy = oy0; oy < oy1; oy++) {
@@ -23,8 +23,7 @@ void mnet_f32_dwconv3x3_minmax_1c__scalar(const mnet_conv_geom *g, const float *
                         acc += in[((size_t)iy * g->w + ix) * c + ch] * wp[1 + ky * 3 + kx];
                     }
                 }
-                acc = acc < out_min ? out_min : acc;
-                o[ch] = acc > out_max ? out_max : acc;
+                o[ch] = mnet_epilogue_f32(acc, out_min, out_max, act);
             }
         }
     }

@@ -6,7 +6,7 @@
 
 void mnet_f32_gemm_minmax_4x4__scalar(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *packed_w, float *c, size_t c_stride,
-        float out_min, float out_max)
+        float out_min, float out_max, int act)
 {
     for (size_t j0 = 0; j0 < nc; j0 += NR, packed_w += NR * (kc + 1)) {
         float acc[MR][NR];
@@ -23,9 +23,7 @@ void mnet_f32_gemm_minmax_4x4__scalar(size_t mr, size_t nc, size_t kc, const flo
             }
         const size_t cols = nc - j0 < NR ? nc - j0 : NR;
         for (size_t i = 0; i < mr; i++)
-            for (size_t j = 0; j < cols; j++) {
-                float v = acc[i][j] < out_min ? out_min : acc[i][j];
-                c[i * c_stride + j0 + j] = v > out_max ? out_max : v;
-            }
+            for (size_t j = 0; j < cols; j++)
+                c[i * c_stride + j0 + j] = mnet_epilogue_f32(acc[i][j], out_min, out_max, act);
     }
 }

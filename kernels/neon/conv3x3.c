@@ -15,16 +15,13 @@
  * columns go one pixel at a time with the padding taps skipped; rows outside the image are cut
  * from the ky range for every pixel of the row alike. */
 
-static inline float32x4_t clampq(float32x4_t v, float32x4_t vmin, float32x4_t vmax)
-{
-    return vminq_f32(vmaxq_f32(v, vmin), vmax);
-}
+
 
 /* One output pixel: taps ky in [ky0, ky1), kx in [kx0, kx1).  `px` is the pixel at the window's
  * corner (iy0, ix0), given as an offset so that no pointer into the padding is formed. */
 static void conv_pixel(const float *in, ptrdiff_t corner, size_t row_floats, size_t cin,
         const float *wp, int ky0, int ky1, int kx0, int kx1, float *o, size_t nc,
-        float32x4_t vmin, float32x4_t vmax)
+        float32x4_t vmin, float32x4_t vmax, int act)
 {
     float32x4_t al = vld1q_f32(wp), ah = vld1q_f32(wp + 4);
     for (int ky = ky0; ky < ky1; ky++)
@@ -52,14 +49,14 @@ static void conv_pixel(const float *in, ptrdiff_t corner, size_t row_floats, siz
                 ah = vfmaq_f32(ah, vld1q_f32(w + 4), x);
             }
         }
-    mnet_neon_store8(o, clampq(al, vmin, vmax), clampq(ah, vmin, vmax), nc);
+    mnet_neon_store8(o, mnet_neon_epi(al, vmin, vmax, act), mnet_neon_epi(ah, vmin, vmax, act), nc);
 }
 
 /* Four interior output pixels of a row (their windows `step` floats apart, all 3 columns
  * inside the image), taps ky in [ky0, ky1); `corner` is the first window's (iy0, ix0). */
 static void conv_quad(const float *in, ptrdiff_t corner, size_t row_floats, size_t cin,
         size_t step, const float *wp, int ky0, int ky1, float *o, size_t cout, size_t nc,
-        float32x4_t vmin, float32x4_t vmax)
+        float32x4_t vmin, float32x4_t vmax, int act)
 {
     float32x4_t a0l = vld1q_f32(wp), a0h = vld1q_f32(wp + 4);
     float32x4_t a1l = a0l, a1h = a0h, a2l = a0l, a2h = a0h, a3l = a0l, a3h = a0h;
@@ -104,14 +101,14 @@ static void conv_quad(const float *in, ptrdiff_t corner, size_t row_floats, size
             }
 #undef LANE
         }
-    mnet_neon_store8(o, clampq(a0l, vmin, vmax), clampq(a0h, vmin, vmax), nc);
-    mnet_neon_store8(o + cout, clampq(a1l, vmin, vmax), clampq(a1h, vmin, vmax), nc);
-    mnet_neon_store8(o + 2 * cout, clampq(a2l, vmin, vmax), clampq(a2h, vmin, vmax), nc);
-    mnet_neon_store8(o + 3 * cout, clampq(a3l, vmin, vmax), clampq(a3h, vmin, vmax), nc);
+    mnet_neon_store8(o, mnet_neon_epi(a0l, vmin, vmax, act), mnet_neon_epi(a0h, vmin, vmax, act), nc);
+    mnet_neon_store8(o + cout, mnet_neon_epi(a1l, vmin, vmax, act), mnet_neon_epi(a1h, vmin, vmax, act), nc);
+    mnet_neon_store8(o + 2 * cout, mnet_neon_epi(a2l, vmin, vmax, act), mnet_neon_epi(a2h, vmin, vmax, act), nc);
+    mnet_neon_store8(o + 3 * cout, mnet_neon_epi(a3l, vmin, vmax, act), mnet_neon_epi(a3h, vmin, vmax, act), nc);
 }
 
 void mnet_f32_conv3x3_minmax_8c__neon(const mnet_conv_geom *g, const float *in,
-        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max)
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
 {
     const float32x4_t vmin = vdupq_n_f32(out_min), vmax = vdupq_n_f32(out_max);
     const size_t cin = (size_t)g->cin, cout = (size_t)g->cout;
@@ -140,7 +137,7 @@ void mnet_f32_conv3x3_minmax_8c__neon(const mnet_conv_geom *g, const float *in,
                     const ptrdiff_t corner = (ptrdiff_t)iy0 * (ptrdiff_t)row_floats +
                             (ptrdiff_t)ix0 * (ptrdiff_t)cin;
                     conv_quad(in, corner, row_floats, cin, (size_t)s * cin, wp, ky0, ky1,
-                            orow + (size_t)ox * cout + co, cout, nc, vmin, vmax);
+                            orow + (size_t)ox * cout + co, cout, nc, vmin, vmax, act);
                     ox += 3;
                     continue;
                 }
@@ -148,7 +145,7 @@ void mnet_f32_conv3x3_minmax_8c__neon(const mnet_conv_geom *g, const float *in,
                         (ptrdiff_t)ix0 * (ptrdiff_t)cin;
                 conv_pixel(in, corner, row_floats, cin, wp, ky0, ky1, ix0 < 0 ? -ix0 : 0,
                         g->w - ix0 < 3 ? g->w - ix0 : 3, orow + (size_t)ox * cout + co, nc,
-                        vmin, vmax);
+                        vmin, vmax, act);
             }
         }
     }

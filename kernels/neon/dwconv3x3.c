@@ -20,10 +20,7 @@ typedef struct {
     float32x4_t wl[9], wh[9];    /* taps ky * 3 + kx */
 } dw_weights;
 
-static inline float32x4_t clampq(float32x4_t v, float32x4_t vmin, float32x4_t vmax)
-{
-    return vminq_f32(vmaxq_f32(v, vmin), vmax);
-}
+
 
 /* One output pixel with taps restricted to ky in [ky0, ky1), kx in [kx0, kx1).  `in` is the
  * group's image origin; the window's corner (iy0, ix0) may lie in the padding, and only tap
@@ -31,7 +28,7 @@ static inline float32x4_t clampq(float32x4_t v, float32x4_t vmin, float32x4_t vm
  * is a constant and the weights stay in registers. */
 static inline __attribute__((always_inline)) void dw_pixel_checked(const dw_weights *wt,
         const float *in, size_t row_floats, size_t c, int iy0, int ix0, int ky0, int ky1,
-        int kx0, int kx1, size_t nc, float *o, float32x4_t vmin, float32x4_t vmax)
+        int kx0, int kx1, size_t nc, float *o, float32x4_t vmin, float32x4_t vmax, int act)
 {
     float32x4_t al = wt->bl, ah = wt->bh;
 #define TAP(ky, kx) do {                                                                  \
@@ -47,7 +44,7 @@ static inline __attribute__((always_inline)) void dw_pixel_checked(const dw_weig
     TAP(1, 0); TAP(1, 1); TAP(1, 2);
     TAP(2, 0); TAP(2, 1); TAP(2, 2);
 #undef TAP
-    mnet_neon_store8(o, clampq(al, vmin, vmax), clampq(ah, vmin, vmax), nc);
+    mnet_neon_store8(o, mnet_neon_epi(al, vmin, vmax, act), mnet_neon_epi(ah, vmin, vmax, act), nc);
 }
 
 /* Two horizontally adjacent interior output pixels A and B = A + 1, input stride S (1 or 2,
@@ -57,7 +54,7 @@ static inline __attribute__((always_inline)) void dw_pixel_checked(const dw_weig
  * FMA chains. */
 static inline __attribute__((always_inline)) void dw_pair_fast(const dw_weights *wt,
         const float *ip, size_t row_floats, size_t c, int S, size_t nc, float *o,
-        float32x4_t vmin, float32x4_t vmax)
+        float32x4_t vmin, float32x4_t vmax, int act)
 {
     float32x4_t al = wt->bl, ah = wt->bh, bl = wt->bl, bh = wt->bh;
 #define COL(ky, j) do {                                                                   \
@@ -80,15 +77,15 @@ static inline __attribute__((always_inline)) void dw_pair_fast(const dw_weights 
     ROW(2);
 #undef ROW
 #undef COL
-    mnet_neon_store8(o, clampq(al, vmin, vmax), clampq(ah, vmin, vmax), nc);
-    mnet_neon_store8(o + c, clampq(bl, vmin, vmax), clampq(bh, vmin, vmax), nc);
+    mnet_neon_store8(o, mnet_neon_epi(al, vmin, vmax, act), mnet_neon_epi(ah, vmin, vmax, act), nc);
+    mnet_neon_store8(o + c, mnet_neon_epi(bl, vmin, vmax, act), mnet_neon_epi(bh, vmin, vmax, act), nc);
 }
 
 /* One output row of one channel group of nc (1..8) channels.  `in` and `o` already point at
  * the group's first channel (of the image and of the output row). */
 static inline __attribute__((always_inline)) void dw_group_row(const mnet_conv_geom *g,
         const float *in, const float *wp, float *o, int oy, int ox_lo, int ox_hi, int S,
-        size_t nc, float32x4_t vmin, float32x4_t vmax)
+        size_t nc, float32x4_t vmin, float32x4_t vmax, int act)
 {
     const size_t c = (size_t)g->cin, row_floats = (size_t)g->w * c;
     /* The packed group is zero-padded to CR lanes, so full loads of it are always fine. */
@@ -113,12 +110,12 @@ static inline __attribute__((always_inline)) void dw_group_row(const mnet_conv_g
         for (; ox < ox_lo; ox++) {
             const int ix0 = ox * S - g->pad_left;
             dw_pixel_checked(&wt, in, row_floats, c, iy0, ix0, 0, 3, ix0 < 0 ? -ix0 : 0,
-                    g->w - ix0 < 3 ? g->w - ix0 : 3, nc, o + (size_t)ox * c, vmin, vmax);
+                    g->w - ix0 < 3 ? g->w - ix0 : 3, nc, o + (size_t)ox * c, vmin, vmax, act);
         }
         for (; ox + 2 <= ox_hi; ox += 2) {
             const int ix0 = ox * S - g->pad_left;
             dw_pair_fast(&wt, in + (size_t)iy0 * row_floats + (size_t)ix0 * c, row_floats, c,
-                    S, nc, o + (size_t)ox * c, vmin, vmax);
+                    S, nc, o + (size_t)ox * c, vmin, vmax, act);
         }
     }
     /* Whatever is left: the odd interior pixel, the right border, or (top and bottom rows)
@@ -126,7 +123,7 @@ static inline __attribute__((always_inline)) void dw_group_row(const mnet_conv_g
     for (; ox < ow; ox++) {
         const int ix0 = ox * S - g->pad_left;
         dw_pixel_checked(&wt, in, row_floats, c, iy0, ix0, ky0, ky1, ix0 < 0 ? -ix0 : 0,
-                g->w - ix0 < 3 ? g->w - ix0 : 3, nc, o + (size_t)ox * c, vmin, vmax);
+                g->w - ix0 < 3 ? g->w - ix0 : 3, nc, o + (size_t)ox * c, vmin, vmax, act);
     }
 }
 
@@ -135,25 +132,25 @@ static inline __attribute__((always_inline)) void dw_group_row(const mnet_conv_g
  * the channel tail (at most one group per row, so its generality costs little).  Separate
  * functions keep each register allocation to the one loop nest that matters. */
 #define DW_ROW_ARGS const mnet_conv_geom *g, const float *in, const float *wp, float *o, int oy, \
-        int ox_lo, int ox_hi, float32x4_t vmin, float32x4_t vmax
+        int ox_lo, int ox_hi, float32x4_t vmin, float32x4_t vmax, int act
 static __attribute__((noinline)) void dw_row_8c_s1(DW_ROW_ARGS)
 {
-    dw_group_row(g, in, wp, o, oy, ox_lo, ox_hi, 1, CR, vmin, vmax);
+    dw_group_row(g, in, wp, o, oy, ox_lo, ox_hi, 1, CR, vmin, vmax, act);
 }
 
 static __attribute__((noinline)) void dw_row_8c_s2(DW_ROW_ARGS)
 {
-    dw_group_row(g, in, wp, o, oy, ox_lo, ox_hi, 2, CR, vmin, vmax);
+    dw_group_row(g, in, wp, o, oy, ox_lo, ox_hi, 2, CR, vmin, vmax, act);
 }
 
 static __attribute__((noinline)) void dw_row_tail(DW_ROW_ARGS, size_t nc)
 {
-    dw_group_row(g, in, wp, o, oy, ox_lo, ox_hi, g->stride, nc, vmin, vmax);
+    dw_group_row(g, in, wp, o, oy, ox_lo, ox_hi, g->stride, nc, vmin, vmax, act);
 }
 #undef DW_ROW_ARGS
 
 void mnet_f32_dwconv3x3_minmax_8c__neon(const mnet_conv_geom *g, const float *in,
-        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max)
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
 {
     const float32x4_t vmin = vdupq_n_f32(out_min), vmax = vdupq_n_f32(out_max);
     const int s = g->stride, pl = g->pad_left;
@@ -169,11 +166,11 @@ void mnet_f32_dwconv3x3_minmax_8c__neon(const mnet_conv_geom *g, const float *in
         size_t ch = 0;
         for (; ch + CR <= c; ch += CR, wp += CR * 10) {
             if (s == 1)
-                dw_row_8c_s1(g, in + ch, wp, orow + ch, oy, ox_lo, ox_hi, vmin, vmax);
+                dw_row_8c_s1(g, in + ch, wp, orow + ch, oy, ox_lo, ox_hi, vmin, vmax, act);
             else
-                dw_row_8c_s2(g, in + ch, wp, orow + ch, oy, ox_lo, ox_hi, vmin, vmax);
+                dw_row_8c_s2(g, in + ch, wp, orow + ch, oy, ox_lo, ox_hi, vmin, vmax, act);
         }
         if (ch < c)   /* channel tail: partial loads and stores of the last c % 8 channels */
-            dw_row_tail(g, in + ch, wp, orow + ch, oy, ox_lo, ox_hi, vmin, vmax, c - ch);
+            dw_row_tail(g, in + ch, wp, orow + ch, oy, ox_lo, ox_hi, vmin, vmax, act, c - ch);
     }
 }

@@ -18,7 +18,7 @@
  * tile's 16 idle-but-computed rows.  Each column accumulates bias, then k = 0, 1, ... in order
  * with fused multiply-adds, as the tile does, so a row's result does not depend on its tile. */
 static void gemm_1x8(size_t nc, size_t kc, const float *a, const float *w, float *c,
-        float32x4_t vmin, float32x4_t vmax)
+        float32x4_t vmin, float32x4_t vmax, int act)
 {
     const size_t panel = NR * (kc + 1);
     for (size_t j0 = 0; j0 < nc; j0 += 2 * NR, w += 2 * panel) {
@@ -34,22 +34,22 @@ static void gemm_1x8(size_t nc, size_t kc, const float *a, const float *w, float
             yh = vfmaq_n_f32(yh, vld1q_f32(v + NR * (k + 1) + 4), ak);
         }
         const size_t cols = nc - j0 < NR ? nc - j0 : NR;
-        mnet_neon_store8(c + j0, vminq_f32(vmaxq_f32(xl, vmin), vmax),
-                vminq_f32(vmaxq_f32(xh, vmin), vmax), cols);
+        mnet_neon_store8(c + j0, mnet_neon_epi(xl, vmin, vmax, act),
+                mnet_neon_epi(xh, vmin, vmax, act), cols);
         if (two) {
             const size_t cols2 = nc - j0 - NR < NR ? nc - j0 - NR : NR;
-            mnet_neon_store8(c + j0 + NR, vminq_f32(vmaxq_f32(yl, vmin), vmax),
-                    vminq_f32(vmaxq_f32(yh, vmin), vmax), cols2);
+            mnet_neon_store8(c + j0 + NR, mnet_neon_epi(yl, vmin, vmax, act),
+                    mnet_neon_epi(yh, vmin, vmax, act), cols2);
         }
     }
 }
 
 void mnet_f32_gemm_minmax_8x8__neon(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *packed_w, float *c, size_t c_stride,
-        float out_min, float out_max)
+        float out_min, float out_max, int act)
 {
     if (mr == 1) {
-        gemm_1x8(nc, kc, a, packed_w, c, vdupq_n_f32(out_min), vdupq_n_f32(out_max));
+        gemm_1x8(nc, kc, a, packed_w, c, vdupq_n_f32(out_min), vdupq_n_f32(out_max), act);
         return;
     }
     /* MR = 8 rows.  Rows past mr re-read the row above them: computed, never stored, and always inside a. */
@@ -114,7 +114,7 @@ void mnet_f32_gemm_minmax_8x8__neon(size_t mr, size_t nc, size_t kc, const float
         }
 #undef STEP
 
-#define CLAMP(v) v = vminq_f32(vmaxq_f32(v, vmin), vmax)
+#define CLAMP(v) v = mnet_neon_epi(v, vmin, vmax, act)
         CLAMP(c0l); CLAMP(c0h); CLAMP(c1l); CLAMP(c1h); CLAMP(c2l); CLAMP(c2h);
         CLAMP(c3l); CLAMP(c3h); CLAMP(c4l); CLAMP(c4h); CLAMP(c5l); CLAMP(c5h);
         CLAMP(c6l); CLAMP(c6h); CLAMP(c7l); CLAMP(c7h);

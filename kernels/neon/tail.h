@@ -6,6 +6,20 @@
 
 #include <arm_neon.h>
 
+#include "ukernels.h"
+
+/* The kernels' epilogue (MNET_EPI_*), in the scalar reference's operation order. */
+static inline float32x4_t mnet_neon_epi(float32x4_t v, float32x4_t vmin, float32x4_t vmax, int act)
+{
+    if (act != MNET_EPI_CLAMP) {
+        float32x4_t t = vaddq_f32(v, vdupq_n_f32(3.0f));
+        t = vminq_f32(vmaxq_f32(t, vdupq_n_f32(0.0f)), vdupq_n_f32(6.0f));
+        t = vmulq_f32(t, vdupq_n_f32(1.0f / 6.0f));
+        v = act == MNET_EPI_HSWISH ? vmulq_f32(v, t) : t;
+    }
+    return vminq_f32(vmaxq_f32(v, vmin), vmax);
+}
+
 /* The n (0..4) floats at p in the low lanes, the lanes of `fill` above them.  Tails are loaded
  * in pieces because buffers end exactly at the last channel (no padding, 4-byte alignment). */
 static inline float32x4_t mnet_neon_load_tail(const float *p, size_t n, float32x4_t fill)

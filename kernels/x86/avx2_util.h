@@ -5,6 +5,8 @@
 #include <immintrin.h>
 #include <stddef.h>
 
+#include "ukernels.h"
+
 /* Lane mask for the first `n` (0..8) lanes.  vmaskmovps never touches memory in masked-off lanes
  * (and never faults there), which is how tails stay inside the caller's buffers. */
 static inline __m256i mnet_avx2_mask(size_t n)
@@ -15,6 +17,18 @@ static inline __m256i mnet_avx2_mask(size_t n)
 static inline __m256 mnet_avx2_clamp(__m256 v, __m256 vmin, __m256 vmax)
 {
     return _mm256_min_ps(_mm256_max_ps(v, vmin), vmax);
+}
+
+/* The kernels' epilogue (MNET_EPI_*), in the scalar reference's operation order. */
+static inline __m256 mnet_avx2_epi(__m256 v, __m256 vmin, __m256 vmax, int act)
+{
+    if (act != MNET_EPI_CLAMP) {
+        __m256 t = _mm256_add_ps(v, _mm256_set1_ps(3.0f));
+        t = _mm256_min_ps(_mm256_max_ps(t, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
+        t = _mm256_mul_ps(t, _mm256_set1_ps(1.0f / 6.0f));
+        v = act == MNET_EPI_HSWISH ? _mm256_mul_ps(v, t) : t;
+    }
+    return mnet_avx2_clamp(v, vmin, vmax);
 }
 
 /* Store the first n (1..7) lanes of v with plain stores, no masked store (slow on some AMD cores). */

@@ -20,7 +20,7 @@ static inline void store16(float *o, __m256 lo, __m256 hi, size_t n)
 }
 
 void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
-        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max)
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
 {
     const size_t cin = (size_t)g->cin, cout = (size_t)g->cout, row = (size_t)g->w * cin;
     const size_t group_floats = CR * (1 + 9 * cin);
@@ -59,8 +59,8 @@ void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
                         } \
                     } \
                 } \
-                store16(orow + (size_t)(oxv) * cout + co0, mnet_avx2_clamp(lo, vmin, vmax), \
-                        mnet_avx2_clamp(hi, vmin, vmax), n); \
+                store16(orow + (size_t)(oxv) * cout + co0, mnet_avx2_epi(lo, vmin, vmax, act), \
+                        mnet_avx2_epi(hi, vmin, vmax, act), n); \
             } while (0)
             for (; ox < ox_lo && ox < g->ow; ox++)
                 ONE_PIXEL(ox);
@@ -89,13 +89,13 @@ void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
                     }
                 }
                 float *o = orow + (size_t)ox * cout + co0;
-                store16(o, mnet_avx2_clamp(l0, vmin, vmax), mnet_avx2_clamp(h0, vmin, vmax), n);
+                store16(o, mnet_avx2_epi(l0, vmin, vmax, act), mnet_avx2_epi(h0, vmin, vmax, act), n);
                 o += cout;
-                store16(o, mnet_avx2_clamp(l1, vmin, vmax), mnet_avx2_clamp(h1, vmin, vmax), n);
+                store16(o, mnet_avx2_epi(l1, vmin, vmax, act), mnet_avx2_epi(h1, vmin, vmax, act), n);
                 o += cout;
-                store16(o, mnet_avx2_clamp(l2, vmin, vmax), mnet_avx2_clamp(h2, vmin, vmax), n);
+                store16(o, mnet_avx2_epi(l2, vmin, vmax, act), mnet_avx2_epi(h2, vmin, vmax, act), n);
                 o += cout;
-                store16(o, mnet_avx2_clamp(l3, vmin, vmax), mnet_avx2_clamp(h3, vmin, vmax), n);
+                store16(o, mnet_avx2_epi(l3, vmin, vmax, act), mnet_avx2_epi(h3, vmin, vmax, act), n);
             }
             for (; ox < g->ow; ox++)
                 ONE_PIXEL(ox);

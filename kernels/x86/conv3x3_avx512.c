@@ -1,6 +1,7 @@
 /* conv3x3_avx512.c - full 3x3 convolution (the stem), AVX-512F, 32 output channels x 4 pixels. */
 #include <immintrin.h>
 
+#include "avx512_util.h"
 #include "ukernels.h"
 
 #define CR 32
@@ -14,15 +15,16 @@ static inline __mmask16 lanes(size_t n)
     return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
 }
 
-static inline void store32(float *o, __m512 lo, __m512 hi, size_t n, __m512 vmin, __m512 vmax)
+static inline void store32(float *o, __m512 lo, __m512 hi, size_t n, __m512 vmin, __m512 vmax,
+        int act)
 {
-    _mm512_mask_storeu_ps(o, lanes(n), _mm512_min_ps(_mm512_max_ps(lo, vmin), vmax));
+    _mm512_mask_storeu_ps(o, lanes(n), mnet_avx512_epi(lo, vmin, vmax, act));
     if (n > 16)
-        _mm512_mask_storeu_ps(o + 16, lanes(n - 16), _mm512_min_ps(_mm512_max_ps(hi, vmin), vmax));
+        _mm512_mask_storeu_ps(o + 16, lanes(n - 16), mnet_avx512_epi(hi, vmin, vmax, act));
 }
 
 void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *in,
-        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max)
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
 {
     const size_t cin = (size_t)g->cin, cout = (size_t)g->cout, row = (size_t)g->w * cin;
     const size_t group_floats = CR * (1 + 9 * cin);
@@ -65,10 +67,10 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
                         }
                     }
                     float *o = orow + (size_t)ox * cout + co0;
-                    store32(o, l0, h0, n, vmin, vmax);
-                    store32(o + cout, l1, h1, n, vmin, vmax);
-                    store32(o + 2 * cout, l2, h2, n, vmin, vmax);
-                    store32(o + 3 * cout, l3, h3, n, vmin, vmax);
+                    store32(o, l0, h0, n, vmin, vmax, act);
+                    store32(o + cout, l1, h1, n, vmin, vmax, act);
+                    store32(o + 2 * cout, l2, h2, n, vmin, vmax, act);
+                    store32(o + 3 * cout, l3, h3, n, vmin, vmax, act);
                     ox += 4;
                     continue;
                 }
@@ -92,7 +94,7 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
                         }
                     }
                 }
-                store32(orow + (size_t)ox * cout + co0, lo, hi, n, vmin, vmax);
+                store32(orow + (size_t)ox * cout + co0, lo, hi, n, vmin, vmax, act);
                 ox++;
             }
         }

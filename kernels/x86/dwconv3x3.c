@@ -15,7 +15,7 @@ typedef struct {
  * two call sites so the full-group path has no masks at all. */
 static inline __attribute__((always_inline)) void dw_group(const mnet_conv_geom *g,
         const dw_rows *r, const float *wp, size_t c, int ox_lo, int ox_hi, __m256 vmin,
-        __m256 vmax, size_t n)
+        __m256 vmax, int act, size_t n)
 {
     const int full = n == 8;
     const __m256i m = mnet_avx2_mask(n);
@@ -57,7 +57,7 @@ static inline __attribute__((always_inline)) void dw_group(const mnet_conv_geom 
                         acc = _mm256_fmadd_ps(LD(rows[ky] + (size_t)ix * c), wk[ky * 3 + kx], acc);
             }
         }
-        acc = mnet_avx2_clamp(acc, vmin, vmax);
+        acc = mnet_avx2_epi(acc, vmin, vmax, act);
         if (full)
             _mm256_storeu_ps(r->o + (size_t)ox * c, acc);
         else
@@ -67,7 +67,7 @@ static inline __attribute__((always_inline)) void dw_group(const mnet_conv_geom 
 }
 
 void mnet_f32_dwconv3x3_minmax_8c__avx2(const mnet_conv_geom *g, const float *in,
-        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max)
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
 {
     const size_t c = (size_t)g->cin, row = (size_t)g->w * c;
     const __m256 vmin = _mm256_set1_ps(out_min), vmax = _mm256_set1_ps(out_max);
@@ -86,11 +86,11 @@ void mnet_f32_dwconv3x3_minmax_8c__avx2(const mnet_conv_geom *g, const float *in
         size_t c0 = 0;
         for (; c0 + 8 <= c; c0 += 8) {
             const dw_rows r = { r0 ? r0 + c0 : NULL, r1 + c0, r2 ? r2 + c0 : NULL, o + c0 };
-            dw_group(g, &r, packed_w + c0 * 10, c, ox_lo, ox_hi, vmin, vmax, 8);
+            dw_group(g, &r, packed_w + c0 * 10, c, ox_lo, ox_hi, vmin, vmax, act, 8);
         }
         if (c0 < c) {
             const dw_rows r = { r0 ? r0 + c0 : NULL, r1 + c0, r2 ? r2 + c0 : NULL, o + c0 };
-            dw_group(g, &r, packed_w + c0 * 10, c, ox_lo, ox_hi, vmin, vmax, c - c0);
+            dw_group(g, &r, packed_w + c0 * 10, c, ox_lo, ox_hi, vmin, vmax, act, c - c0);
         }
     }
 }

@@ -1,6 +1,7 @@
 /* dwconv3x3_avx512.c - 3x3 depthwise convolution, AVX-512F, 16 channels per zmm (CR = 16). */
 #include <immintrin.h>
 
+#include "avx512_util.h"
 #include "ukernels.h"
 
 /* Same structure as the AVX2 kernel: per output row and 16-channel group, the bias and 9 taps
@@ -15,7 +16,7 @@ typedef struct {
 
 static inline __attribute__((always_inline)) void dw_group(const mnet_conv_geom *g,
         const dw_rows *r, const float *wp, size_t c, int ox_lo, int ox_hi, __m512 vmin,
-        __m512 vmax, __mmask16 m)
+        __m512 vmax, int act, __mmask16 m)
 {
 #define LD(p) _mm512_maskz_loadu_ps(m, (p))
     const __m512 bias = _mm512_loadu_ps(wp);
@@ -55,13 +56,13 @@ static inline __attribute__((always_inline)) void dw_group(const mnet_conv_geom 
             }
         }
         _mm512_mask_storeu_ps(r->o + (size_t)ox * c, m,
-                _mm512_min_ps(_mm512_max_ps(acc, vmin), vmax));
+                mnet_avx512_epi(acc, vmin, vmax, act));
     }
 #undef LD
 }
 
 void mnet_f32_dwconv3x3_minmax_16c__avx512(const mnet_conv_geom *g, const float *in,
-        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max)
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
 {
     const size_t c = (size_t)g->cin, row = (size_t)g->w * c;
     const __m512 vmin = _mm512_set1_ps(out_min), vmax = _mm512_set1_ps(out_max);
@@ -81,7 +82,7 @@ void mnet_f32_dwconv3x3_minmax_16c__avx512(const mnet_conv_geom *g, const float 
         for (size_t c0 = 0; c0 < c; c0 += 16) {
             const size_t n = c - c0 < 16 ? c - c0 : 16;
             const dw_rows r = { r0 ? r0 + c0 : NULL, r1 + c0, r2 ? r2 + c0 : NULL, o + c0 };
-            dw_group(g, &r, packed_w + c0 * 10, c, ox_lo, ox_hi, vmin, vmax,
+            dw_group(g, &r, packed_w + c0 * 10, c, ox_lo, ox_hi, vmin, vmax, act,
                     n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u));
         }
     }

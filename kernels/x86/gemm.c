@@ -22,7 +22,7 @@
  * bias, then k = 0, 1, ... in order with FMAs, exactly as in the 6-row loop, so a row's result
  * does not depend on which rows share its tile. */
 static void gemm_1x16(size_t nc, size_t kc, const float *a, const float *w, float *c,
-        __m256 vmin, __m256 vmax)
+        __m256 vmin, __m256 vmax, int act)
 {
     const size_t panel = 16 * (kc + 1);
     for (; nc > 16; nc = nc > 32 ? nc - 32 : 0, w += 2 * panel, c += 32) {
@@ -36,8 +36,8 @@ static void gemm_1x16(size_t nc, size_t kc, const float *a, const float *w, floa
             x1 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(v + 16 * (k + 1)), x1);
             y1 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(v + 16 * (k + 1) + 8), y1);
         }
-        STORE_ROW(c, mnet_avx2_clamp(x0, vmin, vmax), mnet_avx2_clamp(y0, vmin, vmax), 16);
-        STORE_ROW(c + 16, mnet_avx2_clamp(x1, vmin, vmax), mnet_avx2_clamp(y1, vmin, vmax), nc - 16);
+        STORE_ROW(c, mnet_avx2_epi(x0, vmin, vmax, act), mnet_avx2_epi(y0, vmin, vmax, act), 16);
+        STORE_ROW(c + 16, mnet_avx2_epi(x1, vmin, vmax, act), mnet_avx2_epi(y1, vmin, vmax, act), nc - 16);
     }
     if (nc > 0) {
         __m256 x0 = _mm256_loadu_ps(w), y0 = _mm256_loadu_ps(w + 8);
@@ -46,16 +46,16 @@ static void gemm_1x16(size_t nc, size_t kc, const float *a, const float *w, floa
             x0 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(w + 16 * (k + 1)), x0);
             y0 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(w + 16 * (k + 1) + 8), y0);
         }
-        STORE_ROW(c, mnet_avx2_clamp(x0, vmin, vmax), mnet_avx2_clamp(y0, vmin, vmax), nc);
+        STORE_ROW(c, mnet_avx2_epi(x0, vmin, vmax, act), mnet_avx2_epi(y0, vmin, vmax, act), nc);
     }
 }
 
 void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const float *a,
-        size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max)
+        size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act)
 {
     const __m256 vmin = _mm256_set1_ps(out_min), vmax = _mm256_set1_ps(out_max);
     if (mr == 1) {
-        gemm_1x16(nc, kc, a, w, c, vmin, vmax);
+        gemm_1x16(nc, kc, a, w, c, vmin, vmax, act);
         return;
     }
     /* Rows past mr alias the row above: computed twice, stored twice with the same value. */
@@ -98,12 +98,12 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
             x5 = _mm256_fmadd_ps(va, b0, x5);
             y5 = _mm256_fmadd_ps(va, b1, y5);
         }
-        x0 = mnet_avx2_clamp(x0, vmin, vmax); y0 = mnet_avx2_clamp(y0, vmin, vmax);
-        x1 = mnet_avx2_clamp(x1, vmin, vmax); y1 = mnet_avx2_clamp(y1, vmin, vmax);
-        x2 = mnet_avx2_clamp(x2, vmin, vmax); y2 = mnet_avx2_clamp(y2, vmin, vmax);
-        x3 = mnet_avx2_clamp(x3, vmin, vmax); y3 = mnet_avx2_clamp(y3, vmin, vmax);
-        x4 = mnet_avx2_clamp(x4, vmin, vmax); y4 = mnet_avx2_clamp(y4, vmin, vmax);
-        x5 = mnet_avx2_clamp(x5, vmin, vmax); y5 = mnet_avx2_clamp(y5, vmin, vmax);
+        x0 = mnet_avx2_epi(x0, vmin, vmax, act); y0 = mnet_avx2_epi(y0, vmin, vmax, act);
+        x1 = mnet_avx2_epi(x1, vmin, vmax, act); y1 = mnet_avx2_epi(y1, vmin, vmax, act);
+        x2 = mnet_avx2_epi(x2, vmin, vmax, act); y2 = mnet_avx2_epi(y2, vmin, vmax, act);
+        x3 = mnet_avx2_epi(x3, vmin, vmax, act); y3 = mnet_avx2_epi(y3, vmin, vmax, act);
+        x4 = mnet_avx2_epi(x4, vmin, vmax, act); y4 = mnet_avx2_epi(y4, vmin, vmax, act);
+        x5 = mnet_avx2_epi(x5, vmin, vmax, act); y5 = mnet_avx2_epi(y5, vmin, vmax, act);
         /* Highest row first: aliased rows then end with the real row's (identical) values. */
         STORE_ROW(c5, x5, y5, nc);
         STORE_ROW(c4, x4, y4, nc);
@@ -132,10 +132,10 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
         x5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + k), b0, x5);
     }
     const __m256 z = _mm256_setzero_ps();
-    STORE_ROW(c5, mnet_avx2_clamp(x5, vmin, vmax), z, nc);
-    STORE_ROW(c4, mnet_avx2_clamp(x4, vmin, vmax), z, nc);
-    STORE_ROW(c3, mnet_avx2_clamp(x3, vmin, vmax), z, nc);
-    STORE_ROW(c2, mnet_avx2_clamp(x2, vmin, vmax), z, nc);
-    STORE_ROW(c1, mnet_avx2_clamp(x1, vmin, vmax), z, nc);
-    STORE_ROW(c0, mnet_avx2_clamp(x0, vmin, vmax), z, nc);
+    STORE_ROW(c5, mnet_avx2_epi(x5, vmin, vmax, act), z, nc);
+    STORE_ROW(c4, mnet_avx2_epi(x4, vmin, vmax, act), z, nc);
+    STORE_ROW(c3, mnet_avx2_epi(x3, vmin, vmax, act), z, nc);
+    STORE_ROW(c2, mnet_avx2_epi(x2, vmin, vmax, act), z, nc);
+    STORE_ROW(c1, mnet_avx2_epi(x1, vmin, vmax, act), z, nc);
+    STORE_ROW(c0, mnet_avx2_epi(x0, vmin, vmax, act), z, nc);
 }

@@ -1,6 +1,7 @@
 /* gemm_avx512.c - GEMM tile, AVX-512F: 8 rows x 32 columns held in 16 zmm accumulators. */
 #include <immintrin.h>
 
+#include "avx512_util.h"
 #include "ukernels.h"
 
 /* 8x32: 16 accumulators + 2 weight vectors + 1 broadcast of the 32 zmm registers.  Per k step:
@@ -17,10 +18,6 @@ static inline __mmask16 lanes(size_t n)   /* the first min(n, 16) lanes */
     return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
 }
 
-static inline __m512 clamp(__m512 v, __m512 lo, __m512 hi)
-{
-    return _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-}
 
 static inline void store_row(float *c, __m512 lo, __m512 hi, size_t n)
 {
@@ -30,7 +27,7 @@ static inline void store_row(float *c, __m512 lo, __m512 hi, size_t n)
 }
 
 static void gemm_1x32(size_t nc, size_t kc, const float *a, const float *w, float *c,
-        __m512 vmin, __m512 vmax)
+        __m512 vmin, __m512 vmax, int act)
 {
     const size_t panel = 32 * (kc + 1);
     for (; nc > 32; nc = nc > 64 ? nc - 64 : 0, w += 2 * panel, c += 64) {
@@ -44,8 +41,8 @@ static void gemm_1x32(size_t nc, size_t kc, const float *a, const float *w, floa
             x1 = _mm512_fmadd_ps(ak, _mm512_loadu_ps(v + 32 * (k + 1)), x1);
             y1 = _mm512_fmadd_ps(ak, _mm512_loadu_ps(v + 32 * (k + 1) + 16), y1);
         }
-        store_row(c, clamp(x0, vmin, vmax), clamp(y0, vmin, vmax), 32);
-        store_row(c + 32, clamp(x1, vmin, vmax), clamp(y1, vmin, vmax), nc - 32);
+        store_row(c, mnet_avx512_epi(x0, vmin, vmax, act), mnet_avx512_epi(y0, vmin, vmax, act), 32);
+        store_row(c + 32, mnet_avx512_epi(x1, vmin, vmax, act), mnet_avx512_epi(y1, vmin, vmax, act), nc - 32);
     }
     if (nc > 0) {
         __m512 x0 = _mm512_loadu_ps(w), y0 = _mm512_loadu_ps(w + 16);
@@ -54,16 +51,16 @@ static void gemm_1x32(size_t nc, size_t kc, const float *a, const float *w, floa
             x0 = _mm512_fmadd_ps(ak, _mm512_loadu_ps(w + 32 * (k + 1)), x0);
             y0 = _mm512_fmadd_ps(ak, _mm512_loadu_ps(w + 32 * (k + 1) + 16), y0);
         }
-        store_row(c, clamp(x0, vmin, vmax), clamp(y0, vmin, vmax), nc);
+        store_row(c, mnet_avx512_epi(x0, vmin, vmax, act), mnet_avx512_epi(y0, vmin, vmax, act), nc);
     }
 }
 
 void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const float *a,
-        size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max)
+        size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act)
 {
     const __m512 vmin = _mm512_set1_ps(out_min), vmax = _mm512_set1_ps(out_max);
     if (mr == 1) {
-        gemm_1x32(nc, kc, a, w, c, vmin, vmax);
+        gemm_1x32(nc, kc, a, w, c, vmin, vmax, act);
         return;
     }
     /* Rows past mr alias the row above: computed twice, stored twice with the same value. */
@@ -103,14 +100,14 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
             x7 = _mm512_fmadd_ps(va, b0, x7); y7 = _mm512_fmadd_ps(va, b1, y7);
         }
         /* Highest row first: aliased rows then end with the real row's (identical) values. */
-        store_row(cr[7], clamp(x7, vmin, vmax), clamp(y7, vmin, vmax), nc);
-        store_row(cr[6], clamp(x6, vmin, vmax), clamp(y6, vmin, vmax), nc);
-        store_row(cr[5], clamp(x5, vmin, vmax), clamp(y5, vmin, vmax), nc);
-        store_row(cr[4], clamp(x4, vmin, vmax), clamp(y4, vmin, vmax), nc);
-        store_row(cr[3], clamp(x3, vmin, vmax), clamp(y3, vmin, vmax), nc);
-        store_row(cr[2], clamp(x2, vmin, vmax), clamp(y2, vmin, vmax), nc);
-        store_row(cr[1], clamp(x1, vmin, vmax), clamp(y1, vmin, vmax), nc);
-        store_row(cr[0], clamp(x0, vmin, vmax), clamp(y0, vmin, vmax), nc);
+        store_row(cr[7], mnet_avx512_epi(x7, vmin, vmax, act), mnet_avx512_epi(y7, vmin, vmax, act), nc);
+        store_row(cr[6], mnet_avx512_epi(x6, vmin, vmax, act), mnet_avx512_epi(y6, vmin, vmax, act), nc);
+        store_row(cr[5], mnet_avx512_epi(x5, vmin, vmax, act), mnet_avx512_epi(y5, vmin, vmax, act), nc);
+        store_row(cr[4], mnet_avx512_epi(x4, vmin, vmax, act), mnet_avx512_epi(y4, vmin, vmax, act), nc);
+        store_row(cr[3], mnet_avx512_epi(x3, vmin, vmax, act), mnet_avx512_epi(y3, vmin, vmax, act), nc);
+        store_row(cr[2], mnet_avx512_epi(x2, vmin, vmax, act), mnet_avx512_epi(y2, vmin, vmax, act), nc);
+        store_row(cr[1], mnet_avx512_epi(x1, vmin, vmax, act), mnet_avx512_epi(y1, vmin, vmax, act), nc);
+        store_row(cr[0], mnet_avx512_epi(x0, vmin, vmax, act), mnet_avx512_epi(y0, vmin, vmax, act), nc);
         if (nc <= 32)
             return;
         for (int r = 0; r < 8; r++)
@@ -135,12 +132,12 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
         x7 = _mm512_fmadd_ps(_mm512_set1_ps(a7[k]), b0, x7);
     }
     const __mmask16 m = lanes(nc);
-    _mm512_mask_storeu_ps(cr[7], m, clamp(x7, vmin, vmax));
-    _mm512_mask_storeu_ps(cr[6], m, clamp(x6, vmin, vmax));
-    _mm512_mask_storeu_ps(cr[5], m, clamp(x5, vmin, vmax));
-    _mm512_mask_storeu_ps(cr[4], m, clamp(x4, vmin, vmax));
-    _mm512_mask_storeu_ps(cr[3], m, clamp(x3, vmin, vmax));
-    _mm512_mask_storeu_ps(cr[2], m, clamp(x2, vmin, vmax));
-    _mm512_mask_storeu_ps(cr[1], m, clamp(x1, vmin, vmax));
-    _mm512_mask_storeu_ps(cr[0], m, clamp(x0, vmin, vmax));
+    _mm512_mask_storeu_ps(cr[7], m, mnet_avx512_epi(x7, vmin, vmax, act));
+    _mm512_mask_storeu_ps(cr[6], m, mnet_avx512_epi(x6, vmin, vmax, act));
+    _mm512_mask_storeu_ps(cr[5], m, mnet_avx512_epi(x5, vmin, vmax, act));
+    _mm512_mask_storeu_ps(cr[4], m, mnet_avx512_epi(x4, vmin, vmax, act));
+    _mm512_mask_storeu_ps(cr[3], m, mnet_avx512_epi(x3, vmin, vmax, act));
+    _mm512_mask_storeu_ps(cr[2], m, mnet_avx512_epi(x2, vmin, vmax, act));
+    _mm512_mask_storeu_ps(cr[1], m, mnet_avx512_epi(x1, vmin, vmax, act));
+    _mm512_mask_storeu_ps(cr[0], m, mnet_avx512_epi(x0, vmin, vmax, act));
 }
