@@ -133,7 +133,12 @@ MNET_API mnet_status mnet_softmax_f32(mnet_isa isa, int n, int c, const float *i
 typedef struct mnet_model mnet_model;       /* immutable after load; shareable across threads */
 typedef struct mnet_context mnet_context;   /* one per thread: scratch memory, thread pool */
 
-typedef enum mnet_arch { MNET_ARCH_V1 = 1, MNET_ARCH_V2 = 2 } mnet_arch;
+typedef enum mnet_arch {
+    MNET_ARCH_V1 = 1,
+    MNET_ARCH_V2 = 2,
+    MNET_ARCH_V3_LARGE = 3,   /* torchvision's mobilenet_v3_large */
+    MNET_ARCH_V3_SMALL = 4    /* torchvision's mobilenet_v3_small */
+} mnet_arch;
 
 /* Load a model file (docs/FORMAT.md).  The file is memory-mapped while it is read and released
  * before the call returns.  On error *out is set to NULL and mnet_last_error() says what is
@@ -143,7 +148,8 @@ MNET_API mnet_status mnet_model_load(const char *path, mnet_model **out);
  * copy of the weights), so it may be freed as soon as this returns. */
 MNET_API mnet_status mnet_model_load_memory(const void *data, size_t size, mnet_model **out);
 /* A model with seeded random weights and non-trivial BatchNorm statistics (for benchmarks and
- * tests): symmetric padding, ReLU6, ImageNet mean/std, square input resolution x resolution x 3. */
+ * tests): symmetric padding, ImageNet mean/std, square input resolution x resolution x 3;
+ * V1/V2 use ReLU6, V3 its own activations (BatchNorm eps 1e-3 as torchvision's V3). */
 MNET_API mnet_status mnet_model_create_random(mnet_arch arch, float alpha, int resolution,
         int num_classes, uint64_t seed, mnet_model **out);
 MNET_API void mnet_model_free(mnet_model *m);   /* NULL is a no-op */
@@ -160,11 +166,13 @@ MNET_API mnet_status mnet_model_get_info(const mnet_model *m, mnet_model_info *i
 
 /* One layer of a model, for `mnet info`: index 0 .. info.layers - 1. */
 typedef struct mnet_layer_info {
-    const char *op;         /* "conv3x3", "dwconv3x3", "conv1x1", "fc" (static strings) */
+    const char *op;         /* "conv3x3", "dwconv3x3", "dwconv5x5", "conv1x1", "se_reduce",
+                               "se_expand", "fc" (static strings).  se_reduce pools its input and
+                               writes a vector; se_expand scales its input tensor in place. */
     int in_h, in_w, in_c;
     int out_h, out_w, out_c;
     int stride;
-    const char *activation; /* "relu6", "relu", "none" */
+    const char *activation; /* "relu6", "relu", "hswish", "hsigmoid", "none" */
     int residual;           /* 1 if the block input is added to this layer's output */
     uint64_t params, macs;
 } mnet_layer_info;

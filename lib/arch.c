@@ -1,4 +1,4 @@
-/* arch.c - MobileNet V1 and V2 as layer lists: channel rules, padding, costs, buffer plan. */
+/* arch.c - MobileNet V1, V2 and V3 as layer lists: channel rules, padding, costs, buffer plan. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -36,31 +36,65 @@ static mnet_layer *push(builder *b, mnet_op op, int cout, int stride, mnet_act a
     mnet_layer *l = &b->l[b->n++];
     *l = (mnet_layer){ .op = op, .cin = b->c, .cout = cout, .stride = stride, .in_h = b->h,
         .in_w = b->w, .act = act, .res_from = -1 };
-    if (op == MNET_OP_CONV3X3 || op == MNET_OP_DW3X3) {
+    const int k = mnet_layer_ksize(l);
+    if (k > 1) {
         /* Both conventions give ceil(in / stride) outputs; they differ in where the pad goes. */
         l->out_h = (b->h + stride - 1) / stride;
         l->out_w = (b->w + stride - 1) / stride;
         if (b->padding == MNET_PAD_SYMMETRIC) {
-            l->pad_top = l->pad_left = l->pad_bottom = l->pad_right = 1;
-        } else {   /* TF 'SAME': total = (out - 1) * s + 3 - in, the odd one at bottom/right */
-            const int th = (l->out_h - 1) * stride + 3 - b->h, tw = (l->out_w - 1) * stride + 3 - b->w;
+            l->pad_top = l->pad_left = l->pad_bottom = l->pad_right = k / 2;
+        } else {   /* TF 'SAME': total = (out - 1) * s + k - in, the odd one at bottom/right */
+            const int th = (l->out_h - 1) * stride + k - b->h, tw = (l->out_w - 1) * stride + k - b->w;
             l->pad_top = th / 2;
             l->pad_bottom = th - th / 2;
             l->pad_left = tw / 2;
             l->pad_right = tw - tw / 2;
         }
-    } else if (op == MNET_OP_PW) {
+    } else if (op == MNET_OP_FC) {   /* on the pooled tensor or the previous FC's vector */
+        l->out_h = l->out_w = 1;
+    } else {
         l->out_h = b->h;
         l->out_w = b->w;
-    } else {   /* FC after the global pool */
-        l->out_h = l->out_w = 1;
     }
-    if (op == MNET_OP_DW3X3)
+    if (op == MNET_OP_DW3X3 || op == MNET_OP_DW5X5)
         l->cout = b->c;
+    if (op == MNET_OP_SE_REDUCE || op == MNET_OP_SE_EXPAND)
+        return l;   /* the tensor keeps its shape (SE_EXPAND scales it in place) */
     b->h = l->out_h;
     b->w = l->out_w;
     b->c = l->cout;
     return l;
+}
+
+const char *mnet_op_name(mnet_op op)
+{
+    switch (op) {
+    case MNET_OP_CONV3X3: return "conv3x3";
+    case MNET_OP_DW3X3: return "dwconv3x3";
+    case MNET_OP_PW: return "conv1x1";
+    case MNET_OP_FC: return "fc";
+    case MNET_OP_DW5X5: return "dwconv5x5";
+    case MNET_OP_SE_REDUCE: return "se_reduce";
+    case MNET_OP_SE_EXPAND: return "se_expand";
+    }
+    return "?";
+}
+
+const char *mnet_act_name(mnet_act act)
+{
+    switch (act) {
+    case MNET_ACT_NONE: return "none";
+    case MNET_ACT_RELU6: return "relu6";
+    case MNET_ACT_RELU: return "relu";
+    case MNET_ACT_HSWISH: return "hswish";
+    case MNET_ACT_HSIGMOID: return "hsigmoid";
+    }
+    return "?";
+}
+
+int mnet_layer_ksize(const mnet_layer *l)
+{
+    return l->op == MNET_OP_CONV3X3 || l->op == MNET_OP_DW3X3 ? 3 : l->op == MNET_OP_DW5X5 ? 5 : 1;
 }
 
 uint64_t mnet_layer_macs(const mnet_layer *l)
@@ -69,8 +103,11 @@ uint64_t mnet_layer_macs(const mnet_layer *l)
     switch (l->op) {
     case MNET_OP_CONV3X3: return px * (uint64_t)l->cout * 9 * (uint64_t)l->cin;
     case MNET_OP_DW3X3: return px * (uint64_t)l->cout * 9;
+    case MNET_OP_DW5X5: return px * (uint64_t)l->cout * 25;
     case MNET_OP_PW: return px * (uint64_t)l->cout * (uint64_t)l->cin;
-    case MNET_OP_FC: return (uint64_t)l->cout * (uint64_t)l->cin;
+    case MNET_OP_FC:
+    case MNET_OP_SE_REDUCE: return (uint64_t)l->cout * (uint64_t)l->cin;
+    case MNET_OP_SE_EXPAND: return (uint64_t)l->cout * (uint64_t)l->cin + px * (uint64_t)l->cout;
     }
     return 0;
 }
@@ -80,15 +117,19 @@ size_t mnet_layer_weight_floats(const mnet_layer *l)
     switch (l->op) {
     case MNET_OP_CONV3X3: return (size_t)l->cout * 9 * (size_t)l->cin;
     case MNET_OP_DW3X3: return (size_t)l->cout * 9;
+    case MNET_OP_DW5X5: return (size_t)l->cout * 25;
     case MNET_OP_PW:
-    case MNET_OP_FC: return (size_t)l->cout * (size_t)l->cin;
+    case MNET_OP_FC:
+    case MNET_OP_SE_REDUCE:
+    case MNET_OP_SE_EXPAND: return (size_t)l->cout * (size_t)l->cin;
     }
     return 0;
 }
 
 uint64_t mnet_layer_params(const mnet_layer *l)
 {
-    return mnet_layer_weight_floats(l) + (l->op == MNET_OP_FC ? (uint64_t)l->cout : 0);
+    const int biased = l->op == MNET_OP_FC || l->op == MNET_OP_SE_REDUCE || l->op == MNET_OP_SE_EXPAND;
+    return mnet_layer_weight_floats(l) + (biased ? (uint64_t)l->cout : 0);
 }
 
 /* Give every layer an output buffer that is neither its input nor a residual source a later
@@ -100,8 +141,12 @@ void mnet_plan_buffers(mnet_layer *l, int n, size_t buf_floats[MNET_NUM_BUFS])
         buf_floats[i] = 0;
     for (int i = 0; i < n; i++) {
         l[i].in_buf = cur;
-        if (l[i].op == MNET_OP_FC) {   /* pools its input into the context, writes the logits */
+        if (l[i].op == MNET_OP_FC) {   /* pools its input into the context, writes a vector */
             l[i].out_buf = -1;
+            continue;
+        }
+        if (l[i].op == MNET_OP_SE_REDUCE || l[i].op == MNET_OP_SE_EXPAND) {
+            l[i].out_buf = cur;   /* reads the tensor / scales it in place */
             continue;
         }
         int keep = -2;
@@ -121,11 +166,57 @@ void mnet_plan_buffers(mnet_layer *l, int n, size_t buf_floats[MNET_NUM_BUFS])
     }
 }
 
+/* V3 bneck rows, torchvision's _mobilenet_v3_conf (paper Tables 1 and 2): input, kernel,
+ * expanded and output channels (before the width multiplier), SE, h-swish, stride. */
+typedef struct { short in, k, exp, out; char se, hs, stride; } v3_bneck;
+static const v3_bneck v3_large[] = {
+    { 16, 3, 16, 16, 0, 0, 1 }, { 16, 3, 64, 24, 0, 0, 2 }, { 24, 3, 72, 24, 0, 0, 1 },
+    { 24, 5, 72, 40, 1, 0, 2 }, { 40, 5, 120, 40, 1, 0, 1 }, { 40, 5, 120, 40, 1, 0, 1 },
+    { 40, 3, 240, 80, 0, 1, 2 }, { 80, 3, 200, 80, 0, 1, 1 }, { 80, 3, 184, 80, 0, 1, 1 },
+    { 80, 3, 184, 80, 0, 1, 1 }, { 80, 3, 480, 112, 1, 1, 1 }, { 112, 3, 672, 112, 1, 1, 1 },
+    { 112, 5, 672, 160, 1, 1, 2 }, { 160, 5, 960, 160, 1, 1, 1 }, { 160, 5, 960, 160, 1, 1, 1 },
+};
+static const v3_bneck v3_small[] = {
+    { 16, 3, 16, 16, 1, 0, 2 }, { 16, 3, 72, 24, 0, 0, 2 }, { 24, 3, 88, 24, 0, 0, 1 },
+    { 24, 5, 96, 40, 1, 1, 2 }, { 40, 5, 240, 40, 1, 1, 1 }, { 40, 5, 240, 40, 1, 1, 1 },
+    { 40, 5, 120, 48, 1, 1, 1 }, { 48, 5, 144, 48, 1, 1, 1 }, { 48, 5, 288, 96, 1, 1, 2 },
+    { 96, 5, 576, 96, 1, 1, 1 }, { 96, 5, 576, 96, 1, 1, 1 },
+};
+
+static void build_v3(builder *b, int large, double alpha)
+{
+    const v3_bneck *cfg = large ? v3_large : v3_small;
+    const int n = large ? (int)(sizeof v3_large / sizeof *cfg) : (int)(sizeof v3_small / sizeof *cfg);
+    push(b, MNET_OP_CONV3X3, v2_divisible(16 * alpha), 2, MNET_ACT_HSWISH);
+    for (int i = 0; i < n; i++) {
+        const v3_bneck *r = &cfg[i];
+        const int in = v2_divisible(r->in * alpha), exp = v2_divisible(r->exp * alpha);
+        const int out = v2_divisible(r->out * alpha), first = b->n;
+        const mnet_act act = r->hs ? MNET_ACT_HSWISH : MNET_ACT_RELU;
+        if (exp != in)
+            push(b, MNET_OP_PW, exp, 1, act);
+        push(b, r->k == 5 ? MNET_OP_DW5X5 : MNET_OP_DW3X3, 0, r->stride, act);
+        if (r->se) {
+            const int sq = v2_divisible((double)(exp / 4));
+            push(b, MNET_OP_SE_REDUCE, sq, 1, MNET_ACT_RELU);
+            mnet_layer *e = push(b, MNET_OP_SE_EXPAND, exp, 1, MNET_ACT_HSIGMOID);
+            e->cin = sq;
+        }
+        mnet_layer *proj = push(b, MNET_OP_PW, out, 1, MNET_ACT_NONE);
+        if (r->stride == 1 && in == out)
+            proj->res_from = first;
+    }
+    push(b, MNET_OP_PW, 6 * b->c, 1, MNET_ACT_HSWISH);
+    push(b, MNET_OP_FC, v2_divisible((large ? 1280 : 1024) * alpha), 1, MNET_ACT_HSWISH);
+}
+
 mnet_status mnet_arch_build(int arch, double alpha, int h, int w, int channels, int classes,
         int act_code, int padding, mnet_layer **layers, int *num_layers)
 {
-    if (arch != MNET_ARCH_V1 && arch != MNET_ARCH_V2)
-        return mnet_error(MNET_ERR_UNSUPPORTED, "architecture %d is not V1 (1) or V2 (2)", arch);
+    const int v3 = arch == MNET_ARCH_V3_LARGE || arch == MNET_ARCH_V3_SMALL;
+    if (arch != MNET_ARCH_V1 && arch != MNET_ARCH_V2 && !v3)
+        return mnet_error(MNET_ERR_UNSUPPORTED, "architecture %d is not V1 (1), V2 (2), V3 Large "
+                "(3) or V3 Small (4)", arch);
     if (!(alpha > 0.0) || !(alpha <= 16.0))
         return mnet_error(MNET_ERR_ARG, "width multiplier %g is not in (0, 16]", alpha);
     if (h < 32 || w < 32 || h > 16384 || w > 16384)
@@ -135,14 +226,15 @@ mnet_status mnet_arch_build(int arch, double alpha, int h, int w, int channels, 
                 channels);
     if (classes < 1 || classes > (1 << 20))
         return mnet_error(MNET_ERR_ARG, "%d classes is not within 1..%d", classes, 1 << 20);
-    if (act_code != MNET_FILE_ACT_RELU6 && act_code != MNET_FILE_ACT_RELU)
-        return mnet_error(MNET_ERR_ARG, "activation code %d is not 0 (ReLU6) or 1 (ReLU)", act_code);
+    if (act_code != MNET_FILE_ACT_RELU6 && (act_code != MNET_FILE_ACT_RELU || v3))
+        return mnet_error(MNET_ERR_ARG, "activation code %d is not %s", act_code,
+                v3 ? "0 (V3's activations are fixed by its architecture)" : "0 (ReLU6) or 1 (ReLU)");
     if (padding != MNET_PAD_SYMMETRIC && padding != MNET_PAD_TF_SAME)
         return mnet_error(MNET_ERR_ARG, "padding code %d is not 0 (symmetric) or 1 (TF SAME)",
                 padding);
     /* Channel counts grow with alpha: at 16 the widest V2 layer has 6 * 16 * 320 channels,
      * and with h, w <= 16384 every activation count stays far below 2^62. */
-    builder b = { .cap = 64, .h = h, .w = w, .c = channels, .padding = padding,
+    builder b = { .cap = 96, .h = h, .w = w, .c = channels, .padding = padding,
         .act = act_code == MNET_FILE_ACT_RELU ? MNET_ACT_RELU : MNET_ACT_RELU6 };
     b.l = calloc((size_t)b.cap, sizeof *b.l);
     if (!b.l)
@@ -157,6 +249,8 @@ mnet_status mnet_arch_build(int arch, double alpha, int h, int w, int channels, 
             push(&b, MNET_OP_DW3X3, 0, cfg[i][1], b.act);
             push(&b, MNET_OP_PW, v1_channels(cfg[i][0], alpha), 1, b.act);
         }
+    } else if (v3) {
+        build_v3(&b, arch == MNET_ARCH_V3_LARGE, alpha);
     } else {
         static const int cfg[7][4] = { { 1, 16, 1, 1 }, { 6, 24, 2, 2 }, { 6, 32, 3, 2 },
             { 6, 64, 4, 2 }, { 6, 96, 3, 1 }, { 6, 160, 3, 2 }, { 6, 320, 1, 1 } };

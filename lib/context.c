@@ -12,7 +12,7 @@ struct mnet_context {
     const mnet_packed *packed;
     mnet_pool *pool;
     float *buf[MNET_NUM_BUFS];
-    float *pooled;        /* the classifier's input: [channels] */
+    float *vec[2];        /* pooled tensors and FC/SE vectors, each [vec_floats] */
 };
 
 void mnet_options_default(mnet_options *o)
@@ -31,7 +31,8 @@ void mnet_context_free(mnet_context *ctx)
     mnet_pool_free(ctx->pool);
     for (int i = 0; i < MNET_NUM_BUFS; i++)
         mnet_big_free(ctx->buf[i], ctx->model->buf_floats[i] * sizeof(float));
-    free(ctx->pooled);
+    free(ctx->vec[0]);
+    free(ctx->vec[1]);
     free(ctx);
 }
 
@@ -78,10 +79,18 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
             /* Fault the pages in now, so the first inference runs at steady-state speed. */
             memset(ctx->buf[i], 0, m->buf_floats[i] * sizeof(float));
         }
-    const mnet_layer *fc = &m->layers[m->num_layers - 1];
-    ctx->pooled = malloc((size_t)fc->cin * sizeof(float));
+    size_t vec_floats = 1;
+    for (int i = 0; i < m->num_layers; i++) {
+        const mnet_layer *l = &m->layers[i];
+        if (l->op == MNET_OP_FC || l->op == MNET_OP_SE_REDUCE || l->op == MNET_OP_SE_EXPAND) {
+            vec_floats = (size_t)l->cin > vec_floats ? (size_t)l->cin : vec_floats;
+            vec_floats = (size_t)l->cout > vec_floats ? (size_t)l->cout : vec_floats;
+        }
+    }
+    ctx->vec[0] = malloc(vec_floats * sizeof(float));
+    ctx->vec[1] = malloc(vec_floats * sizeof(float));
     ctx->pool = mnet_pool_create(o->num_threads);
-    if (!ctx->pooled || !ctx->pool) {
+    if (!ctx->vec[0] || !ctx->vec[1] || !ctx->pool) {
         mnet_context_free(ctx);
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory or threads for %d workers", fn,
                 o->num_threads - 1);
@@ -97,12 +106,16 @@ typedef struct {
     const float *in, *res, *w;
     float *out;
     float lo, hi;
+    int epi;              /* MNET_EPI_* */
+    int scale;            /* SE_EXPAND's second step: out = in * w per channel, by pixel rows */
 } layer_job;
 
-static void clamp_of(mnet_act a, float *lo, float *hi)
+static void act_of(mnet_act a, float *lo, float *hi, int *epi)
 {
-    *lo = a == MNET_ACT_NONE ? -INFINITY : 0.0f;
+    *lo = a == MNET_ACT_RELU6 || a == MNET_ACT_RELU ? 0.0f : -INFINITY;
     *hi = a == MNET_ACT_RELU6 ? 6.0f : INFINITY;
+    *epi = a == MNET_ACT_HSWISH ? MNET_EPI_HSWISH : a == MNET_ACT_HSIGMOID ? MNET_EPI_HSIGMOID :
+        MNET_EPI_CLAMP;
 }
 
 /* One part of one layer: conv rows split evenly; GEMM rows split in whole MR tiles. */
@@ -111,20 +124,28 @@ static void layer_task(void *arg, int part, int parts)
     const layer_job *j = arg;
     const mnet_layer *l = j->l;
     const mnet_kernels *k = j->ctx->k;
-    if (l->op == MNET_OP_CONV3X3 || l->op == MNET_OP_DW3X3) {
+    if (j->scale) {
+        const size_t px = (size_t)l->out_h * l->out_w, c = (size_t)l->cout;
+        const size_t p0 = px * (size_t)part / (size_t)parts, p1 = px * (size_t)(part + 1) / (size_t)parts;
+        if (p0 < p1)
+            k->channel_scale.fn(p1 - p0, c, j->in + p0 * c, j->w, j->out + p0 * c);
+        return;
+    }
+    if (l->op == MNET_OP_CONV3X3 || l->op == MNET_OP_DW3X3 || l->op == MNET_OP_DW5X5) {
         const mnet_conv_geom g = { l->in_h, l->in_w, l->out_h, l->out_w, l->stride, l->pad_top,
             l->pad_left, l->cin, l->cout };
         const int oy0 = (int)((long)l->out_h * part / parts);
         const int oy1 = (int)((long)l->out_h * (part + 1) / parts);
         if (oy0 < oy1) {
-            if (l->op == MNET_OP_CONV3X3)
-                k->conv3x3.fn(&g, j->in, j->w, j->out, oy0, oy1, j->lo, j->hi, MNET_EPI_CLAMP);
-            else
-                k->dwconv3x3.fn(&g, j->in, j->w, j->out, oy0, oy1, j->lo, j->hi, MNET_EPI_CLAMP);
+            const mnet_conv3x3_ukernel fn = l->op == MNET_OP_CONV3X3 ? k->conv3x3.fn :
+                l->op == MNET_OP_DW3X3 ? k->dwconv3x3.fn : k->dwconv5x5.fn;
+            fn(&g, j->in, j->w, j->out, oy0, oy1, j->lo, j->hi, j->epi);
         }
         return;
     }
-    const size_t m = (size_t)l->out_h * l->out_w, n = (size_t)l->cout, mr = (size_t)k->gemm.mr;
+    /* GEMM: a 1x1 convolution over every pixel, or one row (FC and SE vectors). */
+    const size_t m = l->op == MNET_OP_PW ? (size_t)l->out_h * l->out_w : 1;
+    const size_t n = (size_t)l->cout, mr = (size_t)k->gemm.mr;
     const size_t tiles = (m + mr - 1) / mr, nr = (size_t)k->gemm.nr, cin = (size_t)l->cin;
     const size_t panels = (n + nr - 1) / nr;
     if (parts > 1 && tiles < 4 * (size_t)parts && panels >= (size_t)parts) {
@@ -136,7 +157,7 @@ static void layer_task(void *arg, int part, int parts)
         const size_t j0 = p0 * nr, j1 = p1 * nr < n ? p1 * nr : n;
         if (j0 < j1)
             mnet_gemm_run_add(&k->gemm, k->add.fn, 0, m, j1 - j0, cin, j->in, cin,
-                    j->w + p0 * nr * (cin + 1), j->out + j0, n, j->lo, j->hi, MNET_EPI_CLAMP,
+                    j->w + p0 * nr * (cin + 1), j->out + j0, n, j->lo, j->hi, j->epi,
                     j->res ? j->res + j0 : NULL);
         return;
     }
@@ -146,7 +167,7 @@ static void layer_task(void *arg, int part, int parts)
     if (m0 >= m1)
         return;
     mnet_gemm_run_add(&k->gemm, k->add.fn, m0, m1, n, cin, j->in, cin, j->w, j->out, n, j->lo,
-            j->hi, MNET_EPI_CLAMP, j->res);
+            j->hi, j->epi, j->res);
 }
 
 mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, float *logits)
@@ -170,24 +191,47 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
 
     for (int b = 0; b < batch; b++) {
         const float *x = input + (size_t)b * in_img;
+        float *fc_out = NULL;   /* the last FC layer's output vector */
         for (int i = 0; i < m->num_layers; i++) {
             const mnet_layer *l = &m->layers[i];
             const float *in = l->in_buf < 0 ? x : ctx->buf[l->in_buf];
             const float *w = ctx->packed->data + ctx->packed->offset[i];
             layer_job j = { .ctx = ctx, .l = l, .in = in, .w = w };
-            if (l->op == MNET_OP_FC) {   /* global pool, then a 1-row GEMM into the logits */
-                ctx->k->gavgpool.fn((size_t)l->in_h * l->in_w, (size_t)l->cin, in, ctx->pooled);
-                j.in = ctx->pooled;
-                j.out = logits + (size_t)b * classes;
-            } else {
+            act_of(l->act, &j.lo, &j.hi, &j.epi);
+            switch (l->op) {
+            case MNET_OP_FC:   /* on the pooled tensor, or the previous FC's vector */
+                if (i > 0 && m->layers[i - 1].op == MNET_OP_FC) {
+                    j.in = fc_out;
+                } else {
+                    ctx->k->gavgpool.fn((size_t)l->in_h * l->in_w, (size_t)l->cin, in, ctx->vec[0]);
+                    j.in = ctx->vec[0];
+                }
+                fc_out = j.in == ctx->vec[0] ? ctx->vec[1] : ctx->vec[0];
+                j.out = i == m->num_layers - 1 ? logits + (size_t)b * classes : fc_out;
+                break;
+            case MNET_OP_SE_REDUCE:   /* pool the tensor into vec[0], reduce into vec[1] */
+                ctx->k->gavgpool.fn((size_t)l->in_h * l->in_w, (size_t)l->cin, in, ctx->vec[0]);
+                j.in = ctx->vec[0];
+                j.out = ctx->vec[1];
+                break;
+            case MNET_OP_SE_EXPAND:   /* expand vec[1] into the scales in vec[0] ... */
+                j.in = ctx->vec[1];
+                j.out = ctx->vec[0];
+                break;
+            default:
                 j.out = ctx->buf[l->out_buf];
+                break;
             }
             if (l->res_from >= 0) {
                 const int rb = m->layers[l->res_from].in_buf;
                 j.res = rb < 0 ? x : ctx->buf[rb];
             }
-            clamp_of(l->act, &j.lo, &j.hi);
             mnet_pool_run(ctx->pool, layer_task, &j);
+            if (l->op == MNET_OP_SE_EXPAND) {   /* ... then scale the tensor in place */
+                layer_job s = { .ctx = ctx, .l = l, .in = ctx->buf[l->in_buf],
+                    .w = ctx->vec[0], .out = ctx->buf[l->out_buf], .scale = 1 };
+                mnet_pool_run(ctx->pool, layer_task, &s);
+            }
         }
     }
     mnet_clear_error();

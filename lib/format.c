@@ -10,7 +10,7 @@
 #define HDR_SIZE 128
 #define ENTRY_SIZE 96
 #define NAME_SIZE 64
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2   /* written; 1 and 2 are read (2 added architectures 3 and 4) */
 #define MAX_TENSORS_PER_LAYER 6
 static const char MAGIC[8] = { 'M', 'N', 'E', 'T', 'M', 'O', 'D', 'L' };
 
@@ -52,17 +52,6 @@ typedef struct {
     int used, index;
 } tensor;
 
-static const char *op_name(mnet_op op)
-{
-    switch (op) {
-    case MNET_OP_CONV3X3: return "conv3x3";
-    case MNET_OP_DW3X3: return "dwconv3x3";
-    case MNET_OP_PW: return "conv1x1";
-    case MNET_OP_FC: return "fc";
-    }
-    return "?";
-}
-
 static int cmp_offset(const void *a, const void *b)
 {
     const tensor *x = *(const tensor *const *)a, *y = *(const tensor *const *)b;
@@ -85,9 +74,12 @@ static uint32_t weight_shape(const mnet_layer *l, uint32_t shape[4])
         shape[0] = (uint32_t)l->cout; shape[1] = (uint32_t)l->cin; shape[2] = shape[3] = 3;
         return 4;
     case MNET_OP_DW3X3:
-        shape[0] = (uint32_t)l->cout; shape[1] = 1; shape[2] = shape[3] = 3;
+    case MNET_OP_DW5X5:
+        shape[0] = (uint32_t)l->cout; shape[1] = 1; shape[2] = shape[3] = (uint32_t)mnet_layer_ksize(l);
         return 4;
     case MNET_OP_PW:
+    case MNET_OP_SE_REDUCE:
+    case MNET_OP_SE_EXPAND:
         shape[0] = (uint32_t)l->cout; shape[1] = (uint32_t)l->cin; shape[2] = shape[3] = 1;
         return 4;
     case MNET_OP_FC:
@@ -115,7 +107,7 @@ static mnet_status expect(tensor *t, uint32_t n, const char *name, uint32_t ndim
         if (!required)
             return MNET_OK;
         return mnet_error(MNET_ERR_FORMAT, "model: missing tensor '%s' for layer %d (%s %d->%d)",
-                name, li, op_name(l->op), l->cin, l->cout);
+                name, li, mnet_op_name(l->op), l->cin, l->cout);
     }
     int same = (*out)->ndim == ndim;
     for (uint32_t i = 0; same && i < ndim; i++)
@@ -125,7 +117,7 @@ static mnet_status expect(tensor *t, uint32_t n, const char *name, uint32_t ndim
         fmt_shape(got, sizeof got, (*out)->ndim, (*out)->shape);
         fmt_shape(want, sizeof want, ndim, shape);
         return mnet_error(MNET_ERR_FORMAT, "model: tensor '%s' (entry %d) has shape %s, layer %d "
-                "(%s %d->%d) needs %s", name, (*out)->index, got, li, op_name(l->op), l->cin,
+                "(%s %d->%d) needs %s", name, (*out)->index, got, li, mnet_op_name(l->op), l->cin,
                 l->cout, want);
     }
     (*out)->used = 1;
@@ -152,7 +144,7 @@ static mnet_status check_finite(const uint8_t *d, const tensor *t)
 }
 
 /* Fold one layer's BatchNorm into its weights and bias while moving them to the kernel layout:
- * conv3x3 [cout][3][3][cin], dwconv [3][3][c], conv1x1 and fc [cin][cout].  Values are read
+ * conv3x3 [cout][3][3][cin], dwconv [k][k][c], conv1x1, SE and fc [cin][cout].  Values are read
  * straight from the file image (little-endian at any alignment). */
 static mnet_status fold_layer(const uint8_t *d, const mnet_layer *l, tensor *w, tensor *b,
         tensor *bn[4], float eps, float *wout, float *bout)
@@ -192,13 +184,18 @@ static mnet_status fold_layer(const uint8_t *d, const mnet_layer *l, tensor *w, 
                     wout[(co * 9 + t) * cin + ci] =
                         (float)(rdf32(wb + 4 * ((co * cin + ci) * 9 + t)) * scale[co]);
         break;
-    case MNET_OP_DW3X3:     /* [c][1][3][3] -> [3][3][c] */
+    case MNET_OP_DW3X3:     /* [c][1][k][k] -> [k][k][c] */
+    case MNET_OP_DW5X5: {
+        const size_t taps = (size_t)(mnet_layer_ksize(l) * mnet_layer_ksize(l));
         for (size_t co = 0; co < cout; co++)
-            for (size_t t = 0; t < 9; t++)
-                wout[t * cout + co] = (float)(rdf32(wb + 4 * (co * 9 + t)) * scale[co]);
+            for (size_t t = 0; t < taps; t++)
+                wout[t * cout + co] = (float)(rdf32(wb + 4 * (co * taps + t)) * scale[co]);
         break;
+    }
     case MNET_OP_PW:        /* [cout][cin] -> [cin][cout], in 32x32 blocks to stay in L1 */
     case MNET_OP_FC:
+    case MNET_OP_SE_REDUCE:
+    case MNET_OP_SE_EXPAND:
         for (size_t co0 = 0; co0 < cout; co0 += 32)
             for (size_t ci0 = 0; ci0 < cin; ci0 += 32) {
                 const size_t co1 = co0 + 32 < cout ? co0 + 32 : cout;
@@ -230,9 +227,9 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
     if (memcmp(d + H_MAGIC, MAGIC, sizeof MAGIC) != 0)
         return mnet_error(MNET_ERR_FORMAT, "model: bad magic at byte 0 (not an mnet model file)");
     const uint32_t version = rd32(d + H_VERSION);
-    if (version != FORMAT_VERSION)
+    if (version < 1 || version > FORMAT_VERSION)
         return mnet_error(MNET_ERR_FORMAT, "model: format version %u at byte %d is not supported "
-                "(this library reads version %d)", version, H_VERSION, FORMAT_VERSION);
+                "(this library reads versions 1..%d)", version, H_VERSION, FORMAT_VERSION);
     if (rd32(d + H_HDR_SIZE) != HDR_SIZE)
         return mnet_error(MNET_ERR_FORMAT, "model: header size %u at byte %d is not %d",
                 rd32(d + H_HDR_SIZE), H_HDR_SIZE, HDR_SIZE);
@@ -273,6 +270,9 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
     if (height > 16384 || width > 16384 || classes > (1u << 20) || channels > 64 || arch > 64)
         return mnet_error(MNET_ERR_FORMAT, "model: header field out of range (arch %u, %ux%ux%u "
                 "input, %u classes)", arch, height, width, channels, classes);
+    if (version < 2 && arch > MNET_ARCH_V2)
+        return mnet_error(MNET_ERR_FORMAT, "model: architecture %u (byte %d) needs format version "
+                "2, the file is version %u", arch, H_ARCH, version);
     st = mnet_arch_build((int)arch, alpha, (int)height, (int)width, (int)channels, (int)classes,
             (int)act, (int)padding, &layers, &nl);
     if (st != MNET_OK) {
@@ -417,10 +417,18 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
                 goto fail;
             have += bn[k] != NULL;
         }
-        if (have != 0 && (have != 4 || l->op == MNET_OP_FC)) {
+        const int no_bn = l->op == MNET_OP_FC || l->op == MNET_OP_SE_REDUCE ||
+            l->op == MNET_OP_SE_EXPAND;
+        if (have != 0 && (have != 4 || no_bn)) {
             st = mnet_error(MNET_ERR_FORMAT, "model: layer %d (%s) has %d of the 4 BatchNorm "
-                    "tensors l%d.bn.{g,b,m,v}%s", i, op_name(l->op), have, i,
-                    l->op == MNET_OP_FC ? " (the classifier takes none)" : "");
+                    "tensors l%d.bn.{g,b,m,v}%s", i, mnet_op_name(l->op), have, i,
+                    no_bn ? " (fully connected and squeeze-and-excite layers take none)" : "");
+            goto fail;
+        }
+        if (!b && (l->op == MNET_OP_SE_REDUCE || l->op == MNET_OP_SE_EXPAND)) {
+            st = mnet_error(MNET_ERR_FORMAT, "model: missing tensor 'l%d.b' for layer %d (%s "
+                    "%d->%d): squeeze-and-excite layers need their bias", i, i, mnet_op_name(l->op),
+                    l->cin, l->cout);
             goto fail;
         }
         m->w_offset[i] = at;
@@ -503,14 +511,18 @@ mnet_status mnet_model_write_random(int arch, double alpha, int h, int w, int cl
             MNET_PAD_SYMMETRIC, &l, &nl);
     if (st != MNET_OK)
         return st;
-    /* Tensors: per conv layer w + 4 BN; the classifier w + b. */
-    const uint32_t count = (uint32_t)(nl - 1) * 5 + 2;
-    uint64_t data = ((uint64_t)HDR_SIZE + (uint64_t)count * ENTRY_SIZE + 63) & ~63ull;
-    uint64_t total = data;
+    /* Tensors: per convolution w + 4 BN; fully connected and SE layers w + b. */
+    uint32_t count = 0;
+    uint64_t data, total = 0;
     for (int i = 0; i < nl; i++) {
+        const int biased = l[i].op == MNET_OP_FC || l[i].op == MNET_OP_SE_REDUCE ||
+            l[i].op == MNET_OP_SE_EXPAND;
+        count += biased ? 2 : 5;
         total += (mnet_layer_weight_floats(&l[i]) * 4 + 63) & ~(size_t)63;
-        total += (l[i].op == MNET_OP_FC ? 1 : 4) * (((uint64_t)l[i].cout * 4 + 63) & ~63ull);
+        total += (biased ? 1 : 4) * (((uint64_t)l[i].cout * 4 + 63) & ~63ull);
     }
+    data = ((uint64_t)HDR_SIZE + (uint64_t)count * ENTRY_SIZE + 63) & ~63ull;
+    total += data;
     total += 4;
     uint8_t *f = total <= PTRDIFF_MAX ? calloc(1, (size_t)total) : NULL;
     if (!f) {
@@ -535,7 +547,7 @@ mnet_status mnet_model_write_random(int arch, double alpha, int h, int w, int cl
         wrf32(f + H_MEAN + 4 * i, mean[i]);
         wrf32(f + H_STD + 4 * i, stdv[i]);
     }
-    wrf32(f + H_EPS, 1e-5f);
+    wrf32(f + H_EPS, arch >= MNET_ARCH_V3_LARGE ? 1e-3f : 1e-5f);   /* torchvision's */
     wr32(f + H_COUNT, count);
     wr64(f + H_TABLE, HDR_SIZE);
     wr64(f + H_DATA, data);
@@ -548,7 +560,8 @@ mnet_status mnet_model_write_random(int arch, double alpha, int h, int w, int cl
         const mnet_layer *ly = &l[i];
         uint32_t shape[4];
         const uint32_t ndim = weight_shape(ly, shape);
-        const int fc = ly->op == MNET_OP_FC;
+        const int fc = ly->op == MNET_OP_FC || ly->op == MNET_OP_SE_REDUCE ||
+            ly->op == MNET_OP_SE_EXPAND;   /* bias, no BatchNorm */
         const size_t fan_in = mnet_layer_weight_floats(ly) / (size_t)ly->cout;
         static const char *const suffix[6] = { "w", "bn.g", "bn.b", "bn.m", "bn.v", "b" };
         for (int k = 0; k < 6; k++) {

@@ -79,9 +79,10 @@ mnet_status mnet_model_create_random(mnet_arch arch, float alpha, int resolution
     if (!out)
         return mnet_error(MNET_ERR_ARG, "%s: out is NULL", fn);
     *out = NULL;
-    if (arch != MNET_ARCH_V1 && arch != MNET_ARCH_V2)
-        return mnet_error(MNET_ERR_ARG, "%s: arch %d is not MNET_ARCH_V1 or MNET_ARCH_V2", fn,
-                (int)arch);
+    if (arch != MNET_ARCH_V1 && arch != MNET_ARCH_V2 && arch != MNET_ARCH_V3_LARGE &&
+            arch != MNET_ARCH_V3_SMALL)
+        return mnet_error(MNET_ERR_ARG, "%s: arch %d is not MNET_ARCH_V1, _V2, _V3_LARGE or "
+                "_V3_SMALL", fn, (int)arch);
     if (!(alpha > 0.0f) || !(alpha <= 16.0f))
         return mnet_error(MNET_ERR_ARG, "%s: alpha %g is not in (0, 16]", fn, alpha);
     if (resolution < 32 || resolution > 16384)
@@ -142,11 +143,9 @@ mnet_status mnet_model_get_layer(const mnet_model *m, int index, mnet_layer_info
         return mnet_error(MNET_ERR_ARG, "%s: index %d is not within 0..%d", fn, index,
                 m->num_layers - 1);
     const mnet_layer *l = &m->layers[index];
-    static const char *const ops[] = { "?", "conv3x3", "dwconv3x3", "conv1x1", "fc" };
-    static const char *const acts[] = { "none", "relu6", "relu" };
-    *info = (mnet_layer_info){ .op = ops[l->op], .in_h = l->in_h, .in_w = l->in_w,
+    *info = (mnet_layer_info){ .op = mnet_op_name(l->op), .in_h = l->in_h, .in_w = l->in_w,
         .in_c = l->cin, .out_h = l->out_h, .out_w = l->out_w, .out_c = l->cout,
-        .stride = l->stride, .activation = acts[l->act], .residual = l->res_from >= 0,
+        .stride = l->stride, .activation = mnet_act_name(l->act), .residual = l->res_from >= 0,
         .params = mnet_layer_params(l), .macs = mnet_layer_macs(l) };
     return MNET_OK;
 }
@@ -177,8 +176,11 @@ static mnet_status pack_all(const mnet_model *m, const mnet_kernels *t, mnet_pac
         switch (l->op) {
         case MNET_OP_CONV3X3: n = mnet_packed_conv3x3_floats(l->cin, l->cout, t->conv3x3.cr); break;
         case MNET_OP_DW3X3: n = mnet_packed_dwconv_floats(l->cout, t->dwconv3x3.cr, 9); break;
+        case MNET_OP_DW5X5: n = mnet_packed_dwconv_floats(l->cout, t->dwconv5x5.cr, 25); break;
         case MNET_OP_PW:
-        case MNET_OP_FC: n = mnet_packed_gemm_floats(l->cin, l->cout, t->gemm.nr); break;
+        case MNET_OP_FC:
+        case MNET_OP_SE_REDUCE:
+        case MNET_OP_SE_EXPAND: n = mnet_packed_gemm_floats(l->cin, l->cout, t->gemm.nr); break;
         }
         total += (n + 15) & ~(size_t)15;   /* every block 64-byte aligned */
     }
@@ -195,8 +197,11 @@ static mnet_status pack_all(const mnet_model *m, const mnet_kernels *t, mnet_pac
         switch (l->op) {
         case MNET_OP_CONV3X3: mnet_pack_conv3x3(l->cin, l->cout, t->conv3x3.cr, w, b, dst); break;
         case MNET_OP_DW3X3: mnet_pack_dwconv(l->cout, t->dwconv3x3.cr, 9, w, b, dst); break;
+        case MNET_OP_DW5X5: mnet_pack_dwconv(l->cout, t->dwconv5x5.cr, 25, w, b, dst); break;
         case MNET_OP_PW:
-        case MNET_OP_FC: mnet_pack_gemm(l->cin, l->cout, t->gemm.nr, w, b, dst); break;
+        case MNET_OP_FC:
+        case MNET_OP_SE_REDUCE:
+        case MNET_OP_SE_EXPAND: mnet_pack_gemm(l->cin, l->cout, t->gemm.nr, w, b, dst); break;
         }
     }
     *out = p;

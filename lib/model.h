@@ -6,8 +6,14 @@
 
 #include "internal.h"
 
-typedef enum { MNET_OP_CONV3X3 = 1, MNET_OP_DW3X3, MNET_OP_PW, MNET_OP_FC } mnet_op;
-typedef enum { MNET_ACT_NONE = 0, MNET_ACT_RELU6, MNET_ACT_RELU } mnet_act;
+/* SE_REDUCE: global average of its input tensor -> 1x1 (with bias) -> ReLU, into a vector;
+ * SE_EXPAND: that vector -> 1x1 (with bias) -> h-sigmoid, then the tensor (its input) is scaled
+ * per channel in place.  FC: fully connected on the pooled tensor, or on the previous FC's
+ * output when it follows one. */
+typedef enum { MNET_OP_CONV3X3 = 1, MNET_OP_DW3X3, MNET_OP_PW, MNET_OP_FC, MNET_OP_DW5X5,
+    MNET_OP_SE_REDUCE, MNET_OP_SE_EXPAND } mnet_op;
+typedef enum { MNET_ACT_NONE = 0, MNET_ACT_RELU6, MNET_ACT_RELU, MNET_ACT_HSWISH,
+    MNET_ACT_HSIGMOID } mnet_act;
 
 /* Model-file codes (docs/FORMAT.md). */
 enum { MNET_FILE_ACT_RELU6 = 0, MNET_FILE_ACT_RELU = 1 };
@@ -20,7 +26,8 @@ typedef struct mnet_layer {
     int pad_top, pad_left, pad_bottom, pad_right;
     mnet_act act;
     int res_from;        /* OP_PW: add the input of layer res_from to the output; -1 = none */
-    int in_buf, out_buf; /* scratch buffers (planned); in_buf -1 = the caller's input */
+    int in_buf, out_buf; /* scratch buffers (planned); in_buf -1 = the caller's input; SE layers
+                            work in place (in_buf == out_buf); FC layers have out_buf -1 */
 } mnet_layer;
 
 #define MNET_NUM_BUFS 3
@@ -59,6 +66,11 @@ MNET_INTERNAL uint64_t mnet_layer_macs(const mnet_layer *l);
 MNET_INTERNAL uint64_t mnet_layer_params(const mnet_layer *l);   /* weights (+ FC bias) */
 /* Number of floats of the layer's weight tensor (PyTorch layout and kernel layout alike). */
 MNET_INTERNAL size_t mnet_layer_weight_floats(const mnet_layer *l);
+/* Static names for mnet_layer_info and messages. */
+MNET_INTERNAL const char *mnet_op_name(mnet_op op);
+MNET_INTERNAL const char *mnet_act_name(mnet_act act);
+/* Kernel size of a convolution layer (1 for 1x1, SE and FC). */
+MNET_INTERNAL int mnet_layer_ksize(const mnet_layer *l);
 
 /* Parse and validate a model file image; the model holds no pointer into `data`. */
 MNET_INTERNAL mnet_status mnet_model_parse(const uint8_t *data, size_t size, mnet_model **out);

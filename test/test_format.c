@@ -108,6 +108,65 @@ START_TEST(test_base_loads)
 }
 END_TEST
 
+/* V3's own fields: version 2 required, SE biases required and BatchNorm refused on SE layers,
+ * 5x5 depthwise shapes, V3's fixed activation field. */
+START_TEST(test_v3_fields)
+{
+    uint8_t *v3;
+    size_t n;
+    ck_assert_int_eq(mnet_model_write_random(MNET_ARCH_V3_SMALL, 0.25, 40, 40, 3, 5, &v3, &n),
+            MNET_OK);
+    ck_assert_int_eq(load_guarded(v3, n), MNET_OK);
+    mnet_layer *l;
+    int nl, se = -1, dw5 = -1;
+    ck_assert_int_eq(mnet_arch_build(MNET_ARCH_V3_SMALL, 0.25, 40, 40, 3, 3, 0, 0, &l, &nl), MNET_OK);
+    for (int i = 0; i < nl; i++) {
+        se = se < 0 && l[i].op == MNET_OP_SE_EXPAND ? i : se;
+        dw5 = dw5 < 0 && l[i].op == MNET_OP_DW5X5 ? i : dw5;
+    }
+    free(l);
+    ck_assert(se > 0 && dw5 > 0);
+    uint8_t *f = malloc(n);
+    char name[64];
+
+    memcpy(f, v3, n);
+    put32(f + H_VERSION, 1);
+    recrc(f, n);
+    expect_format(f, n, "V3 in a version-1 file", "version");
+
+    memcpy(f, v3, n);
+    put32(f + H_ACT, 1);
+    recrc(f, n);
+    expect_format(f, n, "V3 with activation code 1", "activation");
+
+    memcpy(f, v3, n);   /* the SE bias renamed away: missing */
+    snprintf(name, sizeof name, "l%d.b", se);
+    snprintf((char *)entry(f, name), 64, "l%d.x", se);
+    recrc(f, n);
+    expect_format(f, n, "SE without bias", NULL);
+
+    memcpy(f, v3, n);   /* the SE bias as a BatchNorm tensor: BN on SE, and no bias */
+    snprintf(name, sizeof name, "l%d.b", se);
+    snprintf((char *)entry(f, name), 64, "l%d.bn.g", se);
+    recrc(f, n);
+    expect_format(f, n, "BatchNorm on an SE layer", "BatchNorm");
+
+    memcpy(f, v3, n);   /* a 5x5 depthwise declared 3x3 */
+    snprintf(name, sizeof name, "l%d.w", dw5);
+    uint8_t *e = entry(f, name);
+    put32(e + E_SHAPE + 8, 3);
+    put32(e + E_SHAPE + 12, 3);
+    recrc(f, n);
+    expect_format(f, n, "5x5 depthwise as 3x3", "shape");
+
+    /* Truncated anywhere: the loader refuses (sampled every 61st length). */
+    for (size_t t = 0; t < n; t += 61)
+        ck_assert_msg(load_guarded(v3, t) == MNET_ERR_FORMAT, "V3 truncated to %zu bytes", t);
+    free(f);
+    free(v3);
+}
+END_TEST
+
 START_TEST(test_truncated_everywhere)
 {
     /* Every length from 0 to size - 1 of a tiny V1 (alpha 0.01: every layer at the 8-channel
@@ -145,9 +204,14 @@ START_TEST(test_checksum_and_magic)
     recrc(f, g_size);
     expect_format(f, g_size, "magic", "magic");
     memcpy(f, g_base, g_size);
-    put32(f + H_VERSION, 2);
+    put32(f + H_VERSION, 3);
     recrc(f, g_size);
     expect_format(f, g_size, "version", "version");
+    /* Version 1 files (before V3) still load. */
+    memcpy(f, g_base, g_size);
+    put32(f + H_VERSION, 1);
+    recrc(f, g_size);
+    ck_assert_int_eq(load_guarded(f, g_size), MNET_OK);
     memcpy(f, g_base, g_size);
     f[120] = 1;
     recrc(f, g_size);
@@ -346,6 +410,7 @@ int main(void)
     tcase_set_timeout(tc, 1200);
     tcase_add_test(tc, test_base_loads);
     tcase_add_test(tc, test_truncated_everywhere);
+    tcase_add_test(tc, test_v3_fields);
     tcase_add_test(tc, test_checksum_and_magic);
     tcase_add_test(tc, test_header_fields);
     tcase_add_test(tc, test_tensor_table);

@@ -282,21 +282,67 @@ START_TEST(test_paper_costs)
         { MNET_ARCH_V1, 1.0f, 160, 290, 4.2, 1.0, 0.05 },
         { MNET_ARCH_V1, 1.0f, 128, 186, 4.2, 0.5, 0.05 },
         { MNET_ARCH_V2, 1.0f, 224, 300, 3.4, 1.0, 0.1 },
+        /* V3 paper Tables 3/4 and torchvision: Large 217-219M / 5.4-5.5M, Small 56-57M / 2.5M */
+        { MNET_ARCH_V3_LARGE, 1.0f, 224, 218, 5.45, 1.0, 0.05 },
+        { MNET_ARCH_V3_SMALL, 1.0f, 224, 56.5, 2.5, 0.5, 0.05 },
     };
+    static const int layers[] = { 0, 28, 53, 64, 54 };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         mnet_model *m;
         mnet_model_info in;
         ck_assert_int_eq(mnet_model_create_random(c[i].arch, c[i].alpha, c[i].res, 1000, 1, &m), MNET_OK);
         ck_assert_int_eq(mnet_model_get_info(m, &in), MNET_OK);
         ck_assert_msg(fabs((double)in.macs / 1e6 - c[i].macs_m) <= c[i].mtol,
-                "V%d %.2f-%d: %.2fM mult-adds, paper %.0fM", c[i].arch, c[i].alpha, c[i].res,
+                "arch %d %.2f-%d: %.2fM mult-adds, paper %.0fM", c[i].arch, c[i].alpha, c[i].res,
                 (double)in.macs / 1e6, c[i].macs_m);
         ck_assert_msg(fabs((double)in.params / 1e6 - c[i].params_m) <= c[i].ptol,
-                "V%d %.2f-%d: %.3fM params, paper %.1fM", c[i].arch, c[i].alpha, c[i].res,
+                "arch %d %.2f-%d: %.3fM params, paper %.1fM", c[i].arch, c[i].alpha, c[i].res,
                 (double)in.params / 1e6, c[i].params_m);
-        ck_assert_int_eq(in.layers, c[i].arch == MNET_ARCH_V1 ? 28 : 53);
+        ck_assert_int_eq(in.layers, layers[c[i].arch]);
         mnet_model_free(m);
     }
+}
+END_TEST
+
+/* V3 (5x5 depthwise, h-swish, squeeze-and-excite): every ISA agrees with the scalar reference
+ * tier, and 2 threads and batch 3 are bit-identical to 1 thread and 3 x batch 1. */
+START_TEST(test_v3_isas_agree)
+{
+    static const struct { mnet_arch arch; float alpha; int res; } c[] = {
+        { MNET_ARCH_V3_LARGE, 0.5f, 96 }, { MNET_ARCH_V3_SMALL, 1.0f, 75 },
+    };
+    mnet_model *m;
+    ck_assert_int_eq(mnet_model_create_random(c[_i].arch, c[_i].alpha, c[_i].res, CLASSES, 7 + _i,
+            &m), MNET_OK);
+    const size_t img = (size_t)c[_i].res * c[_i].res * 3;
+    float *x = malloc(BATCH * img * sizeof(float));
+    ck_assert_ptr_nonnull(x);
+    for (size_t j = 0; j < BATCH * img; j++)
+        x[j] = 2.0f * sinf((float)j * 0.37f) + 0.5f * cosf((float)j * 0.011f);
+    float ref[BATCH * CLASSES];
+    mnet_context *cr = context(m, MNET_ISA_SCALAR, 1);
+    ck_assert_int_eq(mnet_context_run(cr, BATCH, x, ref), MNET_OK);
+    mnet_context_free(cr);
+    for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_AVX512; isa++) {
+        if (!mnet_isa_available((mnet_isa)isa))
+            continue;
+        float one[BATCH * CLASSES], single[BATCH * CLASSES], two[BATCH * CLASSES];
+        mnet_context *c1 = context(m, (mnet_isa)isa, 1), *c2 = context(m, (mnet_isa)isa, 2);
+        ck_assert_int_eq(mnet_context_run(c1, BATCH, x, one), MNET_OK);
+        for (int b = 0; b < BATCH; b++)
+            ck_assert_int_eq(mnet_context_run(c1, 1, x + b * img, single + b * CLASSES), MNET_OK);
+        ck_assert_int_eq(mnet_context_run(c2, BATCH, x, two), MNET_OK);
+        expect_matches_reference(c[_i].arch == MNET_ARCH_V3_LARGE ? "v3-large" : "v3-small",
+                mnet_isa_name((mnet_isa)isa), one, ref);
+        ck_assert_msg(memcmp(one, single, sizeof one) == 0, "%s: batch 3 != 3 x batch 1",
+                mnet_isa_name((mnet_isa)isa));
+        ck_assert_msg(memcmp(one, two, sizeof one) == 0, "%s: 2 threads != 1 thread",
+                mnet_isa_name((mnet_isa)isa));
+        mnet_context_free(c1);
+        mnet_context_free(c2);
+    }
+    free(x);
+    mnet_model_free(m);
 }
 END_TEST
 
@@ -306,6 +352,8 @@ START_TEST(test_random_models_any_shape)
     static const struct { mnet_arch arch; float alpha; int res, classes; } c[] = {
         { MNET_ARCH_V1, 0.3f, 33, 1 }, { MNET_ARCH_V2, 1.4f, 45, 7 }, { MNET_ARCH_V2, 0.35f, 97, 1001 },
         { MNET_ARCH_V1, 1.3f, 64, 3 }, { MNET_ARCH_V2, 0.1f, 32, 2 },
+        { MNET_ARCH_V3_LARGE, 0.75f, 33, 5 }, { MNET_ARCH_V3_SMALL, 1.25f, 47, 1 },
+        { MNET_ARCH_V3_SMALL, 0.1f, 32, 3 },
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         mnet_model *m;
@@ -350,7 +398,7 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(mnet_model_create_random(MNET_ARCH_V2, NAN, 224, 10, 0, &m), MNET_ERR_ARG);
     ck_assert_int_eq(mnet_model_create_random(MNET_ARCH_V2, 1.0f, 31, 10, 0, &m), MNET_ERR_ARG);
     ck_assert_int_eq(mnet_model_create_random(MNET_ARCH_V2, 1.0f, 224, 0, 0, &m), MNET_ERR_ARG);
-    ck_assert_int_eq(mnet_model_create_random((mnet_arch)3, 1.0f, 224, 10, 0, &m), MNET_ERR_ARG);
+    ck_assert_int_eq(mnet_model_create_random((mnet_arch)5, 1.0f, 224, 10, 0, &m), MNET_ERR_ARG);
     ck_assert_ptr_null(m);
     ck_assert_int_eq(mnet_model_get_info(NULL, NULL), MNET_ERR_ARG);
     mnet_model_free(NULL);
@@ -445,6 +493,7 @@ int main(void)
     tcase_add_test(tc, test_shared_model_two_threads);
     tcase_add_test(tc, test_paper_costs);
     tcase_add_test(tc, test_random_models_any_shape);
+    tcase_add_loop_test(tc, test_v3_isas_agree, 0, 2);
     tcase_add_test(tc, test_api_errors);
     tcase_add_test(tc, test_preprocess);
     suite_add_tcase(s, tc);

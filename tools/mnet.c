@@ -87,6 +87,14 @@ typedef struct {
     int num_images;
 } opts;
 
+/* The --arch names, indexed by mnet_arch. */
+static const char *const g_arch_names[] = { "?", "v1", "v2", "v3-large", "v3-small" };
+
+static const char *arch_name(mnet_arch a)
+{
+    return (unsigned)a < sizeof g_arch_names / sizeof *g_arch_names ? g_arch_names[a] : "?";
+}
+
 /* Returns 1 if argv[*i] was a common option (consuming its value). */
 static int common_opt(opts *o, int argc, char **argv, int *i)
 {
@@ -94,9 +102,12 @@ static int common_opt(opts *o, int argc, char **argv, int *i)
 #define VALUE() (*i + 1 < argc ? argv[++*i] : (die(2, "%s needs a value", a), ""))
     if (strcmp(a, "--arch") == 0) {
         const char *v = VALUE();
-        if (strcmp(v, "v1") == 0) o->arch = MNET_ARCH_V1;
-        else if (strcmp(v, "v2") == 0) o->arch = MNET_ARCH_V2;
-        else die(2, "--arch: '%s' is not v1 or v2", v);
+        o->arch = 0;
+        for (int k = MNET_ARCH_V1; k <= MNET_ARCH_V3_SMALL; k++)
+            if (strcmp(v, g_arch_names[k]) == 0)
+                o->arch = k;
+        if (!o->arch)
+            die(2, "--arch: '%s' is not v1, v2, v3-large or v3-small", v);
     } else if (strcmp(a, "--alpha") == 0 || strcmp(a, "--width-mult") == 0) {
         o->alpha = parse_double(VALUE(), a);
     } else if (strcmp(a, "--res") == 0 || strcmp(a, "--resolution") == 0) {
@@ -168,7 +179,8 @@ static mnet_model *get_model(const opts *o, char *label, size_t label_size, doub
     } else if (o->arch) {
         check(mnet_model_create_random((mnet_arch)o->arch, (float)o->alpha, o->res, o->classes,
                 o->seed, &m), "create model");
-        snprintf(label, label_size, "v%d-%g-%d-random", o->arch, o->alpha, o->res);
+        snprintf(label, label_size, "%s-%g-%d-random", arch_name((mnet_arch)o->arch), o->alpha,
+                o->res);
     } else {
         die(2, "no MODEL file and no --arch (try %s --help)", g_cmd);
     }
@@ -201,8 +213,8 @@ static int wants_help(int argc, char **argv)
 
 static int cmd_isa(void)
 {
-    static const char *const ops[] = { "conv3x3", "dwconv3x3", "gemm", "bn_relu6", "gavgpool",
-        "add", "softmax" };
+    static const char *const ops[] = { "conv3x3", "dwconv3x3", "dwconv5x5", "gemm", "bn_relu6",
+        "gavgpool", "add", "softmax", "hardswish", "hardsigmoid", "channel_scale" };
     printf("mnet %s\n", mnet_version_string());
     printf("selected isa: %s (MNET_ISA=scalar|avx2|avx512|neon can lower it)\n",
             mnet_isa_name(mnet_isa_selected()));
@@ -212,7 +224,7 @@ static int cmd_isa(void)
         if (!mnet_isa_available((mnet_isa)isa))
             continue;
         for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-            printf("    %-10s %s\n", ops[i], mnet_kernel_name((mnet_isa)isa, ops[i]));
+            printf("    %-13s %s\n", ops[i], mnet_kernel_name((mnet_isa)isa, ops[i]));
     }
     return 0;
 }
@@ -226,9 +238,9 @@ static int cmd_info(int argc, char **argv)
     char label[512];
     mnet_model_info in;
     mnet_model *m = get_model(&o, label, sizeof label, NULL, &in);
-    printf("%s: MobileNet V%d, alpha %g, input %dx%dx%d, %d classes\n", label, (int)in.arch,
+    printf("%s: MobileNet %s, alpha %g, input %dx%dx%d, %d classes\n", label, arch_name(in.arch),
             in.alpha, in.height, in.width, in.channels, in.num_classes);
-    printf("%3s  %-9s  %-13s  %-13s  %6s  %-5s  %-3s  %10s  %12s\n", "#", "op", "input", "output",
+    printf("%3s  %-9s  %-13s  %-13s  %6s  %-8s  %-3s  %10s  %12s\n", "#", "op", "input", "output",
             "stride", "act", "res", "params", "MACs");
     for (int i = 0; i < in.layers; i++) {
         mnet_layer_info l;
@@ -236,7 +248,7 @@ static int cmd_info(int argc, char **argv)
         char a[32], b[32];
         snprintf(a, sizeof a, "%dx%dx%d", l.in_h, l.in_w, l.in_c);
         snprintf(b, sizeof b, "%dx%dx%d", l.out_h, l.out_w, l.out_c);
-        printf("%3d  %-9s  %-13s  %-13s  %6d  %-5s  %-3s  %10llu  %12llu\n", i, l.op, a, b,
+        printf("%3d  %-9s  %-13s  %-13s  %6d  %-8s  %-3s  %10llu  %12llu\n", i, l.op, a, b,
                 l.stride, l.activation, l.residual ? "yes" : "", (unsigned long long)l.params,
                 (unsigned long long)l.macs);
     }
@@ -247,7 +259,7 @@ static int cmd_info(int argc, char **argv)
         snprintf(res, sizeof res, "%d", in.height);
     else
         snprintf(res, sizeof res, "%dx%d", in.height, in.width);
-    printf("mnet-info arch=v%d alpha=%g res=%s classes=%d params=%llu macs=%llu\n", (int)in.arch,
+    printf("mnet-info arch=%s alpha=%g res=%s classes=%d params=%llu macs=%llu\n", arch_name(in.arch),
             in.alpha, res, in.num_classes, (unsigned long long)in.params,
             (unsigned long long)in.macs);
     mnet_model_free(m);
@@ -651,7 +663,7 @@ static int cmd_bench(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     const double rss_mb = (double)ru.ru_maxrss / 1024.0;
     const mnet_isa isa = o.isa == MNET_ISA_AUTO ? mnet_isa_selected() : o.isa;
-    printf("model      %s (V%d, alpha %g, %dx%d, %.1fM MACs)\n", label, (int)in.arch, in.alpha,
+    printf("model      %s (%s, alpha %g, %dx%d, %.1fM MACs)\n", label, arch_name(in.arch), in.alpha,
             in.height, in.width, (double)in.macs / 1e6);
     printf("isa        %s, %d thread%s, batch %d, %d runs\n", mnet_isa_name(isa), o.threads,
             o.threads > 1 ? "s" : "", o.batch, o.runs);
@@ -679,14 +691,14 @@ static const char usage_text[] =
     "usage: mnet COMMAND [options]\n"
     "  mnet isa\n"
     "      available and selected instruction sets and their kernels\n"
-    "  mnet info MODEL | --arch v1|v2 [--alpha A] [--res R] [--classes N]\n"
+    "  mnet info MODEL | --arch v1|v2|v3-large|v3-small [--alpha A] [--res R] [--classes N]\n"
     "      one line per layer (op, shapes, parameters, multiply-adds) and totals\n"
     "  mnet run MODEL --input IN.f32 --output OUT.f32 [--batch N] [--threads N] [--isa X]\n"
     "      raw little-endian float32 NHWC input (preprocessed) -> raw float32 logits\n"
     "  mnet classify MODEL IMAGE... [--labels FILE] [--top K] [--threads N] [--isa X]\n"
     "  mnet classify MODEL --idx-images FILE [--idx-labels FILE] [--predictions OUT]\n"
     "      PNG / JPEG / PGM / PPM images (or an IDX set): top-K classes with probabilities\n"
-    "  mnet bench MODEL | --arch v1|v2 [--alpha A] [--res R] [--threads N] [--isa X]\n"
+    "  mnet bench MODEL | --arch v1|v2|v3-large|v3-small [--alpha A] [--res R] [--threads N] [--isa X]\n"
     "             [--batch B] [--runs N]\n"
     "      load time, first and steady latency, peak memory; last line machine-readable\n"
     "--isa takes scalar|avx2|avx512|neon|auto; --arch models get seeded random weights (--seed S).\n";
