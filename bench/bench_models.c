@@ -94,22 +94,24 @@ static void bench_model(mnet_bench_state *st, void *arg)
 
 int main(int argc, char **argv)
 {
-    static const mnet_arch arches[] = { MNET_ARCH_V1, MNET_ARCH_V2 };
+    static const mnet_arch arches[] = { MNET_ARCH_V1, MNET_ARCH_V2, MNET_ARCH_V3_LARGE,
+        MNET_ARCH_V3_SMALL };
+    static const char *const arch_names[] = { "?", "v1", "v2", "v3-large", "v3-small" };
     static const float alphas[] = { 0.5f, 1.0f };
     static const int resolutions[] = { 128, 160, 224 }, threads[] = { 1, 2 }, batches[] = { 1, 8 };
-    static model_case cases[2 * 2 * 3 * 2 * 2];
+    static model_case cases[4 * 2 * 3 * 2 * 2];
     int n = 0;
     char name[128];
     const mnet_bench_options opt = { .use_real_time = 1, .time_unit = 'm' };
-    for (int a = 0; a < 2; a++)
+    for (int a = 0; a < 4; a++)
         for (int al = 0; al < 2; al++)
             for (int r = 0; r < 3; r++)
                 for (int b = 0; b < 2; b++)
                     for (int t = 0; t < 2; t++) {
                         cases[n] = (model_case){ arches[a], alphas[al], resolutions[r], threads[t],
                             batches[b] };
-                        snprintf(name, sizeof name, "model/v%d-%.1f-%d/threads:%d/batch:%d",
-                                (int)arches[a], alphas[al], resolutions[r], threads[t], batches[b]);
+                        snprintf(name, sizeof name, "model/%s-%.1f-%d/threads:%d/batch:%d",
+                                arch_names[arches[a]], alphas[al], resolutions[r], threads[t], batches[b]);
                         mnet_bench_register(name, bench_model, &cases[n], &opt);
                         n++;
                     }

@@ -19,7 +19,7 @@ class Error(Exception):
 _STATUS = {0: "MNET_OK", 1: "MNET_ERR_ARG", 2: "MNET_ERR_NOMEM", 3: "MNET_ERR_IO",
            4: "MNET_ERR_FORMAT", 5: "MNET_ERR_UNSUPPORTED"}
 ISAS = {"auto": 0, "scalar": 1, "avx2": 2, "neon": 3, "avx512": 4}
-ARCHS = {"v1": 1, "v2": 2}
+ARCHS = {"v1": 1, "v2": 2, "v3-large": 3, "v3-small": 4}
 
 
 class ConvParams(ctypes.Structure):

@@ -33,7 +33,7 @@ class Model:
         self._lock = threading.Lock()
         info = _CInfo()
         check(LIB.mnet_model_get_info(self._h, ctypes.byref(info)))
-        self.info = ModelInfo(arch={1: "v1", 2: "v2"}.get(info.arch, str(info.arch)),
+        self.info = ModelInfo(arch={v: k for k, v in ARCHS.items()}.get(info.arch, str(info.arch)),
                               alpha=round(float(info.alpha), 6), height=info.height,
                               width=info.width, channels=info.channels,
                               num_classes=info.num_classes, params=int(info.params),
@@ -58,7 +58,7 @@ class Model:
     def random(cls, arch="v2", alpha=1.0, resolution=224, num_classes=1000, seed=0):
         """A model with seeded random weights (for benchmarks and tests)."""
         if arch not in ARCHS:
-            raise ValueError(f"arch must be 'v1' or 'v2', not {arch!r}")
+            raise ValueError(f"arch must be one of {', '.join(ARCHS)}, not {arch!r}")
         h = ctypes.c_void_p()
         check(LIB.mnet_model_create_random(ARCHS[arch], float(alpha), int(resolution),
                                            int(num_classes), int(seed), ctypes.byref(h)))

@@ -165,6 +165,12 @@ def test_from_bytes_and_random():
     assert r.info.num_classes == 7 and r.info.height == 64 and r.info.params > 0 and r.info.macs > 0
     with r.context() as ctx:
         assert np.isfinite(ctx.run(np.zeros((2, 64, 64, 3), np.float32))).all()
+    for arch, layers in (("v3-large", 64), ("v3-small", 54)):
+        v3 = mnet.Model.random(arch, alpha=1.0, resolution=48, num_classes=5, seed=1)
+        assert v3.info.arch == arch and v3.info.layers == layers
+        with v3.context() as ctx:
+            y = ctx.run(np.random.default_rng(0).standard_normal((1, 48, 48, 3), np.float32))
+            assert y.shape == (1, 5) and np.isfinite(y).all() and np.ptp(y) > 0
 
 
 def test_model_bad_inputs_raise():
