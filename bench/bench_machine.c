@@ -1,0 +1,233 @@
+/* bench_machine.c - what the machine itself can do, to judge the kernels against it:
+ *  - peak/fma_*: the single-core FMA peak of each vector width (independent FMA chains);
+ *  - bw/{read,write,copy}/SIZE: cache and memory bandwidth at working sets from L1 to DRAM;
+ *  - dwbound/ISA/SHAPE: each MobileNet 3x3 depthwise layer against its own bandwidth bound,
+ *    the time to read its input and write its output once, measured on the same buffers in
+ *    the same cache state as the kernel (x_bound = kernel time / bound time).
+ * Single thread.  `bench_machine --benchmark_format=json` for tools/bench_compare.py. */
+#include <immintrin.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gbench_shim.h"
+#include "internal.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static float *alloc_floats(size_t count)
+{
+    const size_t bytes = (count * sizeof(float) + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p)
+        for (size_t i = 0; i < bytes / sizeof(float); i++)
+            p[i] = (float)(i % 251) * 0.01f - 1.0f;
+    return p;
+}
+
+static volatile float g_sink;   /* keeps results alive */
+
+/* ---- FMA peak -------------------------------------------------------------------------- */
+
+#define PEAK_STEPS 4096   /* FMA rounds per call */
+
+/* 12 independent chains: more than latency (4) x FMA pipes (2) needs, fewer than the
+ * registers, so the loop runs at the FMA throughput. */
+__attribute__((target("avx512f"))) static float fma_avx512(void)
+{
+    __m512 a[12];
+    const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+    for (int k = 0; k < 12; k++)
+        a[k] = _mm512_set1_ps((float)k);
+    for (int i = 0; i < PEAK_STEPS; i++)
+        for (int k = 0; k < 12; k++)
+            a[k] = _mm512_fmadd_ps(a[k], m, c);
+    for (int k = 1; k < 12; k++)
+        a[0] = _mm512_add_ps(a[0], a[k]);
+    return _mm512_reduce_add_ps(a[0]);
+}
+
+__attribute__((target("avx2,fma"))) static float fma_avx2(void)
+{
+    __m256 a[12];
+    const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    for (int k = 0; k < 12; k++)
+        a[k] = _mm256_set1_ps((float)k);
+    for (int i = 0; i < PEAK_STEPS; i++)
+        for (int k = 0; k < 12; k++)
+            a[k] = _mm256_fmadd_ps(a[k], m, c);
+    for (int k = 1; k < 12; k++)
+        a[0] = _mm256_add_ps(a[0], a[k]);
+    float v[8];
+    _mm256_storeu_ps(v, a[0]);
+    return v[0] + v[7];
+}
+
+typedef struct { int avx512; float (*fn)(void); int lanes; } peak_case;
+
+static void bench_peak(mnet_bench_state *st, void *arg)
+{
+    const peak_case *pc = arg;
+    if (!(pc->avx512 ? __builtin_cpu_supports("avx512f") : __builtin_cpu_supports("avx2") &&
+            __builtin_cpu_supports("fma"))) {
+        mnet_bench_skip_with_error(st, "this CPU lacks the instructions");
+        while (mnet_bench_keep_running(st)) {
+        }
+        return;
+    }
+    while (mnet_bench_keep_running(st))
+        g_sink = pc->fn();
+    mnet_bench_set_counter(st, "GFLOPS", 2.0 * 12 * pc->lanes * PEAK_STEPS * 1e-9,
+            MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE);
+}
+
+/* ---- bandwidth ------------------------------------------------------------------------- */
+
+/* Read `n_in` floats and write `n_out` (multiples of 8) once each: the least memory traffic
+ * any kernel mapping that input to that output can make. */
+__attribute__((target("avx2"))) static void read_write(const float *in, size_t n_in, float *out,
+        size_t n_out)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    size_t i = 0;
+    for (; i + 32 <= n_in; i += 32) {
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(in + i));
+        s1 = _mm256_add_ps(s1, _mm256_loadu_ps(in + i + 8));
+        s2 = _mm256_add_ps(s2, _mm256_loadu_ps(in + i + 16));
+        s3 = _mm256_add_ps(s3, _mm256_loadu_ps(in + i + 24));
+    }
+    for (; i + 8 <= n_in; i += 8)
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(in + i));
+    const __m256 v = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+    for (size_t j = 0; j + 8 <= n_out; j += 8)
+        _mm256_storeu_ps(out + j, v);
+    if (n_out == 0) {
+        float t[8];
+        _mm256_storeu_ps(t, v);
+        g_sink = t[0];
+    }
+}
+
+typedef struct { int kind; size_t bytes; } bw_case;   /* kind: 0 read, 1 write, 2 copy */
+
+static void bench_bw(mnet_bench_state *st, void *arg)
+{
+    const bw_case *bc = arg;
+    const size_t n = bc->bytes / sizeof(float);
+    float *a = alloc_floats(n), *b = alloc_floats(n);
+    if (!a || !b) {
+        mnet_bench_skip_with_error(st, "out of memory");
+    }
+    while (mnet_bench_keep_running(st))
+        read_write(a, bc->kind == 1 ? 0 : n, b, bc->kind == 0 ? 0 : n);
+    const double bytes = (double)bc->bytes * (bc->kind == 2 ? 2.0 : 1.0);
+    mnet_bench_set_counter(st, "GBps", bytes * 1e-9,
+            MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE);
+    free(a);
+    free(b);
+}
+
+/* ---- depthwise against its bound ------------------------------------------------------- */
+
+typedef struct { const char *net; int hw, c, stride; mnet_isa isa; } dw_case;
+
+/* Median seconds of `reps` calls of f (a few warm-up calls first). */
+#define MEDIAN_TIME(reps, call, out) do { \
+        double t_[31]; \
+        for (int w_ = 0; w_ < 3; w_++) { call; } \
+        for (int r_ = 0; r_ < (reps); r_++) { \
+            const double t0_ = now_s(); call; t_[r_] = now_s() - t0_; \
+        } \
+        for (int i_ = 1; i_ < (reps); i_++) \
+            for (int j_ = i_; j_ > 0 && t_[j_] < t_[j_ - 1]; j_--) { \
+                const double x_ = t_[j_]; t_[j_] = t_[j_ - 1]; t_[j_ - 1] = x_; } \
+        (out) = t_[(reps) / 2]; \
+    } while (0)
+
+static void bench_dwbound(mnet_bench_state *st, void *arg)
+{
+    const dw_case *dc = arg;
+    const mnet_kernels *k = mnet_kernels_for(dc->isa);
+    if (!k) {
+        mnet_bench_skip_with_error(st, "ISA not available");
+        while (mnet_bench_keep_running(st)) {
+        }
+        return;
+    }
+    const int o = (dc->hw + dc->stride - 1) / dc->stride;
+    const mnet_conv_geom g = { .h = dc->hw, .w = dc->hw, .oh = o, .ow = o, .stride = dc->stride,
+        .pad_top = dc->stride == 1, .pad_left = dc->stride == 1, .cin = dc->c, .cout = dc->c };
+    const size_t n_in = (size_t)dc->hw * dc->hw * dc->c, n_out = (size_t)o * o * dc->c;
+    const int cr = k->dwconv3x3.cr;
+    float *in = alloc_floats(n_in), *out = alloc_floats(n_out), *w = alloc_floats(9 * (size_t)dc->c);
+    float *packed = alloc_floats(mnet_packed_dwconv_floats(dc->c, cr, 9));
+    if (!in || !out || !w || !packed) {
+        mnet_bench_skip_with_error(st, "out of memory");
+        while (mnet_bench_keep_running(st)) {
+        }
+    } else {
+        mnet_pack_dwconv(dc->c, cr, 9, w, NULL, packed);
+        double bound, kernel;
+        MEDIAN_TIME(31, read_write(in, n_in, out, n_out), bound);
+        MEDIAN_TIME(31, k->dwconv3x3.fn(&g, in, packed, out, 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP),
+                kernel);
+        while (mnet_bench_keep_running(st))
+            k->dwconv3x3.fn(&g, in, packed, out, 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP);
+        mnet_bench_set_counter(st, "bound_us", bound * 1e6, MNET_BENCH_COUNTER_DEFAULT);
+        mnet_bench_set_counter(st, "kernel_us", kernel * 1e6, MNET_BENCH_COUNTER_DEFAULT);
+        mnet_bench_set_counter(st, "x_bound", kernel / bound, MNET_BENCH_COUNTER_DEFAULT);
+        mnet_bench_set_counter(st, "bound_GBps", (double)(n_in + n_out) * 4 / bound * 1e-9,
+                MNET_BENCH_COUNTER_DEFAULT);
+        mnet_bench_set_label(st, dc->net);
+    }
+    free(in);
+    free(out);
+    free(w);
+    free(packed);
+}
+
+int main(int argc, char **argv)
+{
+    static const peak_case peaks[] = { { 0, fma_avx2, 8 }, { 1, fma_avx512, 16 } };
+    static const char *const peak_names[] = { "peak/fma_avx2", "peak/fma_avx512" };
+    for (int i = 0; i < 2; i++)
+        mnet_bench_register(peak_names[i], bench_peak, (void *)&peaks[i], NULL);
+
+    static const size_t sizes[] = { 16 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 256 << 20 };
+    static const char *const kinds[] = { "read", "write", "copy" };
+    static bw_case bws[3 * 6];
+    char name[128];
+    for (int kd = 0; kd < 3; kd++)
+        for (int s = 0; s < 6; s++) {
+            bws[kd * 6 + s] = (bw_case){ kd, sizes[s] };
+            snprintf(name, sizeof name, "bw/%s/%zuKiB", kinds[kd], sizes[s] >> 10);
+            mnet_bench_register(name, bench_bw, &bws[kd * 6 + s], NULL);
+        }
+
+    /* Every 3x3 depthwise layer of V1 and V2 1.0 at 224 (input size, channels, stride). */
+    static const struct { const char *net; int hw, c, stride; } dws[] = {
+        { "v1", 112, 32, 1 }, { "v1", 112, 64, 2 }, { "v1", 56, 128, 1 }, { "v1", 56, 128, 2 },
+        { "v1", 28, 256, 1 }, { "v1", 28, 256, 2 }, { "v1", 14, 512, 1 }, { "v1", 14, 512, 2 },
+        { "v1", 7, 1024, 1 }, { "v2", 112, 32, 1 }, { "v2", 112, 96, 2 }, { "v2", 56, 144, 1 },
+        { "v2", 56, 144, 2 }, { "v2", 28, 192, 1 }, { "v2", 28, 192, 2 }, { "v2", 14, 384, 1 },
+        { "v2", 14, 576, 1 }, { "v2", 14, 576, 2 }, { "v2", 7, 960, 1 },
+    };
+    enum { NDW = sizeof dws / sizeof dws[0] };
+    static const mnet_isa isas[] = { MNET_ISA_AVX2, MNET_ISA_AVX512 };
+    static dw_case dcs[2 * NDW];
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < NDW; i++) {
+            dcs[t * NDW + i] = (dw_case){ dws[i].net, dws[i].hw, dws[i].c, dws[i].stride, isas[t] };
+            snprintf(name, sizeof name, "dwbound/%s/%dx%dx%d/s%d", mnet_isa_name(isas[t]),
+                    dws[i].hw, dws[i].hw, dws[i].c, dws[i].stride);
+            mnet_bench_register(name, bench_dwbound, &dcs[t * NDW + i], NULL);
+        }
+    return mnet_bench_main(argc, argv);
+}
