@@ -1,4 +1,4 @@
-/* bench_kernels.c - every registered micro-kernel on every MobileNet V1/V2 (224x224) layer shape. */
+/* bench_kernels.c - every registered micro-kernel on every MobileNet V1/V2/V3 (224x224) layer shape. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,10 +14,12 @@
  * ------------------------------------------------------------------------------------------- */
 
 enum family { FAM_DWCONV3X3, FAM_CONV3X3, FAM_GEMM, FAM_BN_RELU6, FAM_GAVGPOOL, FAM_ADD,
-    FAM_SOFTMAX, FAM_COUNT };
+    FAM_SOFTMAX, FAM_DWCONV5X5, FAM_HSWISH, FAM_HSIGMOID, FAM_CHANNEL_SCALE, FAM_COUNT };
 static const char *const family_names[FAM_COUNT] = {
-    "dwconv3x3", "conv3x3", "gemm", "bn_relu6", "gavgpool", "add", "softmax"
+    "dwconv3x3", "conv3x3", "gemm", "bn_relu6", "gavgpool", "add", "softmax", "dwconv5x5",
+    "hswish", "hsigmoid", "channel_scale"
 };
+static const char *const act_names[MNET_EPI_COUNT] = { "none", "hswish", "hsigmoid" };
 
 typedef struct bench_kernel {
     enum family fam;
@@ -31,6 +33,10 @@ typedef struct bench_kernel {
         mnet_gavgpool_config gavgpool;
         mnet_add_config add;
         mnet_softmax_config softmax;
+        mnet_dwconv5x5_config dwconv5x5;
+        mnet_hswish_config hswish;
+        mnet_hsigmoid_config hsigmoid;
+        mnet_channel_scale_config channel_scale;
     } u;
 } bench_kernel;
 
@@ -49,6 +55,15 @@ static const bench_kernel kernels[] = {
     { .fam = FAM_ADD, .isa = MNET_ISA_##tier, .name = #f, .u.add = { f, #f } },
 #define MNET_SOFTMAX(tier, f) \
     { .fam = FAM_SOFTMAX, .isa = MNET_ISA_##tier, .name = #f, .u.softmax = { f, #f } },
+#define MNET_DWCONV5X5(tier, f, cr) \
+    { .fam = FAM_DWCONV5X5, .isa = MNET_ISA_##tier, .name = #f, .u.dwconv5x5 = { f, cr, #f } },
+#define MNET_HSWISH(tier, f) \
+    { .fam = FAM_HSWISH, .isa = MNET_ISA_##tier, .name = #f, .u.hswish = { f, #f } },
+#define MNET_HSIGMOID(tier, f) \
+    { .fam = FAM_HSIGMOID, .isa = MNET_ISA_##tier, .name = #f, .u.hsigmoid = { f, #f } },
+#define MNET_CHANNEL_SCALE(tier, f) \
+    { .fam = FAM_CHANNEL_SCALE, .isa = MNET_ISA_##tier, .name = #f, \
+      .u.channel_scale = { f, #f } },
 #include "ukernels.inc"
 };
 #define NUM_KERNELS (sizeof kernels / sizeof kernels[0])
@@ -56,20 +71,21 @@ static const bench_kernel kernels[] = {
 /* ---------------------------------------------------------------------------------------------
  * The shapes, derived from the architectures rather than typed in, then de-duplicated: a shape
  * used by several layers is benchmarked once and its label lists every layer that uses it
- * (so a whole-network estimate can weight it).  Symmetric padding 1 for every 3x3, as in
- * PyTorch; a 224x224 input.
+ * (so a whole-network estimate can weight it).  Symmetric padding k / 2 for every k x k
+ * window, as in PyTorch; a 224x224 input.
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct shape {
     enum family fam;
     /* Unused fields stay 0, so that comparing all of them de-duplicates any family. */
-    int h, w, c, cout, stride;   /* 3x3 convs: input h x w x c; elementwise: tensor h x w x c */
+    int h, w, c, cout, stride;   /* k x k convs: input h x w x c; elementwise: tensor h x w x c */
     int m, n, k;                 /* gemm: [m][k] x [k][n] */
+    int act;                     /* convs and gemm: the fused activation (MNET_EPI_*) */
     char layer[24];              /* the first layer with this shape: part of the benchmark name */
     char layers[400];            /* every layer with it, space-separated: the label */
 } shape;
 
-#define MAX_SHAPES 160
+#define MAX_SHAPES 400
 static shape shapes[MAX_SHAPES];
 static int num_shapes;
 
@@ -81,7 +97,7 @@ static void add_shape(shape proto, const char *fmt, int block)
         shape *s = &shapes[i];
         if (s->fam == proto.fam && s->h == proto.h && s->w == proto.w && s->c == proto.c
                 && s->cout == proto.cout && s->stride == proto.stride && s->m == proto.m
-                && s->n == proto.n && s->k == proto.k) {
+                && s->n == proto.n && s->k == proto.k && s->act == proto.act) {
             size_t used = strlen(s->layers);
             snprintf(s->layers + used, sizeof s->layers - used, " %s", layer);
             return;
@@ -100,6 +116,11 @@ static void add_shape(shape proto, const char *fmt, int block)
 static int conv_out(int size, int stride)
 {
     return (size + 2 - 3) / stride + 1;   /* 3x3, padding 1 on both sides */
+}
+
+static int conv5_out(int size, int stride)
+{
+    return (size + 4 - 5) / stride + 1;   /* 5x5, padding 2 on both sides */
 }
 
 static void add_stem(const char *net)
@@ -190,6 +211,100 @@ static void add_mobilenet_v2(void)
     add_head("v2", hw, 1280);
 }
 
+/* MobileNet V3 (Howard et al. 2019, Tables 1 and 2), as torchvision builds it: stem 3x3/2 ->
+ * 16 with h-swish, then bottlenecks (kernel, expansion, out, SE, h-swish, stride): 1x1 expand
+ * (absent when the expansion equals the input) + activation, k x k depthwise + activation,
+ * squeeze-and-excite (average pool, FC to make_divisible(exp / 4, 8) + ReLU, FC back +
+ * h-sigmoid, channel scale), 1x1 project (linear), residual add when the stride is 1 and
+ * cin == cout.  ReLU runs as the clamp; h-swish and h-sigmoid as the fused activations.  Then
+ * the last 1x1 + h-swish, the average pool and the classifier's two layers. */
+typedef struct { int k, exp, out, se, hs, s; } v3_block;
+
+static int make_divisible8(int v)
+{
+    int d = (v + 4) / 8 * 8;
+    d = d < 8 ? 8 : d;
+    return 10 * d < 9 * v ? d + 8 : d;   /* never more than 10% below v */
+}
+
+static void add_mobilenet_v3(const char *net, const v3_block *blocks, int nblocks, int last,
+        int hidden)
+{
+    char fmt[32];
+    snprintf(fmt, sizeof fmt, "%s_stem", net);
+    add_shape((shape){ .fam = FAM_CONV3X3, .h = 224, .w = 224, .c = 3, .cout = 16, .stride = 2,
+            .act = MNET_EPI_HSWISH }, fmt, 0);
+    add_shape((shape){ .fam = FAM_HSWISH, .h = 112, .w = 112, .c = 16 }, fmt, 0);
+    int hw = 112, c = 16;
+    for (int i = 0; i < nblocks; i++) {
+        const v3_block *b = &blocks[i];
+        const int act = b->hs ? MNET_EPI_HSWISH : MNET_EPI_CLAMP;
+        if (b->exp != c) {
+            snprintf(fmt, sizeof fmt, "%s_b%%d_expand", net);
+            add_shape((shape){ .fam = FAM_GEMM, .m = hw * hw, .n = b->exp, .k = c, .act = act },
+                    fmt, i + 1);
+            if (b->hs)   /* the same activation standalone, for comparison with the fused one */
+                add_shape((shape){ .fam = FAM_HSWISH, .h = hw, .w = hw, .c = b->exp }, fmt, i + 1);
+        }
+        snprintf(fmt, sizeof fmt, "%s_b%%d_dw", net);
+        const int o = b->k == 5 ? conv5_out(hw, b->s) : conv_out(hw, b->s);
+        add_shape((shape){ .fam = b->k == 5 ? FAM_DWCONV5X5 : FAM_DWCONV3X3, .h = hw, .w = hw,
+                .c = b->exp, .stride = b->s, .act = act }, fmt, i + 1);
+        if (b->se) {
+            const int sq = make_divisible8(b->exp / 4);
+            snprintf(fmt, sizeof fmt, "%s_b%%d_se", net);
+            add_shape((shape){ .fam = FAM_GAVGPOOL, .h = o, .w = o, .c = b->exp }, fmt, i + 1);
+            add_shape((shape){ .fam = FAM_GEMM, .m = 1, .n = sq, .k = b->exp }, fmt, i + 1);
+            add_shape((shape){ .fam = FAM_GEMM, .m = 1, .n = b->exp, .k = sq,
+                    .act = MNET_EPI_HSIGMOID }, fmt, i + 1);
+            add_shape((shape){ .fam = FAM_HSIGMOID, .h = 1, .w = 1, .c = b->exp }, fmt, i + 1);
+            add_shape((shape){ .fam = FAM_CHANNEL_SCALE, .h = o, .w = o, .c = b->exp }, fmt,
+                    i + 1);
+        }
+        snprintf(fmt, sizeof fmt, "%s_b%%d_project", net);
+        add_shape((shape){ .fam = FAM_GEMM, .m = o * o, .n = b->out, .k = b->exp }, fmt, i + 1);
+        if (b->s == 1 && c == b->out) {
+            snprintf(fmt, sizeof fmt, "%s_b%%d_add", net);
+            add_shape((shape){ .fam = FAM_ADD, .h = o, .w = o, .c = c }, fmt, i + 1);
+        }
+        hw = o;
+        c = b->out;
+    }
+    snprintf(fmt, sizeof fmt, "%s_last", net);
+    add_shape((shape){ .fam = FAM_GEMM, .m = hw * hw, .n = last, .k = c,
+            .act = MNET_EPI_HSWISH }, fmt, 0);
+    snprintf(fmt, sizeof fmt, "%s_avgpool", net);
+    add_shape((shape){ .fam = FAM_GAVGPOOL, .h = hw, .w = hw, .c = last }, fmt, 0);
+    snprintf(fmt, sizeof fmt, "%s_fc1", net);
+    add_shape((shape){ .fam = FAM_GEMM, .m = 1, .n = hidden, .k = last,
+            .act = MNET_EPI_HSWISH }, fmt, 0);
+    snprintf(fmt, sizeof fmt, "%s_fc2", net);
+    add_shape((shape){ .fam = FAM_GEMM, .m = 1, .n = 1000, .k = hidden }, fmt, 0);
+}
+
+static void add_mobilenet_v3_large(void)
+{
+    static const v3_block blocks[] = {
+        { 3, 16, 16, 0, 0, 1 }, { 3, 64, 24, 0, 0, 2 }, { 3, 72, 24, 0, 0, 1 },
+        { 5, 72, 40, 1, 0, 2 }, { 5, 120, 40, 1, 0, 1 }, { 5, 120, 40, 1, 0, 1 },
+        { 3, 240, 80, 0, 1, 2 }, { 3, 200, 80, 0, 1, 1 }, { 3, 184, 80, 0, 1, 1 },
+        { 3, 184, 80, 0, 1, 1 }, { 3, 480, 112, 1, 1, 1 }, { 3, 672, 112, 1, 1, 1 },
+        { 5, 672, 160, 1, 1, 2 }, { 5, 960, 160, 1, 1, 1 }, { 5, 960, 160, 1, 1, 1 },
+    };
+    add_mobilenet_v3("v3l", blocks, (int)(sizeof blocks / sizeof blocks[0]), 960, 1280);
+}
+
+static void add_mobilenet_v3_small(void)
+{
+    static const v3_block blocks[] = {
+        { 3, 16, 16, 1, 0, 2 }, { 3, 72, 24, 0, 0, 2 }, { 3, 88, 24, 0, 0, 1 },
+        { 5, 96, 40, 1, 1, 2 }, { 5, 240, 40, 1, 1, 1 }, { 5, 240, 40, 1, 1, 1 },
+        { 5, 120, 48, 1, 1, 1 }, { 5, 144, 48, 1, 1, 1 }, { 5, 288, 96, 1, 1, 2 },
+        { 5, 576, 96, 1, 1, 1 }, { 5, 576, 96, 1, 1, 1 },
+    };
+    add_mobilenet_v3("v3s", blocks, (int)(sizeof blocks / sizeof blocks[0]), 576, 1024);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Benchmark bodies.  Buffers are 64-byte aligned, allocated and filled once per call of a
  * body (outside the timed loop), with seeded random data so every run sees the same numbers.
@@ -263,29 +378,43 @@ static void set_byte_counters(mnet_bench_state *st, const bench_case *bc, double
     mnet_bench_set_label(st, bc->shp->layers);
 }
 
-static void bench_dwconv3x3(mnet_bench_state *st, void *arg)
+/* Clamp and activation of a conv or GEMM shape: ReLU6 without an activation, none with one
+ * (as MobileNet V3 runs its h-swish layers). */
+static void shape_epilogue(const shape *s, float *lo, float *hi)
+{
+    *lo = s->act == MNET_EPI_CLAMP ? 0.0f : -INFINITY;
+    *hi = s->act == MNET_EPI_CLAMP ? 6.0f : INFINITY;
+}
+
+/* Both depthwise sizes: k x k with padding k / 2 all round. */
+static void bench_dwconv(mnet_bench_state *st, void *arg)
 {
     const bench_case *bc = arg;
-    const mnet_dwconv3x3_config *cfg = &bc->kern->u.dwconv3x3;
     const shape *s = bc->shp;
-    const int oh = conv_out(s->h, s->stride), ow = conv_out(s->w, s->stride);
+    const int ks = s->fam == FAM_DWCONV5X5 ? 5 : 3, taps = ks * ks;
+    const mnet_dwconv3x3_ukernel fn = ks == 5 ? bc->kern->u.dwconv5x5.fn : bc->kern->u.dwconv3x3.fn;
+    const int cr = ks == 5 ? bc->kern->u.dwconv5x5.cr : bc->kern->u.dwconv3x3.cr;
+    const int oh = ks == 5 ? conv5_out(s->h, s->stride) : conv_out(s->h, s->stride);
+    const int ow = ks == 5 ? conv5_out(s->w, s->stride) : conv_out(s->w, s->stride);
     const mnet_conv_geom g = { .h = s->h, .w = s->w, .oh = oh, .ow = ow, .stride = s->stride,
-        .pad_top = 1, .pad_left = 1, .cin = s->c, .cout = s->c };
+        .pad_top = ks / 2, .pad_left = ks / 2, .cin = s->c, .cout = s->c };
+    float lo, hi;
+    shape_epilogue(s, &lo, &hi);
     enum { IN, W, BIAS, PACKED, OUT, NBUF };
     float *b[NBUF] = {
-        alloc_floats((size_t)s->h * s->w * s->c), alloc_floats(9 * (size_t)s->c),
-        alloc_floats((size_t)s->c), alloc_floats(mnet_packed_dwconv_floats(s->c, cfg->cr, 9)),
+        alloc_floats((size_t)s->h * s->w * s->c), alloc_floats((size_t)taps * s->c),
+        alloc_floats((size_t)s->c), alloc_floats(mnet_packed_dwconv_floats(s->c, cr, taps)),
         alloc_floats((size_t)oh * ow * s->c),
     };
     if (all_allocated(st, b, NBUF)) {
         uint64_t rng = BENCH_SEED;
         fill_uniform(&rng, b[IN], (size_t)s->h * s->w * s->c, -1.0f, 1.0f);
-        fill_uniform(&rng, b[W], 9 * (size_t)s->c, -0.5f, 0.5f);
+        fill_uniform(&rng, b[W], (size_t)taps * s->c, -0.5f, 0.5f);
         fill_uniform(&rng, b[BIAS], (size_t)s->c, -0.5f, 0.5f);
-        mnet_pack_dwconv(s->c, cfg->cr, 9, b[W], b[BIAS], b[PACKED]);
+        mnet_pack_dwconv(s->c, cr, taps, b[W], b[BIAS], b[PACKED]);
         while (mnet_bench_keep_running(st))
-            cfg->fn(&g, b[IN], b[PACKED], b[OUT], 0, oh, 0.0f, 6.0f, MNET_EPI_CLAMP);
-        set_flop_counters(st, bc, (double)oh * ow * s->c * 9);
+            fn(&g, b[IN], b[PACKED], b[OUT], 0, oh, lo, hi, s->act);
+        set_flop_counters(st, bc, (double)oh * ow * s->c * taps);
     }
     free_all(b, NBUF);
 }
@@ -299,6 +428,8 @@ static void bench_conv3x3(mnet_bench_state *st, void *arg)
     const mnet_conv_geom g = { .h = s->h, .w = s->w, .oh = oh, .ow = ow, .stride = s->stride,
         .pad_top = 1, .pad_left = 1, .cin = s->c, .cout = s->cout };
     const size_t in_n = (size_t)s->h * s->w * s->c, w_n = (size_t)s->cout * 9 * s->c;
+    float lo, hi;
+    shape_epilogue(s, &lo, &hi);
     enum { IN, W, BIAS, PACKED, OUT, NBUF };
     float *b[NBUF] = {
         alloc_floats(in_n), alloc_floats(w_n), alloc_floats((size_t)s->cout),
@@ -312,7 +443,7 @@ static void bench_conv3x3(mnet_bench_state *st, void *arg)
         fill_uniform(&rng, b[BIAS], (size_t)s->cout, -0.5f, 0.5f);
         mnet_pack_conv3x3(s->c, s->cout, cfg->cr, b[W], b[BIAS], b[PACKED]);
         while (mnet_bench_keep_running(st))
-            cfg->fn(&g, b[IN], b[PACKED], b[OUT], 0, oh, 0.0f, 6.0f, MNET_EPI_CLAMP);
+            cfg->fn(&g, b[IN], b[PACKED], b[OUT], 0, oh, lo, hi, s->act);
         set_flop_counters(st, bc, (double)oh * ow * s->cout * 9 * s->c);
     }
     free_all(b, NBUF);
@@ -325,6 +456,8 @@ static void bench_gemm(mnet_bench_state *st, void *arg)
     const mnet_gemm_config *cfg = &bc->kern->u.gemm;
     const shape *s = bc->shp;
     const size_t m = (size_t)s->m, n = (size_t)s->n, k = (size_t)s->k;
+    float lo, hi;
+    shape_epilogue(s, &lo, &hi);
     enum { A, B, BIAS, PACKED, C, NBUF };
     float *b[NBUF] = {
         alloc_floats(m * k), alloc_floats(k * n), alloc_floats(n),
@@ -338,7 +471,7 @@ static void bench_gemm(mnet_bench_state *st, void *arg)
         fill_uniform(&rng, b[BIAS], n, -0.5f, 0.5f);
         mnet_pack_gemm(s->k, s->n, cfg->nr, b[B], b[BIAS], b[PACKED]);
         while (mnet_bench_keep_running(st))
-            mnet_gemm_run(cfg, 0, m, n, k, b[A], k, b[PACKED], b[C], n, 0.0f, 6.0f, MNET_EPI_CLAMP);
+            mnet_gemm_run(cfg, 0, m, n, k, b[A], k, b[PACKED], b[C], n, lo, hi, s->act);
         set_flop_counters(st, bc, (double)m * n * k);
     }
     free_all(b, NBUF);
@@ -418,10 +551,48 @@ static void bench_softmax(mnet_bench_state *st, void *arg)
     free_all(b, NBUF);
 }
 
+/* h-swish or h-sigmoid over a tensor, in place as a network would run it standalone. */
+static void bench_hact(mnet_bench_state *st, void *arg)
+{
+    const bench_case *bc = arg;
+    const mnet_hswish_ukernel fn = bc->shp->fam == FAM_HSWISH ? bc->kern->u.hswish.fn
+                                                              : bc->kern->u.hsigmoid.fn;
+    const size_t count = (size_t)bc->shp->h * bc->shp->w * bc->shp->c;
+    enum { X, NBUF };
+    float *b[NBUF] = { alloc_floats(count) };
+    if (all_allocated(st, b, NBUF)) {
+        uint64_t rng = BENCH_SEED;
+        fill_uniform(&rng, b[X], count, -2.0f, 2.0f);   /* in place: stays in (-3, 3) */
+        while (mnet_bench_keep_running(st))
+            fn(count, b[X], b[X]);
+        set_byte_counters(st, bc, 2.0 * count * sizeof(float));
+    }
+    free_all(b, NBUF);
+}
+
+static void bench_channel_scale(mnet_bench_state *st, void *arg)
+{
+    const bench_case *bc = arg;
+    const mnet_channel_scale_config *cfg = &bc->kern->u.channel_scale;
+    const size_t pixels = (size_t)bc->shp->h * bc->shp->w, c = (size_t)bc->shp->c;
+    enum { X, SCALE, Y, NBUF };
+    float *b[NBUF] = { alloc_floats(pixels * c), alloc_floats(c), alloc_floats(pixels * c) };
+    if (all_allocated(st, b, NBUF)) {
+        uint64_t rng = BENCH_SEED;
+        fill_uniform(&rng, b[X], pixels * c, -4.0f, 4.0f);
+        fill_uniform(&rng, b[SCALE], c, 0.0f, 1.0f);   /* h-sigmoid outputs */
+        while (mnet_bench_keep_running(st))
+            cfg->fn(pixels, c, b[X], b[SCALE], b[Y]);
+        set_byte_counters(st, bc, (2.0 * pixels * c + c) * sizeof(float));
+    }
+    free_all(b, NBUF);
+}
+
 static const mnet_bench_fn bodies[FAM_COUNT] = {
-    [FAM_DWCONV3X3] = bench_dwconv3x3, [FAM_CONV3X3] = bench_conv3x3, [FAM_GEMM] = bench_gemm,
+    [FAM_DWCONV3X3] = bench_dwconv, [FAM_CONV3X3] = bench_conv3x3, [FAM_GEMM] = bench_gemm,
     [FAM_BN_RELU6] = bench_bn_relu6, [FAM_GAVGPOOL] = bench_gavgpool, [FAM_ADD] = bench_add,
-    [FAM_SOFTMAX] = bench_softmax,
+    [FAM_SOFTMAX] = bench_softmax, [FAM_DWCONV5X5] = bench_dwconv, [FAM_HSWISH] = bench_hact,
+    [FAM_HSIGMOID] = bench_hact, [FAM_CHANNEL_SCALE] = bench_channel_scale,
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -430,15 +601,18 @@ static const mnet_bench_fn bodies[FAM_COUNT] = {
 
 static void format_dims(char *buf, size_t size, const shape *s)
 {
+    int used = 0;
     switch (s->fam) {
     case FAM_DWCONV3X3:
-        snprintf(buf, size, "h=%d,w=%d,c=%d,s=%d", s->h, s->w, s->c, s->stride);
+    case FAM_DWCONV5X5:
+        used = snprintf(buf, size, "h=%d,w=%d,c=%d,s=%d", s->h, s->w, s->c, s->stride);
         break;
     case FAM_CONV3X3:
-        snprintf(buf, size, "h=%d,w=%d,cin=%d,cout=%d,s=%d", s->h, s->w, s->c, s->cout, s->stride);
+        used = snprintf(buf, size, "h=%d,w=%d,cin=%d,cout=%d,s=%d", s->h, s->w, s->c, s->cout,
+                s->stride);
         break;
     case FAM_GEMM:
-        snprintf(buf, size, "m=%d,n=%d,k=%d", s->m, s->n, s->k);
+        used = snprintf(buf, size, "m=%d,n=%d,k=%d", s->m, s->n, s->k);
         break;
     case FAM_SOFTMAX:
         snprintf(buf, size, "c=%d", s->c);
@@ -447,6 +621,8 @@ static void format_dims(char *buf, size_t size, const shape *s)
         snprintf(buf, size, "h=%d,w=%d,c=%d", s->h, s->w, s->c);
         break;
     }
+    if (s->act != MNET_EPI_CLAMP && used > 0 && (size_t)used < size)
+        snprintf(buf + used, size - (size_t)used, ",act=%s", act_names[s->act]);
 }
 
 static double peak_from_env(void)
@@ -469,6 +645,8 @@ int main(int argc, char **argv)
     g_peak_gflops = peak_from_env();
     add_mobilenet_v1();
     add_mobilenet_v2();
+    add_mobilenet_v3_large();
+    add_mobilenet_v3_small();
 
     bench_case *cases = malloc(NUM_KERNELS * (size_t)num_shapes * sizeof *cases);
     if (!cases) {

@@ -61,8 +61,8 @@ MNET_API int mnet_isa_available(mnet_isa isa);
 MNET_API const char *mnet_isa_name(mnet_isa isa);
 /* The kernel that `op` runs on tier `isa` (AUTO = the selected tier), e.g.
  * mnet_kernel_name(MNET_ISA_AVX2, "gemm") = "mnet_f32_gemm_minmax_6x16__avx2".  ops: "dwconv3x3",
- * "conv3x3", "gemm", "bn_relu6", "gavgpool", "add", "softmax".  NULL for an unknown op or a tier
- * that is not available. */
+ * "dwconv5x5", "conv3x3", "gemm", "bn_relu6", "gavgpool", "add", "softmax", "hardswish",
+ * "hardsigmoid", "channel_scale".  NULL for an unknown op or a tier that is not available. */
 MNET_API const char *mnet_kernel_name(mnet_isa isa, const char *op);
 /* "0.1.0" */
 MNET_API const char *mnet_version_string(void);
@@ -76,20 +76,46 @@ MNET_API const char *mnet_version_string(void);
 
 typedef struct mnet_conv_params {
     int stride;                                   /* 1 or 2 */
-    int pad_top, pad_left, pad_bottom, pad_right; /* each 0 or 1 */
+    int pad_top, pad_left, pad_bottom, pad_right; /* each 0 or 1 for 3x3, 0..2 for 5x5 */
     float out_min, out_max;                       /* clamp: ReLU6 = 0, 6; none = -INFINITY, INFINITY */
 } mnet_conv_params;
-/* Output size: oh = (h + pad_top + pad_bottom - 3) / stride + 1, likewise ow.  A padded size
- * below 3 is MNET_ERR_ARG.  out_min > out_max or a NaN bound is MNET_ERR_ARG. */
+/* Output size of a k x k window (k = 3 or 5): oh = (h + pad_top + pad_bottom - k) / stride + 1,
+ * likewise ow.  A padded size below k is MNET_ERR_ARG.  out_min > out_max or a NaN bound is
+ * MNET_ERR_ARG. */
+
+/* The activation fused into a convolution or GEMM: it runs on the sum (bias included), then
+ * the result is clamped to [out_min, out_max].  "/ 6" is computed as "* (1 / 6.0f)" in float.
+ * Any other value is MNET_ERR_ARG. */
+typedef enum mnet_activation {
+    MNET_ACTIVATION_NONE = 0,     /* only the clamp [out_min, out_max] */
+    MNET_ACTIVATION_HSWISH = 1,   /* x * min(max(x + 3, 0), 6) / 6, then the clamp */
+    MNET_ACTIVATION_HSIGMOID = 2  /* min(max(x + 3, 0), 6) / 6, then the clamp */
+} mnet_activation;
 
 /* 3x3 depthwise: in [n][h][w][c], weights [3][3][c], bias [c] or NULL, out [n][oh][ow][c] */
 MNET_API mnet_status mnet_dwconv3x3_f32(mnet_isa isa, int n, int h, int w, int c, const float *in,
         const float *weights, const float *bias, const mnet_conv_params *p, float *out);
+/* The same with an activation before the clamp. */
+MNET_API mnet_status mnet_dwconv3x3_act_f32(mnet_isa isa, int n, int h, int w, int c,
+        const float *in, const float *weights, const float *bias, const mnet_conv_params *p,
+        mnet_activation act, float *out);
+
+/* 5x5 depthwise (MobileNet V3): the rules of mnet_dwconv3x3_f32 with weights [5][5][c], pads
+ * 0..2 each and a padded size of at least 5. */
+MNET_API mnet_status mnet_dwconv5x5_f32(mnet_isa isa, int n, int h, int w, int c, const float *in,
+        const float *weights, const float *bias, const mnet_conv_params *p, float *out);
+MNET_API mnet_status mnet_dwconv5x5_act_f32(mnet_isa isa, int n, int h, int w, int c,
+        const float *in, const float *weights, const float *bias, const mnet_conv_params *p,
+        mnet_activation act, float *out);
 
 /* 1x1 pointwise convolution as GEMM: out[i][j] = clamp(sum_k a[i][k] * b[k][j] + bias[j]),
  * a [m][k] (pixels x in-channels), b [k][n] (in x out channels), bias [n] or NULL, out [m][n] */
 MNET_API mnet_status mnet_gemm_f32(mnet_isa isa, int m, int n, int k, const float *a, const float *b,
         const float *bias, float out_min, float out_max, float *out);
+/* The same with an activation before the clamp: out[i][j] = clamp(act(sum + bias[j])). */
+MNET_API mnet_status mnet_gemm_act_f32(mnet_isa isa, int m, int n, int k, const float *a,
+        const float *b, const float *bias, mnet_activation act, float out_min, float out_max,
+        float *out);
 
 /* Fused BN + ReLU6: y = min(max(x * scale[ch] + shift[ch], 0), 6) over [pixels][c]; x == y allowed
  * (any other overlap is not). */
@@ -106,6 +132,10 @@ MNET_API mnet_status mnet_bn_fold_f32(int c, const float *gamma, const float *be
 MNET_API mnet_status mnet_conv3x3_f32(mnet_isa isa, int n, int h, int w, int cin, int cout,
         const float *in, const float *weights, const float *bias, const mnet_conv_params *p,
         float *out);
+/* The same with an activation before the clamp. */
+MNET_API mnet_status mnet_conv3x3_act_f32(mnet_isa isa, int n, int h, int w, int cin, int cout,
+        const float *in, const float *weights, const float *bias, const mnet_conv_params *p,
+        mnet_activation act, float *out);
 
 /* out[n][c] = mean over h x w of in[n][h][w][c] */
 MNET_API mnet_status mnet_global_avgpool_f32(mnet_isa isa, int n, int h, int w, int c,
@@ -118,6 +148,18 @@ MNET_API mnet_status mnet_add_f32(mnet_isa isa, size_t count, const float *a, co
 /* Row-wise softmax over [n][c], stable for logits of any finite magnitude (the row max is
  * subtracted first).  Vectorised exp from SLEEF on AVX2 and NEON.  out may equal in. */
 MNET_API mnet_status mnet_softmax_f32(mnet_isa isa, int n, int c, const float *in, float *out);
+
+/* y[i] = x[i] * min(max(x[i] + 3, 0), 6) / 6 over count floats (MobileNet V3's h-swish), with
+ * the operations in the order of the fused activation, so results are bit-identical to
+ * MNET_ACTIVATION_HSWISH on every tier.  y may equal x, no other overlap. */
+MNET_API mnet_status mnet_hardswish_f32(mnet_isa isa, size_t count, const float *x, float *y);
+/* y[i] = min(max(x[i] + 3, 0), 6) / 6 (h-sigmoid), likewise; y may equal x. */
+MNET_API mnet_status mnet_hardsigmoid_f32(mnet_isa isa, size_t count, const float *x, float *y);
+
+/* Squeeze-and-excite apply: y[b][p][ch] = x[b][p][ch] * scale[b][ch] with x and y
+ * [n][pixels][c] and scale [n][c].  y may equal x; no other overlap. */
+MNET_API mnet_status mnet_channel_scale_f32(mnet_isa isa, int n, size_t pixels, int c,
+        const float *x, const float *scale, float *y);
 
 
 /* ---------------------------------------------------------------------------------------------

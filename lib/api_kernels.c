@@ -49,8 +49,22 @@ static mnet_status check_clamp(const char *fn, float lo, float hi)
     return MNET_OK;
 }
 
-/* Validate a 3x3 convolution's parameters and derive the output size. */
-static mnet_status conv_geom(const char *fn, const mnet_conv_params *p, int h, int w,
+/* The public activations are the kernels' epilogues, value for value. */
+_Static_assert((int)MNET_ACTIVATION_NONE == MNET_EPI_CLAMP &&
+        (int)MNET_ACTIVATION_HSWISH == MNET_EPI_HSWISH &&
+        (int)MNET_ACTIVATION_HSIGMOID == MNET_EPI_HSIGMOID && MNET_EPI_COUNT == 3,
+        "mnet_activation and MNET_EPI_* must agree");
+
+static mnet_status check_act(const char *fn, mnet_activation act)
+{
+    if ((unsigned)act >= MNET_EPI_COUNT)
+        return mnet_error(MNET_ERR_ARG, "%s: act %d is not a valid mnet_activation", fn,
+                (int)act);
+    return MNET_OK;
+}
+
+/* Validate a ks x ks (3 or 5) convolution's parameters and derive the output size. */
+static mnet_status conv_geom(const char *fn, int ks, const mnet_conv_params *p, int h, int w,
         mnet_conv_geom *g)
 {
     CHECK_PTR(fn, p);
@@ -58,31 +72,35 @@ static mnet_status conv_geom(const char *fn, const mnet_conv_params *p, int h, i
         return mnet_error(MNET_ERR_ARG, "%s: stride must be 1 or 2 (got %d)", fn, p->stride);
     const int pads[4] = { p->pad_top, p->pad_left, p->pad_bottom, p->pad_right };
     static const char *const names[4] = { "pad_top", "pad_left", "pad_bottom", "pad_right" };
+    const int max_pad = ks / 2;
     for (int i = 0; i < 4; i++)
-        if (pads[i] != 0 && pads[i] != 1)
-            return mnet_error(MNET_ERR_ARG, "%s: %s must be 0 or 1 (got %d)", fn, names[i], pads[i]);
+        if (pads[i] < 0 || pads[i] > max_pad)
+            return mnet_error(MNET_ERR_ARG, "%s: %s must be 0..%d for a %dx%d kernel (got %d)",
+                    fn, names[i], max_pad, ks, ks, pads[i]);
     /* h, w >= 1 were checked and are ints, so these sums cannot overflow. */
     const long long ph = (long long)h + p->pad_top + p->pad_bottom;
     const long long pw = (long long)w + p->pad_left + p->pad_right;
-    if (ph < 3 || pw < 3)
-        return mnet_error(MNET_ERR_ARG, "%s: padded input %lldx%lld is smaller than the 3x3 "
-                "kernel", fn, ph, pw);
+    if (ph < ks || pw < ks)
+        return mnet_error(MNET_ERR_ARG, "%s: padded input %lldx%lld is smaller than the %dx%d "
+                "kernel", fn, ph, pw, ks, ks);
     TRY(check_clamp(fn, p->out_min, p->out_max));
     g->h = h;
     g->w = w;
-    g->oh = (int)((ph - 3) / p->stride + 1);
-    g->ow = (int)((pw - 3) / p->stride + 1);
+    g->oh = (int)((ph - ks) / p->stride + 1);
+    g->ow = (int)((pw - ks) / p->stride + 1);
     g->stride = p->stride;
     g->pad_top = p->pad_top;
     g->pad_left = p->pad_left;
     return MNET_OK;
 }
 
-/* Everything the two 3x3 convolutions check: pointers, sizes, geometry, byte counts, overlap.
- * Depthwise passes cin = cout = c and w_per_cout = 9; the full convolution 9 * cin. */
-static mnet_status check_conv(const char *fn, int n, int h, int w, int cin, int cout,
-        const char *cin_name, const char *cout_name, size_t w_per_cout, const float *in, const float *weights, const float *bias,
-        const mnet_conv_params *p, const float *out, mnet_conv_geom *g)
+/* Everything the convolutions check: pointers, sizes, activation, geometry, byte counts,
+ * overlap.  Depthwise passes cin = cout = c and w_per_cout = ks * ks; the full 3x3
+ * convolution 9 * cin. */
+static mnet_status check_conv(const char *fn, int ks, int n, int h, int w, int cin, int cout,
+        const char *cin_name, const char *cout_name, size_t w_per_cout, const float *in,
+        const float *weights, const float *bias, const mnet_conv_params *p, mnet_activation act,
+        const float *out, mnet_conv_geom *g)
 {
     size_t in_bytes, out_bytes, w_bytes;
     CHECK_PTR(fn, in);
@@ -94,7 +112,8 @@ static mnet_status check_conv(const char *fn, int n, int h, int w, int cin, int 
     if (cin < 1 || cout < 1)
         return mnet_error(MNET_ERR_ARG, "%s: %s must be >= 1 (got %d)", fn,
                 cin < 1 ? cin_name : cout_name, cin < 1 ? cin : cout);
-    TRY(conv_geom(fn, p, h, w, g));
+    TRY(check_act(fn, act));
+    TRY(conv_geom(fn, ks, p, h, w, g));
     g->cin = cin;
     g->cout = cout;
     TRY(tensor_bytes(fn, "input", &in_bytes, (size_t)n, (size_t)h, (size_t)w, (size_t)cin));
@@ -107,41 +126,72 @@ static mnet_status check_conv(const char *fn, int n, int h, int w, int cin, int 
     return MNET_OK;
 }
 
-mnet_status mnet_dwconv3x3_f32(mnet_isa isa, int n, int h, int w, int c, const float *in,
-        const float *weights, const float *bias, const mnet_conv_params *p, float *out)
+/* Both depthwise sizes: the same checks, packing and per-image loop; ks picks the family. */
+static mnet_status dwconv(const char *fn, int ks, mnet_isa isa, int n, int h, int w, int c,
+        const float *in, const float *weights, const float *bias, const mnet_conv_params *p,
+        mnet_activation act, float *out)
 {
-    static const char fn[] = "mnet_dwconv3x3_f32";
     const mnet_kernels *t;
     mnet_conv_geom g;
     TRY(get_table(fn, isa, &t));
-    TRY(check_conv(fn, n, h, w, c, c, "c", "c", 9, in, weights, bias, p, out, &g));
+    TRY(check_conv(fn, ks, n, h, w, c, c, "c", "c", (size_t)ks * ks, in, weights, bias, p, act,
+            out, &g));
 
-    const size_t packed_floats = mnet_packed_dwconv_floats(c, t->dwconv3x3.cr, 9);
+    const mnet_dwconv3x3_ukernel kernel = ks == 3 ? t->dwconv3x3.fn : t->dwconv5x5.fn;
+    const int cr = ks == 3 ? t->dwconv3x3.cr : t->dwconv5x5.cr;
+    const size_t packed_floats = mnet_packed_dwconv_floats(c, cr, ks * ks);
     float *packed = malloc(packed_floats * sizeof(float));
     if (!packed)
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory for %zu packed weights", fn,
                 packed_floats);
-    mnet_pack_dwconv(c, t->dwconv3x3.cr, 9, weights, bias, packed);
+    mnet_pack_dwconv(c, cr, ks * ks, weights, bias, packed);
     const size_t in_img = (size_t)h * w * c, out_img = (size_t)g.oh * g.ow * c;
     for (int i = 0; i < n; i++)
-        t->dwconv3x3.fn(&g, in + i * in_img, packed, out + i * out_img, 0, g.oh, p->out_min,
-                p->out_max, MNET_EPI_CLAMP);
+        kernel(&g, in + i * in_img, packed, out + i * out_img, 0, g.oh, p->out_min, p->out_max,
+                (int)act);
     free(packed);
     mnet_clear_error();
     return MNET_OK;
 }
 
-mnet_status mnet_conv3x3_f32(mnet_isa isa, int n, int h, int w, int cin, int cout,
-        const float *in, const float *weights, const float *bias, const mnet_conv_params *p,
+mnet_status mnet_dwconv3x3_act_f32(mnet_isa isa, int n, int h, int w, int c, const float *in,
+        const float *weights, const float *bias, const mnet_conv_params *p, mnet_activation act,
         float *out)
 {
-    static const char fn[] = "mnet_conv3x3_f32";
+    return dwconv("mnet_dwconv3x3_act_f32", 3, isa, n, h, w, c, in, weights, bias, p, act, out);
+}
+
+mnet_status mnet_dwconv3x3_f32(mnet_isa isa, int n, int h, int w, int c, const float *in,
+        const float *weights, const float *bias, const mnet_conv_params *p, float *out)
+{
+    return dwconv("mnet_dwconv3x3_f32", 3, isa, n, h, w, c, in, weights, bias, p,
+            MNET_ACTIVATION_NONE, out);
+}
+
+mnet_status mnet_dwconv5x5_act_f32(mnet_isa isa, int n, int h, int w, int c, const float *in,
+        const float *weights, const float *bias, const mnet_conv_params *p, mnet_activation act,
+        float *out)
+{
+    return dwconv("mnet_dwconv5x5_act_f32", 5, isa, n, h, w, c, in, weights, bias, p, act, out);
+}
+
+mnet_status mnet_dwconv5x5_f32(mnet_isa isa, int n, int h, int w, int c, const float *in,
+        const float *weights, const float *bias, const mnet_conv_params *p, float *out)
+{
+    return dwconv("mnet_dwconv5x5_f32", 5, isa, n, h, w, c, in, weights, bias, p,
+            MNET_ACTIVATION_NONE, out);
+}
+
+static mnet_status conv3x3(const char *fn, mnet_isa isa, int n, int h, int w, int cin, int cout,
+        const float *in, const float *weights, const float *bias, const mnet_conv_params *p,
+        mnet_activation act, float *out)
+{
     const mnet_kernels *t;
     mnet_conv_geom g;
     TRY(get_table(fn, isa, &t));
     /* cin >= 1 is checked inside before 9 * cin is used as a count. */
-    TRY(check_conv(fn, n, h, w, cin, cout, "cin", "cout", 9 * (size_t)(cin > 0 ? cin : 1), in,
-            weights, bias, p, out, &g));
+    TRY(check_conv(fn, 3, n, h, w, cin, cout, "cin", "cout", 9 * (size_t)(cin > 0 ? cin : 1), in,
+            weights, bias, p, act, out, &g));
 
     const size_t packed_floats = mnet_packed_conv3x3_floats(cin, cout, t->conv3x3.cr);
     float *packed = malloc(packed_floats * sizeof(float));
@@ -152,16 +202,32 @@ mnet_status mnet_conv3x3_f32(mnet_isa isa, int n, int h, int w, int cin, int cou
     const size_t in_img = (size_t)h * w * cin, out_img = (size_t)g.oh * g.ow * cout;
     for (int i = 0; i < n; i++)
         t->conv3x3.fn(&g, in + i * in_img, packed, out + i * out_img, 0, g.oh, p->out_min,
-                p->out_max, MNET_EPI_CLAMP);
+                p->out_max, (int)act);
     free(packed);
     mnet_clear_error();
     return MNET_OK;
 }
 
-mnet_status mnet_gemm_f32(mnet_isa isa, int m, int n, int k, const float *a, const float *b,
-        const float *bias, float out_min, float out_max, float *out)
+mnet_status mnet_conv3x3_act_f32(mnet_isa isa, int n, int h, int w, int cin, int cout,
+        const float *in, const float *weights, const float *bias, const mnet_conv_params *p,
+        mnet_activation act, float *out)
 {
-    static const char fn[] = "mnet_gemm_f32";
+    return conv3x3("mnet_conv3x3_act_f32", isa, n, h, w, cin, cout, in, weights, bias, p, act,
+            out);
+}
+
+mnet_status mnet_conv3x3_f32(mnet_isa isa, int n, int h, int w, int cin, int cout,
+        const float *in, const float *weights, const float *bias, const mnet_conv_params *p,
+        float *out)
+{
+    return conv3x3("mnet_conv3x3_f32", isa, n, h, w, cin, cout, in, weights, bias, p,
+            MNET_ACTIVATION_NONE, out);
+}
+
+static mnet_status gemm(const char *fn, mnet_isa isa, int m, int n, int k, const float *a,
+        const float *b, const float *bias, mnet_activation act, float out_min, float out_max,
+        float *out)
+{
     const mnet_kernels *t;
     size_t a_bytes, b_bytes, out_bytes;
     TRY(get_table(fn, isa, &t));
@@ -171,6 +237,7 @@ mnet_status mnet_gemm_f32(mnet_isa isa, int m, int n, int k, const float *a, con
     CHECK_POS(fn, m);
     CHECK_POS(fn, n);
     CHECK_POS(fn, k);
+    TRY(check_act(fn, act));
     TRY(check_clamp(fn, out_min, out_max));
     TRY(tensor_bytes(fn, "a", &a_bytes, (size_t)m, (size_t)k, 1, 1));
     TRY(tensor_bytes(fn, "b", &b_bytes, (size_t)k, (size_t)n, 1, 1));
@@ -186,10 +253,23 @@ mnet_status mnet_gemm_f32(mnet_isa isa, int m, int n, int k, const float *a, con
                 packed_floats);
     mnet_pack_gemm(k, n, t->gemm.nr, b, bias, packed);
     mnet_gemm_run(&t->gemm, 0, (size_t)m, (size_t)n, (size_t)k, a, (size_t)k, packed, out,
-            (size_t)n, out_min, out_max, MNET_EPI_CLAMP);
+            (size_t)n, out_min, out_max, (int)act);
     free(packed);
     mnet_clear_error();
     return MNET_OK;
+}
+
+mnet_status mnet_gemm_act_f32(mnet_isa isa, int m, int n, int k, const float *a, const float *b,
+        const float *bias, mnet_activation act, float out_min, float out_max, float *out)
+{
+    return gemm("mnet_gemm_act_f32", isa, m, n, k, a, b, bias, act, out_min, out_max, out);
+}
+
+mnet_status mnet_gemm_f32(mnet_isa isa, int m, int n, int k, const float *a, const float *b,
+        const float *bias, float out_min, float out_max, float *out)
+{
+    return gemm("mnet_gemm_f32", isa, m, n, k, a, b, bias, MNET_ACTIVATION_NONE, out_min,
+            out_max, out);
 }
 
 mnet_status mnet_bn_relu6_f32(mnet_isa isa, size_t pixels, int c, const float *x,
@@ -311,6 +391,64 @@ mnet_status mnet_softmax_f32(mnet_isa isa, int n, int c, const float *in, float 
                 fn);
     for (int i = 0; i < n; i++)
         t->softmax.fn((size_t)c, in + (size_t)i * c, out + (size_t)i * c);
+    mnet_clear_error();
+    return MNET_OK;
+}
+
+/* The two standalone activations: one elementwise kernel each, in place allowed. */
+static mnet_status activation(const char *fn, mnet_isa isa, int hswish, size_t count,
+        const float *x, float *y)
+{
+    const mnet_kernels *t;
+    size_t bytes;
+    TRY(get_table(fn, isa, &t));
+    CHECK_PTR(fn, x);
+    CHECK_PTR(fn, y);
+    if (count < 1)
+        return mnet_error(MNET_ERR_ARG, "%s: count must be >= 1 (got 0)", fn);
+    TRY(tensor_bytes(fn, "count", &bytes, count, 1, 1, 1));
+    if (x != y && overlap(y, bytes, x, bytes))
+        return mnet_error(MNET_ERR_ARG, "%s: y partly overlaps x (only y == x is allowed)", fn);
+    if (hswish)
+        t->hswish.fn(count, x, y);
+    else
+        t->hsigmoid.fn(count, x, y);
+    mnet_clear_error();
+    return MNET_OK;
+}
+
+mnet_status mnet_hardswish_f32(mnet_isa isa, size_t count, const float *x, float *y)
+{
+    return activation("mnet_hardswish_f32", isa, 1, count, x, y);
+}
+
+mnet_status mnet_hardsigmoid_f32(mnet_isa isa, size_t count, const float *x, float *y)
+{
+    return activation("mnet_hardsigmoid_f32", isa, 0, count, x, y);
+}
+
+mnet_status mnet_channel_scale_f32(mnet_isa isa, int n, size_t pixels, int c, const float *x,
+        const float *scale, float *y)
+{
+    static const char fn[] = "mnet_channel_scale_f32";
+    const mnet_kernels *t;
+    size_t bytes, scale_bytes;
+    TRY(get_table(fn, isa, &t));
+    CHECK_PTR(fn, x);
+    CHECK_PTR(fn, scale);
+    CHECK_PTR(fn, y);
+    CHECK_POS(fn, n);
+    if (pixels < 1)
+        return mnet_error(MNET_ERR_ARG, "%s: pixels must be >= 1 (got 0)", fn);
+    CHECK_POS(fn, c);
+    TRY(tensor_bytes(fn, "x", &bytes, (size_t)n, pixels, (size_t)c, 1));
+    TRY(tensor_bytes(fn, "scale", &scale_bytes, (size_t)n, (size_t)c, 1, 1));
+    if ((x != y && overlap(y, bytes, x, bytes)) || overlap(y, bytes, scale, scale_bytes))
+        return mnet_error(MNET_ERR_ARG, "%s: y overlaps an input (only y == x is allowed)", fn);
+    const size_t image = pixels * (size_t)c;
+    for (int i = 0; i < n; i++)
+        t->channel_scale.fn(pixels, (size_t)c, x + i * image, scale + (size_t)i * c,
+                y + i * image);
     mnet_clear_error();
     return MNET_OK;
 }

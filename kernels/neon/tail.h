@@ -8,15 +8,21 @@
 
 #include "ukernels.h"
 
+/* h-swish (act = MNET_EPI_HSWISH) or h-sigmoid (any other act) of v, bit for bit as
+ * mnet_epilogue_f32 computes it (fmax/fmin propagate NaN, as the scalar comparisons do). */
+static inline float32x4_t mnet_neon_hact(float32x4_t v, int act)
+{
+    float32x4_t t = vaddq_f32(v, vdupq_n_f32(3.0f));
+    t = vminq_f32(vmaxq_f32(t, vdupq_n_f32(0.0f)), vdupq_n_f32(6.0f));
+    t = vmulq_f32(t, vdupq_n_f32(1.0f / 6.0f));
+    return act == MNET_EPI_HSWISH ? vmulq_f32(v, t) : t;
+}
+
 /* The kernels' epilogue (MNET_EPI_*), in the scalar reference's operation order. */
 static inline float32x4_t mnet_neon_epi(float32x4_t v, float32x4_t vmin, float32x4_t vmax, int act)
 {
-    if (act != MNET_EPI_CLAMP) {
-        float32x4_t t = vaddq_f32(v, vdupq_n_f32(3.0f));
-        t = vminq_f32(vmaxq_f32(t, vdupq_n_f32(0.0f)), vdupq_n_f32(6.0f));
-        t = vmulq_f32(t, vdupq_n_f32(1.0f / 6.0f));
-        v = act == MNET_EPI_HSWISH ? vmulq_f32(v, t) : t;
-    }
+    if (act != MNET_EPI_CLAMP)
+        v = mnet_neon_hact(v, act);
     return vminq_f32(vmaxq_f32(v, vmin), vmax);
 }
 
@@ -80,6 +86,27 @@ static inline void mnet_neon_store8(float *p, float32x4_t lo, float32x4_t hi, si
     } else {
         mnet_neon_store_tail(p, lo, n);
     }
+}
+
+/* y[i] = mnet_neon_hact(x[i], act) over count floats; x == y allowed (every vector is loaded
+ * before the same lanes are stored).  16 floats per step: four independent chains. */
+static inline void mnet_neon_hact_array(size_t count, const float *x, float *y, int act)
+{
+    for (; count >= 16; count -= 16, x += 16, y += 16) {
+        const float32x4_t v0 = mnet_neon_hact(vld1q_f32(x), act);
+        const float32x4_t v1 = mnet_neon_hact(vld1q_f32(x + 4), act);
+        const float32x4_t v2 = mnet_neon_hact(vld1q_f32(x + 8), act);
+        const float32x4_t v3 = mnet_neon_hact(vld1q_f32(x + 12), act);
+        vst1q_f32(y, v0);
+        vst1q_f32(y + 4, v1);
+        vst1q_f32(y + 8, v2);
+        vst1q_f32(y + 12, v3);
+    }
+    for (; count >= 4; count -= 4, x += 4, y += 4)
+        vst1q_f32(y, mnet_neon_hact(vld1q_f32(x), act));
+    if (count != 0)
+        mnet_neon_store_tail(y, mnet_neon_hact(mnet_neon_load_tail(x, count, vdupq_n_f32(0.0f)),
+                act), count);
 }
 
 #endif /* MNET_NEON_TAIL_H */

@@ -1,0 +1,53 @@
+/* dwconv5x5.c - 5x5 depthwise convolution, AVX2+FMA, 8 channels per ymm (CR = 8). */
+#include "avx2_util.h"
+#include "ukernels.h"
+
+/* One channel group for dwconv5x5_body.h.  Whole groups use plain loads (folded into the
+ * FMAs) and stores; the channel tail masked loads (vmaskmovps touches nothing in masked-off
+ * lanes) and piecewise plain stores. */
+#define DW5_CR 8
+typedef __m256 dw5_vec;
+typedef struct { size_t n; __m256i m; } dw5_lanes;
+
+static inline dw5_lanes dw5_lanes_for(size_t n)
+{
+    const dw5_lanes l = { n, mnet_avx2_mask(n) };
+    return l;
+}
+
+static inline __m256 dw5_loadw(const float *p)
+{
+    return _mm256_loadu_ps(p);
+}
+
+static inline __m256 dw5_loadx(const float *p, dw5_lanes l)
+{
+    return l.n == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, l.m);
+}
+
+static inline __m256 dw5_fma(__m256 acc, __m256 x, __m256 w)
+{
+    return _mm256_fmadd_ps(x, w, acc);
+}
+
+static inline __m256 dw5_splat(float f)
+{
+    return _mm256_set1_ps(f);
+}
+
+static inline void dw5_store(float *p, __m256 v, dw5_lanes l, __m256 vmin, __m256 vmax, int act)
+{
+    v = mnet_avx2_epi(v, vmin, vmax, act);
+    if (l.n == 8)
+        _mm256_storeu_ps(p, v);
+    else
+        mnet_avx2_store_partial(p, v, l.n);
+}
+
+#include "dwconv5x5_body.h"
+
+void mnet_f32_dwconv5x5_minmax_8c__avx2(const mnet_conv_geom *g, const float *in,
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
+{
+    dw5_run(g, in, packed_w, out, oy0, oy1, out_min, out_max, act);
+}
