@@ -100,15 +100,19 @@ def check_model(name, model, res, route, *opts):
 
 
 class MatMulHead(nn.Module):
-    """V1 whose classifier is x @ W^T + b (exports MatMul + Add instead of Gemm)."""
+    """A V1 or V3 whose fully connected layers compute x @ W^T + b (exported as MatMul + Add
+    instead of Gemm); whatever else the classifier holds (V3's h-swish) runs as it is."""
 
-    def __init__(self, v1):
+    def __init__(self, net):
         super().__init__()
-        self.v1 = v1
+        self.net = net
 
     def forward(self, x):
-        f = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(self.v1.features(x), 1), 1)
-        return torch.matmul(f, self.v1.classifier.weight.t()) + self.v1.classifier.bias
+        x = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(self.net.features(x), 1), 1)
+        head = self.net.classifier
+        for m in head if isinstance(head, nn.Sequential) else [head]:
+            x = torch.matmul(x, m.weight.t()) + m.bias if isinstance(m, nn.Linear) else m(x)
+        return x
 
 
 def t_v2_state_dict():
@@ -191,24 +195,10 @@ def t_v3_width_inferred_from_shapes():
             assert got_arch == arch and want == [r["w"].shape for r in recs], (arch, alpha, got_alpha)
 
 
-class V3MatMulHead(nn.Module):
-    """V3 whose two fully connected layers are x @ W^T + b (MatMul + Add), h-swish between."""
-
-    def __init__(self, v3):
-        super().__init__()
-        self.v3 = v3
-
-    def forward(self, x):
-        f = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(self.v3.features(x), 1), 1)
-        fc1, fc2 = self.v3.classifier[0], self.v3.classifier[3]
-        h = torch.nn.functional.hardswish(torch.matmul(f, fc1.weight.t()) + fc1.bias)
-        return torch.matmul(h, fc2.weight.t()) + fc2.bias
-
-
 def t_v3_onnx_matmul_heads():
     v3 = randomize(torchvision.models.mobilenet_v3_large(width_mult=0.5, num_classes=6), 80, 14)
     for route in ("onnx_bn", "onnx17"):
-        h = check_model(f"v3lmatmul_{route}", V3MatMulHead(v3).eval(), 80, route)
+        h = check_model(f"v3lmatmul_{route}", MatMulHead(v3).eval(), 80, route)
         assert (h["arch"], h["alpha"], h["classes"]) == (fmt.ARCH_V3_LARGE, 0.5, 6), h
 
 
