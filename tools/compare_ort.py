@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """compare_ort.py - mnet against ONNX Runtime on the same MobileNets, interleaved, same weights.
 
-    /usr/bin/python3 tools/compare_ort.py [--models v1-1.0-224,v2-1.0-224,...] [--threads 1,2]
-        [--runs 50] [--rounds 3] [--batch 1] [--mnet build/mnet] [--peers ../shared/peers]
-        [--work /tmp/mnet-vs-ort]
+    /usr/bin/python3 tools/compare_ort.py [--models v1-1.0-224,v2-1.0-224,v3-large-1.0-224,...]
+        [--threads 1,2] [--runs 50] [--rounds 3] [--batch 1] [--mnet build/mnet]
+        [--peers ../shared/peers] [--work /tmp/mnet-vs-ort]
 
-Models come from ../shared/peers/models.py (its V1 definition and torchvision's V2, seeded random
-weights with non-trivial BatchNorm), exported to ONNX at the requested resolution for ONNX
+A model is ARCH-ALPHA-RESOLUTION, ARCH one of v1, v2, v3-large, v3-small (mnet_convert's --arch).
+Models come from ../shared/peers/models.py (its V1 definition and torchvision's V2 and V3, seeded
+random weights with non-trivial BatchNorm), exported to ONNX at the requested resolution for ONNX
 Runtime and converted from the same state_dict for mnet.  Each round times every (model,
 threads) pair with both runtimes back to back, alternating which goes first; the table shows the
 median over rounds of each runtime's median latency and the ratio mnet / ONNX Runtime, plus the
@@ -31,11 +32,26 @@ def parse_line(out, prefix):
     raise RuntimeError(f"no '{prefix}' line in:\n{out}")
 
 
+def peer_model(models, arch, alpha):
+    """The name of the peers' model for (arch, alpha), registered with their recipe if it is
+    not one of theirs."""
+    import torchvision
+    ctor = {"v1": models.MobileNetV1, "v2": torchvision.models.mobilenet_v2,
+            "v3-large": torchvision.models.mobilenet_v3_large,
+            "v3-small": torchvision.models.mobilenet_v3_small}[arch]
+    if arch.startswith("v3"):   # the peers' V3 are the 1.0 ones, named without the width
+        name = "mobilenet_" + arch.replace("-", "_") + ("" if alpha == 1.0 else f"_{alpha}")
+    else:
+        name = f"mobilenet_{arch}_{alpha:.1f}"
+    if name not in models.MODELS:
+        models.MODELS[name] = lambda: ctor(alpha) if arch == "v1" else ctor(width_mult=alpha)
+    return name
+
+
 def prepare(spec, args):
     """spec 'v2-0.5-160' -> (onnx path, mnet path, input NCHW f32 path, input NHWC path)."""
-    arch, alpha, res = spec.split("-")
+    arch, alpha, res = spec.rsplit("-", 2)
     alpha, res = float(alpha), int(res)
-    name = f"mobilenet_{arch}_{alpha:.1f}"
     base = os.path.join(args.work, f"{spec}")
     onnx_path, mnet_path = base + ".onnx", base + ".mnet"
     nchw, nhwc = base + ".in.f32", base + ".in.nhwc.f32"
@@ -44,11 +60,7 @@ def prepare(spec, args):
     sys.path.insert(0, args.peers)
     import torch
     import models  # ../shared/peers/models.py
-    if name not in models.MODELS:   # other widths: same recipe, our constructor
-        v = "v1" if arch == "v1" else "v2"
-        models.MODELS[name] = (lambda: models.MobileNetV1(alpha)) if v == "v1" else \
-            (lambda: __import__("torchvision").models.mobilenet_v2(width_mult=alpha))
-    m = models.build(name)
+    m = models.build(peer_model(models, arch, alpha))
     x = torch.randn((args.batch, 3, res, res), generator=torch.Generator().manual_seed(7))
     pt = base + ".pt"
     torch.save(m.state_dict(), pt)
@@ -77,7 +89,8 @@ def run_mnet(mnet_path, threads, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", default="v1-1.0-224,v2-1.0-224,v1-0.5-224,v2-0.5-224,v1-1.0-160,v2-1.0-160")
+    ap.add_argument("--models", default="v1-1.0-224,v2-1.0-224,v1-0.5-224,v2-0.5-224,v1-1.0-160,"
+                    "v2-1.0-160,v3-large-1.0-224,v3-small-1.0-224")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=3)
@@ -91,7 +104,7 @@ def main():
     threads = [int(t) for t in args.threads.split(",")]
     rows = []
     for spec in args.models.split(","):
-        res = int(spec.split("-")[2])
+        res = int(spec.rsplit("-", 1)[1])
         onnx_path, mnet_path, nchw, nhwc = prepare(spec, args)
         # numerics: the same input through both
         ort_out = os.path.join(args.work, spec + ".ort.f32")

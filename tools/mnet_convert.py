@@ -1,17 +1,27 @@
 #!/usr/bin/python3
-"""mnet_convert.py - convert MobileNet V1/V2 weights to an mnet model file (docs/FORMAT.md).
+"""mnet_convert.py - convert MobileNet V1/V2/V3 weights to an mnet model file (docs/FORMAT.md).
 
-    mnet_convert.py INPUT OUTPUT [--arch v1|v2] [--width-mult A] [--resolution R]
-                    [--activation relu6|relu] [--padding symmetric|same]
-                    [--mean M M M] [--std S S S]
+    mnet_convert.py INPUT OUTPUT [--arch v1|v2|v3-large|v3-small] [--width-mult A]
+                    [--resolution R] [--activation relu6|relu] [--padding symmetric|same]
+                    [--bn-eps E] [--mean M M M] [--std S S S]
 
 INPUT is one of
   * a PyTorch state_dict (.pt / .pth): torchvision's mobilenet_v2(width_mult=A, num_classes=N)
-    as it is, or tools/mobilenet_v1.py's MobileNetV1 (naming documented there);
-  * an ONNX file of V1 or V2 as torch.onnx.export writes it: BatchNormalization kept or already
-    folded into Conv, ReLU6 as Clip, Pad nodes for TensorFlow-style padding, a Gemm or MatMul
-    head.  Architecture, width multiplier, classes, input size, activation and padding are
-    read from the graph.
+    or mobilenet_v3_large/small(width_mult=A, num_classes=N) as it is, or tools/mobilenet_v1.py's
+    MobileNetV1 (naming documented there).  Strides, activations and the BatchNorm epsilon are
+    not in a state_dict: they come from the architecture (torchvision's epsilon: 1e-5 for V1/V2,
+    0.001 for V3; --bn-eps overrides).  torchvision's dilated V3 has the same tensors as the
+    plain one and cannot be told apart here: convert it from ONNX, where it is refused.
+  * an ONNX file as torch.onnx.export writes it (opset 13 and later): BatchNormalization kept
+    or already folded into Conv, ReLU6 as Clip, h-swish as HardSwish (opset 14+) or as
+    x * HardSigmoid(x) (opset 13), squeeze-and-excite as GlobalAveragePool -> Conv -> Relu ->
+    Conv -> HardSigmoid -> Mul, Pad nodes for TensorFlow-style padding, Gemm or MatMul(+Add)
+    fully connected layers.  Architecture, width multiplier, classes, input size, activation
+    and padding are read from the graph.
+The architecture (when --arch is not given) and the width multiplier (when --width-mult is not
+given) are the ones whose layer shapes equal the input's, layer for layer.  Several width
+multipliers can build the very same network; the simplest is written then (the file's channel
+counts are derived from it, so any of them gives the same model).
 Anything that does not fit is refused with a message naming the key or node.
 """
 import argparse
@@ -28,13 +38,25 @@ class ConvertError(Exception):
     pass
 
 
+SHAPE_KIND = {"se_reduce": "pw", "se_expand": "pw"}   # layer ops that classify_layer cannot see
+
+
 # ------------------------------------------------------------------ generic layer records
 def new_layer(name, w, b=None):
+    """One convolution or fully connected layer as found in the input.  se: 'se_reduce' or
+    'se_expand' for the squeeze-and-excite convolutions of a graph (state_dicts: from the
+    architecture)."""
     return dict(name=name, w=np.asarray(w, np.float32), b=None if b is None else np.asarray(b, np.float32),
-                bn=None, eps=None, act=None, res=False, stride=1, group=1, pads=(0, 0, 0, 0))
+                bn=None, eps=None, act=None, res=False, se=None, stride=1, group=1, pads=(0, 0, 0, 0))
+
+
+ARCH_OPTION = {"v1": fmt.ARCH_V1, "v2": fmt.ARCH_V2, "v3-large": fmt.ARCH_V3_LARGE,
+               "v3-small": fmt.ARCH_V3_SMALL, None: None}
+V3 = (fmt.ARCH_V3_LARGE, fmt.ARCH_V3_SMALL)
 
 
 def classify_layer(l):
+    """The layer's kind as its weights show it (squeeze-and-excite layers look like 'pw')."""
     w = l["w"]
     if w.ndim == 2:
         return "fc"
@@ -43,50 +65,68 @@ def classify_layer(l):
         return "pw"
     if (kh, kw) == (3, 3) and l["group"] == 1:
         return "conv3x3"
-    if (kh, kw) == (3, 3) and cin_g == 1 and l["group"] == cout:
+    if kh == kw and kh in (3, 5) and cin_g == 1 and l["group"] == cout:
         return "dw"
     raise ConvertError(f"{l['name']}: a {kh}x{kw} convolution with group {l['group']} is not a "
-                       "MobileNet V1/V2 layer")
+                       "MobileNet layer")
+
+
+def identify(recs, arch, alpha):
+    """(arch, alpha) whose layers have exactly the records' weight shapes.  A given arch or alpha
+    is taken as it is (assemble() then names the first layer that does not fit)."""
+    if not recs or recs[-1]["w"].ndim != 2:
+        raise ConvertError("the model does not end in a fully connected classifier")
+    if arch is not None and alpha is not None:
+        return arch, alpha
+    shapes = [r["w"].shape for r in recs]
+    channels, classes = shapes[0][1], shapes[-1][0]
+    for a in [arch] if arch is not None else fmt.ARCH_NAMES:
+        if alpha is None:
+            found = fmt.infer_alpha(a, shapes, channels, classes)
+        else:
+            want = [fmt.weight_shape(l) for l in fmt.layers(a, alpha, channels, classes)]
+            found = alpha if want == [tuple(s) for s in shapes] else None
+        if found is not None:
+            return a, found
+    names = fmt.ARCH_NAMES[arch] if arch is not None else "MobileNet V1, V2, V3 Large or V3 Small"
+    raise ConvertError(f"{len(recs)} layers (weights {', '.join(str(tuple(s)) for s in shapes[:3])}, ...): "
+                       f"no width multiplier{'' if alpha is None else ' ' + str(alpha)} of {names} "
+                       "has these shapes (modified MobileNets, such as torchvision's reduced_tail "
+                       "V3, are not supported)")
 
 
 def assemble(recs, arch, alpha, height, width, act, padding, mean, std, out):
-    """Check the records against the architecture and write the file."""
-    if not recs or classify_layer(recs[-1]) != "fc":
-        raise ConvertError("the model does not end in a fully connected classifier")
+    """Check the records against the architecture and write the file.  act: the model's
+    activation for V1/V2 ('relu6' or 'relu'); V3's are fixed per layer."""
     channels = recs[0]["w"].shape[1]
     classes = recs[-1]["w"].shape[0]
-    sig = [r["w"].shape[0] for r in recs]
-    if arch is None:
-        arch = fmt.ARCH_V2 if len(recs) == len(fmt.layers(fmt.ARCH_V2, 1.0)) else \
-            fmt.ARCH_V1 if len(recs) == len(fmt.layers(fmt.ARCH_V1, 1.0)) else None
-        if arch is None:
-            raise ConvertError(f"{len(recs)} layers: neither MobileNet V1 (28) nor V2 (53)")
-    if alpha is None:
-        alpha = fmt.infer_alpha(arch, sig, channels, classes)
-        if alpha is None:
-            raise ConvertError(f"no width multiplier gives the channel counts {sig[:4]}... of "
-                               f"MobileNet V{arch}")
-    want = fmt.layers(arch, alpha, channels, classes)
+    model = f"{fmt.ARCH_NAMES[arch]} alpha {alpha}"
+    want = fmt.layers(arch, alpha, channels, classes, act)
     if len(want) != len(recs):
-        raise ConvertError(f"{len(recs)} layers, MobileNet V{arch} has {len(want)}")
+        raise ConvertError(f"{len(recs)} layers, {model} has {len(want)}")
     eps = {r["eps"] for r in recs if r["bn"] is not None}
     tensors = []
     for i, (r, l) in enumerate(zip(recs, want)):
         kind = classify_layer(r)
-        if kind != l["op"] or tuple(r["w"].shape) != fmt.weight_shape(l):
-            raise ConvertError(f"{r['name']}: {kind} {tuple(r['w'].shape)} where MobileNet V{arch} "
-                               f"alpha {alpha} has {l['op']} {fmt.weight_shape(l)} (layer {i})")
+        if kind != SHAPE_KIND.get(l["op"], l["op"]) or tuple(r["w"].shape) != fmt.weight_shape(l):
+            raise ConvertError(f"{r['name']}: {kind} {tuple(r['w'].shape)} where {model} has "
+                               f"{l['op']} {fmt.weight_shape(l)} (layer {i})")
+        se = l["op"] if l["op"] in SHAPE_KIND else None
+        if r["se"] != se:
+            raise ConvertError(f"{r['name']}: layer {i} is {'a ' + se if se else 'no'} squeeze-and-"
+                               f"excite convolution in {model}, here it is {r['se'] or 'a plain ' + kind}")
         if r["stride"] != l["stride"]:
             raise ConvertError(f"{r['name']}: stride {r['stride']}, expected {l['stride']}")
-        if r["act"] is not None and r["act"] != act and l["act"]:
-            raise ConvertError(f"{r['name']}: activation {r['act']} differs from the model's {act}")
-        if l["act"] and r["act"] is None and act is not None:
-            raise ConvertError(f"{r['name']}: expected an activation after layer {i}")
-        if not l["act"] and r["act"] is not None:
-            raise ConvertError(f"{r['name']}: layer {i} must be linear but has {r['act']}")
-        if r["res"] != l["res"]:
+        if (r["act"] or "none") != l["act"]:
+            raise ConvertError(f"{r['name']}: activation {r['act'] or 'none'} where layer {i} "
+                               f"({l['op']}) of {model} has {l['act']}")
+        if r["res"] != l["residual"]:
             raise ConvertError(f"{r['name']}: residual add {'present' if r['res'] else 'missing'}"
                                f" at layer {i}")
+        if l["op"] in ("fc", "se_reduce", "se_expand") and r["bn"] is not None:
+            raise ConvertError(f"{r['name']}: BatchNorm on a {l['op']} layer")
+        if se and r["b"] is None:
+            raise ConvertError(f"{r['name']}: a squeeze-and-excite convolution without a bias")
         bn = r["bn"]
         b = r["b"]
         if bn is not None and len(eps) > 1:   # several epsilons: fold here, exactly
@@ -98,10 +138,9 @@ def assemble(recs, arch, alpha, height, width, act, padding, mean, std, out):
             bn = None
         for name, arr in fmt.layer_tensors(i, l, r["w"], b, bn):
             tensors.append((name, fmt.check_finite(name, arr)))
-    h, w_ = height, width
-    fmt.write_model(out, arch, alpha, h, w_, channels, classes, tensors,
-                    act=fmt.ACT_RELU if act == "relu" else fmt.ACT_RELU6, padding=padding,
-                    mean=mean, std=std, eps=float(eps.pop()) if len(eps) == 1 else 1e-5)
+    fmt.write_model(out, arch, alpha, height, width, channels, classes, tensors,
+                    act=fmt.ACT_RELU if act == "relu" else fmt.ACT_RELU6, padding=padding, mean=mean,
+                    std=std, eps=float(eps.pop()) if len(eps) == 1 else fmt.TORCHVISION_BN_EPS[arch])
     return arch, alpha, classes
 
 
@@ -122,17 +161,12 @@ def from_state_dict(sd):
                 raise ConvertError(f"{prefix}: BatchNorm of {p['running_mean'].shape[0]} channels "
                                    f"after a {recs[-1]['w'].shape[0]}-channel convolution")
             recs[-1]["bn"] = (p["weight"], p["bias"], p["running_mean"], p["running_var"])
-            recs[-1]["eps"] = 1e-5   # nn.BatchNorm2d's default, as torchvision uses
         elif "weight" in p and p["weight"].ndim in (2, 4):
-            r = new_layer(prefix, p["weight"], p.get("bias"))
-            if r["w"].ndim == 4:
-                cout, cin_g = r["w"].shape[:2]
-                prev = recs[-1]["w"].shape[0] if recs else None
-                r["group"] = prev if (cin_g == 1 and prev == cout and r["w"].shape[2] == 3) else 1
-            recs.append(r)
+            recs.append(new_layer(prefix, p["weight"], p.get("bias")))
         else:
             raise ConvertError(f"{prefix}: unsupported parameters {sorted(p)}")
-    # Strides and activations are not in a state_dict: take them from the architecture.
+    # Groups, strides, activations and BatchNorm epsilons are not in a state_dict: the caller
+    # takes them from the architecture.
     return recs
 
 
@@ -144,20 +178,17 @@ def convert_state_dict(path, args):
     if not isinstance(obj, dict):
         raise ConvertError(f"{path}: not a state_dict")
     recs = from_state_dict(obj)
-    arch = {"v1": fmt.ARCH_V1, "v2": fmt.ARCH_V2, None: None}[args.arch]
-    if arch is None:
-        arch = fmt.ARCH_V2 if any(".conv." in k for k in obj) else fmt.ARCH_V1
-    alpha = args.width_mult
-    channels = recs[0]["w"].shape[1]
-    if alpha is None:
-        alpha = fmt.infer_alpha(arch, [r["w"].shape[0] for r in recs], channels, recs[-1]["w"].shape[0])
-        if alpha is None:
-            raise ConvertError(f"{path}: no width multiplier reproduces these channel counts")
-    want = fmt.layers(arch, alpha, channels, recs[-1]["w"].shape[0])
+    arch, alpha = identify(recs, ARCH_OPTION[args.arch], args.width_mult)
+    if arch in V3 and args.activation:
+        raise ConvertError("--activation is for V1 and V2: V3's activations are fixed per layer")
     act = args.activation or "relu6"
-    for r, l in zip(recs, want):
-        r["stride"], r["res"] = l["stride"], l["res"]
-        r["act"] = act if l["act"] else None
+    eps = args.bn_eps if args.bn_eps is not None else fmt.TORCHVISION_BN_EPS[arch]
+    for r, l in zip(recs, fmt.layers(arch, alpha, recs[0]["w"].shape[1], recs[-1]["w"].shape[0], act)):
+        r["stride"], r["res"] = l["stride"], l["residual"]
+        r["group"] = l["cout"] if l["op"] == "dw" else 1
+        r["act"] = None if l["act"] == "none" else l["act"]
+        r["se"] = l["op"] if l["op"] in SHAPE_KIND else None
+        r["eps"] = eps
     res = args.resolution or 224
     pad = fmt.PAD_TF_SAME if args.padding == "same" else fmt.PAD_SYMMETRIC
     return assemble(recs, arch, alpha, res, res, act, pad, args.mean, args.std, args.output)
@@ -238,9 +269,22 @@ def convert_onnx(path, args):
             raise ConvertError(f"node '{node.name}' ({node.op_type}): input '{name}' is not a constant")
         return consts[name]
 
-    # What each tensor is: ("input",), ("pad", source, pads), ("layer", i), ("pool",), ("fc",)
+    # What each tensor is: ("input",); ("pad", source tensor, pads); ("layer", i, stage), stage
+    # "lin" (the convolution or fully connected output, its bias included), "bn", "act", "res"
+    # (after the residual add) or "se" (the depthwise output scaled by squeeze-and-excite);
+    # ("pool", i, tensor, flat): the global average of layer i's output `tensor`, flat once
+    # reshaped to [N, C]; ("hsig", i, tensor): HardSigmoid of layer i's pre-activation `tensor`.
     val = {inputs[0].name: ("input",)}
     recs = []
+    se_scales = {}   # se_expand layer -> the depthwise output tensor its h-sigmoid scales
+
+    def activate(src, kind, where):
+        if not src or src[0] != "layer" or src[2] not in ("lin", "bn") or recs[src[1]]["act"] is not None:
+            raise ConvertError(f"{where}: an activation must follow a convolution (+ BatchNorm) or "
+                               "a fully connected layer")
+        recs[src[1]]["act"] = kind
+        return ("layer", src[1], "act")
+
     for node in g.node:
         op, ins, outs = node.op_type, list(node.input), list(node.output)
         where = f"node '{node.name or outs[0]}' ({op})"
@@ -269,7 +313,12 @@ def convert_onnx(path, args):
             pads = (0, 0, 0, 0)
             if src and src[0] == "pad":
                 pads, src = src[2], val.get(src[1])
-            if not src or src[0] not in ("input", "layer"):
+            se = None
+            if src and src[0] == "pool" and not src[3]:
+                se = "se_reduce"      # squeeze: a 1x1 convolution of the pooled depthwise output
+            elif src and src[0] == "layer" and src[2] == "act" and recs[src[1]]["se"] == "se_reduce":
+                se = "se_expand"
+            elif not src or src[0] not in ("input", "layer"):
                 raise ConvertError(f"{where}: its input is not an image or a layer output")
             if [d for d in (attr(node, "dilations") or [1, 1])] != [1, 1]:
                 raise ConvertError(f"{where}: dilated convolutions are not supported")
@@ -283,39 +332,64 @@ def convert_onnx(path, args):
             r["group"] = attr(node, "group", 1)
             r["stride"] = strides[0]
             r["pads"] = (pads[0] + p[0], pads[1] + p[1], pads[2] + p[2], pads[3] + p[3])
+            r["se"] = se
             recs.append(r)
-            val[outs[0]] = ("layer", len(recs) - 1, "conv")
+            if se:
+                se_scales[len(recs) - 1] = src[2] if se == "se_reduce" else se_scales[src[1]]
+            val[outs[0]] = ("layer", len(recs) - 1, "lin")
             continue
         if op == "BatchNormalization":
-            if not src or src[0] != "layer" or src[2] != "conv" or recs[src[1]]["bn"] is not None:
+            if not src or src[0] != "layer" or src[2] != "lin" or recs[src[1]]["w"].ndim != 4 \
+                    or recs[src[1]]["bn"] is not None:
                 raise ConvertError(f"{where}: BatchNorm must directly follow a convolution")
             r = recs[src[1]]
             r["bn"] = tuple(const(n, node) for n in ins[1:5])
             r["eps"] = float(attr(node, "epsilon", 1e-5))
             val[outs[0]] = ("layer", src[1], "bn")
             continue
-        if op in ("Relu", "Clip"):
-            if not src or src[0] != "layer" or recs[src[1]]["act"] is not None:
-                raise ConvertError(f"{where}: an activation must follow a convolution (+ BatchNorm)")
-            kind = "relu"
+        if op in ("Relu", "Clip", "HardSwish"):
+            kind = {"Relu": "relu", "HardSwish": "hswish"}.get(op)
             if op == "Clip":
                 lo = attr(node, "min") if len(ins) < 2 else (const(ins[1], node) if ins[1] else None)
                 hi = attr(node, "max") if len(ins) < 3 else (const(ins[2], node) if ins[2] else None)
                 if lo is None or hi is None or float(lo) != 0.0 or float(hi) != 6.0:
                     raise ConvertError(f"{where}: only Clip(0, 6) (ReLU6) is supported")
                 kind = "relu6"
-            recs[src[1]]["act"] = kind
-            val[outs[0]] = ("layer", src[1], "act")
+            val[outs[0]] = activate(src, kind, where)
+            continue
+        if op == "HardSigmoid":
+            # PyTorch's h-sigmoid (its opset-13 h-swish is x * HardSigmoid(x)); completed by a Mul.
+            if abs(attr(node, "alpha", 0.2) - 1 / 6) > 1e-6 or abs(attr(node, "beta", 0.5) - 0.5) > 1e-6:
+                raise ConvertError(f"{where}: only HardSigmoid(alpha 1/6, beta 1/2) is supported")
+            if not src or src[0] != "layer" or src[2] not in ("lin", "bn") or recs[src[1]]["act"] is not None:
+                raise ConvertError(f"{where}: HardSigmoid must follow a convolution (+ BatchNorm) or "
+                                   "a fully connected layer")
+            val[outs[0]] = ("hsig", src[1], ins[0])
+            continue
+        if op == "Mul":
+            a, b = val.get(ins[0]), val.get(ins[1])
+            hs, other = (a, ins[1]) if a and a[0] == "hsig" else (b, ins[0])
+            if not hs or hs[0] != "hsig":
+                raise ConvertError(f"{where}: only h-swish (x * HardSigmoid(x)) and the squeeze-and-"
+                                   "excite scale are supported")
+            if other == hs[2]:
+                val[outs[0]] = activate(val.get(other), "hswish", where)
+            elif recs[hs[1]]["se"] == "se_expand" and other == se_scales[hs[1]]:
+                recs[hs[1]]["act"] = "hsigmoid"
+                val[outs[0]] = ("layer", val[other][1], "se")
+            else:
+                raise ConvertError(f"{where}: a HardSigmoid that scales neither its own input "
+                                   "(h-swish) nor the squeeze-and-excite input")
             continue
         if op == "Add":
             a, b = val.get(ins[0]), val.get(ins[1])
-            if src and src[0] == "fc" or (b and b[0] == "fc"):
-                fc = recs[-1]
-                bias = const(ins[1] if a and a[0] == "fc" else ins[0], node)
-                if fc["b"] is not None:
-                    raise ConvertError(f"{where}: a second bias on the classifier")
-                fc["b"] = np.asarray(bias, np.float32).reshape(-1)
-                val[outs[0]] = ("fc",)
+            fc = [x for x in (a, b) if x and x[0] == "layer" and x[2] == "lin" and recs[x[1]]["w"].ndim == 2]
+            if fc and (ins[0] in consts or ins[1] in consts):
+                r = recs[fc[0][1]]
+                if r["b"] is not None:
+                    raise ConvertError(f"{where}: a second bias on a fully connected layer")
+                r["b"] = np.asarray(consts[ins[0] if ins[0] in consts else ins[1]], np.float32).reshape(-1)
+                val[outs[0]] = fc[0]
                 continue
             if not (a and b and a[0] == "layer" and b[0] in ("layer", "input")) and \
                     not (a and b and b[0] == "layer" and a[0] in ("layer", "input")):
@@ -327,16 +401,20 @@ def convert_onnx(path, args):
         if op in ("GlobalAveragePool", "ReduceMean"):
             if op == "ReduceMean" and sorted(int(x) % 4 for x in attr(node, "axes", [])) != [2, 3]:
                 raise ConvertError(f"{where}: only a mean over H and W is supported")
-            val[outs[0]] = ("pool",)
+            if not src or src[0] != "layer":
+                raise ConvertError(f"{where}: a global pool must follow a layer")
+            val[outs[0]] = ("pool", src[1], ins[0], op == "ReduceMean" and not attr(node, "keepdims", 1))
             continue
         if op in ("Flatten", "Reshape", "Squeeze"):
             if not src or src[0] != "pool":
                 raise ConvertError(f"{where}: reshapes are only supported after the global pool")
-            val[outs[0]] = ("pool",)
+            val[outs[0]] = src[:3] + (True,)
             continue
         if op in ("Gemm", "MatMul"):
-            if not src or src[0] != "pool":
-                raise ConvertError(f"{where}: the classifier must follow the global pool")
+            if not src or not (src[0] == "pool" or src[0] == "layer" and src[2] == "act"
+                               and recs[src[1]]["w"].ndim == 2):
+                raise ConvertError(f"{where}: a fully connected layer must follow the global pool "
+                                   "or another fully connected layer")
             w = const(ins[1], node)
             if op == "Gemm":
                 if attr(node, "alpha", 1.0) != 1.0 or attr(node, "beta", 1.0) != 1.0 or attr(node, "transA", 0):
@@ -347,29 +425,28 @@ def convert_onnx(path, args):
             else:
                 w, b = w.T, None
             recs.append(new_layer(where, w, b))
-            val[outs[0]] = ("fc",)
+            val[outs[0]] = ("layer", len(recs) - 1, "lin")
             continue
         if op in ("Shape", "Gather", "Unsqueeze", "Concat"):   # shape arithmetic for Reshape
             continue
         raise ConvertError(f"{where}: unsupported operator")
 
-    # Model-wide activation and padding, checked layer by layer in assemble().
-    acts = {r["act"] for r in recs if r["act"] is not None}
-    if len(acts) > 1:
-        raise ConvertError(f"mixed activations {sorted(acts)}: the model needs one kind")
-    act = acts.pop() if acts else "relu6"
-    arch = {"v1": fmt.ARCH_V1, "v2": fmt.ARCH_V2, None: None}[args.arch]
-    if arch is None:
-        arch = fmt.ARCH_V2 if any(r["res"] for r in recs) else fmt.ARCH_V1
+    arch, alpha = identify(recs, ARCH_OPTION[args.arch], args.width_mult)
+    act = "relu6"
+    if arch not in V3:   # V1/V2: one activation for the whole model, checked layer by layer
+        acts = {r["act"] for r in recs if r["act"] is not None}
+        if len(acts) > 1:
+            raise ConvertError(f"mixed activations {sorted(acts)}: the model needs one kind")
+        act = acts.pop() if acts else "relu6"
     padding = None
     h, w = height, width
     for r in recs:
         if classify_layer(r) in ("conv3x3", "dw"):
             t, l, b, rr = r["pads"]
-            s = r["stride"]
-            same = fmt.same_pads(h, s) + fmt.same_pads(w, s)
+            s, k = r["stride"], r["w"].shape[2]
+            same = fmt.same_pads(h, s, k) + fmt.same_pads(w, s, k)
             kinds = []
-            if (t, l, b, rr) == (1, 1, 1, 1):
+            if (t, l, b, rr) == ((k - 1) // 2,) * 4:
                 kinds.append(fmt.PAD_SYMMETRIC)
             if (t, b, l, rr) == same:
                 kinds.append(fmt.PAD_TF_SAME)
@@ -383,7 +460,7 @@ def convert_onnx(path, args):
             raise ConvertError(f"{r['name']}: a padded 1x1 convolution")
     if padding is None:
         padding = fmt.PAD_SYMMETRIC
-    return assemble(recs, arch, args.width_mult, height, width, act, padding, args.mean,
+    return assemble(recs, arch, alpha, height, width, act, padding, args.mean,
                     args.std, args.output)
 
 
@@ -391,16 +468,20 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("input")
     ap.add_argument("output")
-    ap.add_argument("--arch", choices=["v1", "v2"])
-    ap.add_argument("--width-mult", type=float)
+    ap.add_argument("--arch", choices=[k for k in ARCH_OPTION if k])
+    ap.add_argument("--width-mult", "--alpha", type=float, dest="width_mult")
     ap.add_argument("--resolution", type=int)
     ap.add_argument("--activation", choices=["relu6", "relu"])
     ap.add_argument("--padding", choices=["symmetric", "same"])
+    ap.add_argument("--bn-eps", type=float, help="state_dicts: BatchNorm epsilon "
+                    "(default torchvision's: 1e-5 for V1/V2, 0.001 for V3)")
     ap.add_argument("--mean", type=float, nargs=3, default=fmt.IMAGENET_MEAN)
     ap.add_argument("--std", type=float, nargs=3, default=fmt.IMAGENET_STD)
     args = ap.parse_args(argv)
     if args.resolution is not None and not 32 <= args.resolution <= 16384:
         ap.error("--resolution must be within 32..16384")
+    if args.bn_eps is not None and not 0 <= args.bn_eps <= 1:
+        ap.error("--bn-eps must be within 0..1")
     try:
         if args.input.endswith(".onnx"):
             arch, alpha, classes = convert_onnx(args.input, args)
@@ -412,7 +493,7 @@ def main(argv=None):
     except (OSError, ValueError, KeyError) as e:
         print(f"mnet_convert: {args.input}: {e}", file=sys.stderr)
         return 1
-    print(f"{args.output}: MobileNet V{arch}, alpha {alpha}, {classes} classes")
+    print(f"{args.output}: {fmt.ARCH_NAMES[arch]}, alpha {alpha}, {classes} classes")
     return 0
 
 
