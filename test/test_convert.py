@@ -9,17 +9,12 @@ supported route (state_dict; ONNX opset 13 and 17 with BatchNorm folded and kept
 Pad nodes; Gemm and MatMul heads) and compares PyTorch's logits with the converted file's, run
 twice: by tools/mnet_reference.py (numpy, float64) and by `mnet run` (max |d| <= 1e-4 *
 max(1, max |ref|), same top-5).  Unsupported graphs and variants must be refused with a message
-that names the node or says why.
-
-A runtime from before format version 2 refuses every file the converter writes now: then V1/V2
-files run as version 1 copies (the same bytes but the version field) and V3 files are checked by
-the reference alone, each such skip printed.  Prints "N passed, N failed".
+that names the node or says why.  Prints "N passed, N failed".
 """
 import os
 import subprocess
 import sys
 import tempfile
-import zlib
 
 import numpy as np
 import torch
@@ -37,7 +32,6 @@ from mobilenet_v1 import MobileNetV1  # noqa: E402
 CONVERT = os.path.join(TOOLS, "mnet_convert.py")
 TMP = tempfile.mkdtemp(prefix="mnet-convert-")
 torch.set_num_threads(1)
-V3 = (fmt.ARCH_V3_LARGE, fmt.ARCH_V3_SMALL)
 
 
 def convert(src, dst, *opts, expect_ok=True):
@@ -48,22 +42,10 @@ def convert(src, dst, *opts, expect_ok=True):
 
 
 def mnet_run(model, inp, logits):
-    """Run the model with `mnet run`; False when this runtime cannot read it (see the top)."""
+    """Run the model with `mnet run` (batch 2)."""
     cmd = [MNET, "run", model, "--input", inp, "--output", logits, "--batch", "2"]
     r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode and "format version 2" in r.stderr and "not supported" in r.stderr:
-        with open(model, "rb") as f:
-            data = bytearray(f.read())
-        if fmt.read_header(data)["arch"] in V3:
-            return False
-        data[8:12] = (1).to_bytes(4, "little")
-        data[-4:] = (zlib.crc32(bytes(data[:-4])) & 0xFFFFFFFF).to_bytes(4, "little")
-        with open(model + ".v1", "wb") as f:
-            f.write(data)
-        cmd[2] = model + ".v1"
-        r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, f"mnet run {model}: {r.stderr}"
-    return True
 
 
 def expect_close(what, got, ref):
@@ -89,11 +71,9 @@ def check_model(name, model, res, route, *opts):
     if MNET:
         inp, logits = os.path.join(TMP, name + ".in"), os.path.join(TMP, name + ".out")
         nhwc.astype("<f4").tofile(inp)
-        if mnet_run(out, inp, logits):
-            d = expect_close(f"{name} mnet run", np.fromfile(logits, "<f4").reshape(ref.shape), ref)
-            line += f", |mnet - torch| {d:.2g}"
-        else:
-            line += ", mnet run SKIPPED (this runtime reads no format version 2)"
+        mnet_run(out, inp, logits)
+        d = expect_close(f"{name} mnet run", np.fromfile(logits, "<f4").reshape(ref.shape), ref)
+        line += f", |mnet - torch| {d:.2g}"
     print(line, flush=True)
     with open(out, "rb") as f:
         return fmt.read_header(f.read())
