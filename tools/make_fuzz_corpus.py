@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """make_fuzz_corpus.py [DIR] - the fuzzer's seed corpus (test/fuzz/corpus): small valid models of
-both architectures and both paddings/activations, plus a few near-misses (truncated, bad CRC)."""
+every architecture (V1, V2, V3 Large and Small) and both paddings/activations, plus a few near-misses (truncated, bad CRC)."""
 import os
 import sys
 import zlib
@@ -16,8 +16,8 @@ def model(path, arch, alpha, res, classes, seed, **kw):
     tensors = []
     for i, l in enumerate(fmt.layers(arch, alpha, 3, classes)):
         w = rng.standard_normal(fmt.weight_shape(l)).astype(np.float32) * 0.3
-        if l["op"] == "fc":
-            tensors += fmt.layer_tensors(i, l, w, rng.standard_normal(classes) * 0.1)
+        if l["op"] in ("fc", "se_reduce", "se_expand"):   # bias, no BatchNorm
+            tensors += fmt.layer_tensors(i, l, w, rng.standard_normal(l["cout"]) * 0.1)
         else:
             c = l["cout"]
             bn = (rng.uniform(0.5, 1.5, c), rng.uniform(-0.2, 0.2, c), rng.uniform(-0.2, 0.2, c),
@@ -34,6 +34,8 @@ def main():
     model(os.path.join(out, "v1-a0.01-r33-same-relu.mnet"), fmt.ARCH_V1, 0.01, 33, 2, 2,
           act=fmt.ACT_RELU, padding=fmt.PAD_TF_SAME)
     model(os.path.join(out, "v2-a0.05-r32.mnet"), fmt.ARCH_V2, 0.05, 32, 2, 3)
+    model(os.path.join(out, "v3l-a0.1-r32.mnet"), fmt.ARCH_V3_LARGE, 0.1, 32, 2, 4, eps=1e-3)
+    model(os.path.join(out, "v3s-a0.1-r35.mnet"), fmt.ARCH_V3_SMALL, 0.1, 35, 3, 5, eps=1e-3)
     with open(os.path.join(out, "v1-truncated.mnet"), "wb") as f:
         f.write(v1[:len(v1) // 2])
     bad = bytearray(v1)
