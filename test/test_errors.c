@@ -82,17 +82,31 @@ static const int BAD_ISAS[] = { -1, 5, 7, INT_MAX, INT_MIN };
 static const int BAD_ACTS[] = { -1, 3, 4, INT_MAX, INT_MIN };
 #define NBADACT ((int)(sizeof BAD_ACTS / sizeof BAD_ACTS[0]))
 
+/* Calls with a plain and an _act entry point run the same checks on both: a call_mode says
+ * which one the CALL macro reaches, and with which activation.  The plain one by default
+ * (each test runs in its own process). */
+typedef struct call_mode {
+    int plain, act;   /* act: MNET_ACTIVATION_* (or a bad value) for the _act call */
+    const char *fn;   /* the name errors must mention */
+} call_mode;
+
+static void use_act_call(call_mode *m, const char *fn, int act)
+{
+    m->plain = 0;
+    m->act = act;
+    m->fn = fn;
+}
+
 /* ---- depthwise 3x3 and 5x5: n=2 h=5 w=4 c=3, padding ks/2 all round: out 2x5x4x3 ------------- */
-/* The same checks run on the four depthwise entry points: g_dw says which one DWCALL calls
- * (the plain one by default; each test runs in its own process). */
-static struct { int ks, plain, act; const char *fn; } g_dw = { 3, 1, 0, "mnet_dwconv3x3_f32" };
+static call_mode g_dw = { 1, 0, "mnet_dwconv3x3_f32" };
+static int g_dw_ks = 3;
 #define DW g_dw.fn
 
 static mnet_status dw_call(mnet_isa isa, int n, int h, int w, int c, const float *in,
         const float *wt, const float *bias, const mnet_conv_params *p, float *out)
 {
     const mnet_activation act = (mnet_activation)g_dw.act;
-    if (g_dw.ks == 5)
+    if (g_dw_ks == 5)
         return g_dw.plain ? mnet_dwconv5x5_f32(isa, n, h, w, c, in, wt, bias, p, out)
                           : mnet_dwconv5x5_act_f32(isa, n, h, w, c, in, wt, bias, p, act, out);
     return g_dw.plain ? mnet_dwconv3x3_f32(isa, n, h, w, c, in, wt, bias, p, out)
@@ -100,19 +114,10 @@ static mnet_status dw_call(mnet_isa isa, int n, int h, int w, int c, const float
 }
 #define DWCALL dw_call
 
-/* act < 0: the plain call */
-static void select_dw(int ks, int act)
-{
-    g_dw.ks = ks;
-    g_dw.plain = act < 0;
-    g_dw.act = act < 0 ? 0 : act;
-    g_dw.fn = ks == 5 ? (act < 0 ? "mnet_dwconv5x5_f32" : "mnet_dwconv5x5_act_f32")
-                      : (act < 0 ? "mnet_dwconv3x3_f32" : "mnet_dwconv3x3_act_f32");
-}
 
 static void dwconv_errors(void)
 {
-    const int ks = g_dw.ks, max_pad = ks / 2;
+    const int ks = g_dw_ks, max_pad = ks / 2;
     mnet_conv_params p0 = g_p;   /* valid: padding ks / 2 all round */
     p0.pad_top = p0.pad_left = p0.pad_bottom = p0.pad_right = max_pad;
     EXPECT(MNET_OK, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p0, OUT));
@@ -201,23 +206,23 @@ static void dwconv_errors(void)
 START_TEST(test_dwconv_errors)
 {
     dwconv_errors();   /* mnet_dwconv3x3_f32 */
-    select_dw(3, MNET_ACTIVATION_HSWISH);
+    use_act_call(&g_dw, "mnet_dwconv3x3_act_f32", MNET_ACTIVATION_HSWISH);
     dwconv_errors();
 }
 END_TEST
 
 START_TEST(test_dwconv5x5_errors)
 {
-    select_dw(5, -1);
+    g_dw_ks = 5;
+    g_dw.fn = "mnet_dwconv5x5_f32";
     dwconv_errors();
-    select_dw(5, MNET_ACTIVATION_HSIGMOID);
+    use_act_call(&g_dw, "mnet_dwconv5x5_act_f32", MNET_ACTIVATION_HSIGMOID);
     dwconv_errors();
 }
 END_TEST
 
 /* ---- full 3x3: n=1 h=5 w=4 cin=3 cout=5: out 1x5x4x5 ----------------------------------------- */
-/* As for the depthwise calls, g_cv says whether CVCALL is the plain call or the _act one. */
-static struct { int plain, act; const char *fn; } g_cv = { 1, 0, "mnet_conv3x3_f32" };
+static call_mode g_cv = { 1, 0, "mnet_conv3x3_f32" };
 #define CV g_cv.fn
 
 static mnet_status cv_call(mnet_isa isa, int n, int h, int w, int cin, int cout, const float *in,
@@ -296,15 +301,13 @@ static void conv_errors(void)
 START_TEST(test_conv_errors)
 {
     conv_errors();   /* mnet_conv3x3_f32 */
-    g_cv.plain = 0;
-    g_cv.act = MNET_ACTIVATION_HSWISH;
-    g_cv.fn = "mnet_conv3x3_act_f32";
+    use_act_call(&g_cv, "mnet_conv3x3_act_f32", MNET_ACTIVATION_HSWISH);
     conv_errors();
 }
 END_TEST
 
 /* ---- GEMM: m=3 n=5 k=7 ------------------------------------------------------------------------- */
-static struct { int plain, act; const char *fn; } g_gm = { 1, 0, "mnet_gemm_f32" };
+static call_mode g_gm = { 1, 0, "mnet_gemm_f32" };
 #define GM g_gm.fn
 
 static mnet_status gm_call(mnet_isa isa, int m, int n, int k, const float *a, const float *b,
@@ -361,9 +364,7 @@ static void gemm_errors(void)
 START_TEST(test_gemm_errors)
 {
     gemm_errors();   /* mnet_gemm_f32 */
-    g_gm.plain = 0;
-    g_gm.act = MNET_ACTIVATION_HSWISH;
-    g_gm.fn = "mnet_gemm_act_f32";
+    use_act_call(&g_gm, "mnet_gemm_act_f32", MNET_ACTIVATION_HSWISH);
     gemm_errors();
 }
 END_TEST

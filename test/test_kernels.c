@@ -841,7 +841,50 @@ START_TEST(test_gemm)
 }
 END_TEST
 
+/* ---- elementwise calls that allow y == x ------------------------------------------------------ */
+/* One such call and how to judge its output: BN + ReLU6, h-swish, h-sigmoid, channel scale. */
+typedef struct unary_op {
+    const char *fn;                            /* for failure messages */
+    mnet_status (*call)(const struct unary_op *op, mnet_isa isa, const float *x, float *y);
+    void (*check)(const struct unary_op *op, const char *what, const float *y);
+    const float *x;                            /* the input: count floats, never written */
+    size_t count, pixels;
+    int n, c, act;
+    const float *scale, *shift;
+    const double *ref, *mag;                   /* the reference's results */
+} unary_op;
+
+/* The variant's tier explicitly, then (for the selected tier) AUTO, each into a fresh all-canary
+ * buffer that starts as a copy of x when the call runs in place; AUTO must match bit for bit. */
+static void run_unary(const variant *v, const unary_op *op, int in_place, int index)
+{
+    float *outs[2];
+    for (int pass = 0; pass < (is_selected(v) ? 2 : 1); pass++) {
+        const char *what = pass == 0 ? "explicit ISA" : "MNET_ISA_AUTO";
+        float *y = outs[pass] = out_buf(pass == 0 ? &g_out : &g_out2, op->count,
+                ((index >> 1) + pass) & 1);
+        if (in_place)
+            memcpy(y, op->x, op->count * sizeof(float));
+        check_status(op->call(op, pass == 0 ? v->isa : MNET_ISA_AUTO, in_place ? y : op->x, y),
+                op->fn);
+        check_canaries(y, op->count, what);
+        op->check(op, what, y);
+    }
+    if (is_selected(v))
+        check_same_bits("MNET_ISA_AUTO vs the selected tier", outs[1], outs[0], op->count);
+}
+
 /* ---- BN + ReLU6 ------------------------------------------------------------------------------ */
+static mnet_status bn_relu6_call(const unary_op *op, mnet_isa isa, const float *x, float *y)
+{
+    return mnet_bn_relu6_f32(isa, op->pixels, op->c, x, op->scale, op->shift, y);
+}
+
+static void bn_relu6_check(const unary_op *op, const char *what, const float *y)
+{
+    check_close(what, y, op->ref, op->mag, op->count, 1);
+}
+
 static void bn_relu6_case(const variant *v, size_t pixels, int c, int index, rng *r, int hit[2])
 {
     const size_t count = pixels * (size_t)c;
@@ -861,20 +904,10 @@ static void bn_relu6_case(const variant *v, size_t pixels, int c, int index, rng
         hit[0] |= ref[i] == 0.0;
         hit[1] |= ref[i] == 6.0;
     }
-    float *outs[2];
-    for (int pass = 0; pass < (is_selected(v) ? 2 : 1); pass++) {
-        const char *what = pass == 0 ? "explicit ISA" : "MNET_ISA_AUTO";
-        float *y = outs[pass] = out_buf(pass == 0 ? &g_out : &g_out2, count,
-                ((index >> 1) + pass) & 1);
-        if (in_place)
-            memcpy(y, x, count * sizeof(float));
-        check_status(mnet_bn_relu6_f32(pass == 0 ? v->isa : MNET_ISA_AUTO, pixels, c,
-                in_place ? y : x, scale, shift, y), "mnet_bn_relu6_f32");
-        check_canaries(y, count, what);
-        check_close(what, y, ref, mag, count, 1);
-    }
-    if (is_selected(v))
-        check_same_bits("MNET_ISA_AUTO vs the selected tier", outs[1], outs[0], count);
+    const unary_op op = { .fn = "mnet_bn_relu6_f32", .call = bn_relu6_call,
+        .check = bn_relu6_check, .x = x, .count = count, .pixels = pixels, .c = c,
+        .scale = scale, .shift = shift, .ref = ref, .mag = mag };
+    run_unary(v, &op, in_place, index);
 }
 
 START_TEST(test_bn_relu6)
@@ -1102,6 +1135,17 @@ static const float HACT_SPECIAL[] = {
     1e30f, -1e30f, INFINITY, -INFINITY, NAN, 1e-40f, -1e-40f, 0.5f, -1.5f,
 };
 
+static mnet_status hact_call(const unary_op *op, mnet_isa isa, const float *x, float *y)
+{
+    return op->act == MNET_EPI_HSWISH ? mnet_hardswish_f32(isa, op->count, x, y)
+                                      : mnet_hardsigmoid_f32(isa, op->count, x, y);
+}
+
+static void hact_check(const unary_op *op, const char *what, const float *y)
+{
+    check_hact(what, y, op->x, op->count, op->act);
+}
+
 static void hact_case(const variant *v, int act, size_t count, int index, rng *r, int pieces[3])
 {
     const int in_place = index % 3 == 1;
@@ -1113,23 +1157,10 @@ static void hact_case(const variant *v, int act, size_t count, int index, rng *r
         x[i] = HACT_SPECIAL[rng_int(r, COUNT(HACT_SPECIAL))];
     for (size_t i = 0; i < count; i++)
         pieces[x[i] < -3.0f ? 0 : x[i] <= 3.0f ? 1 : 2] |= !isnan(x[i]);
-    float *outs[2];
-    for (int pass = 0; pass < (is_selected(v) ? 2 : 1); pass++) {
-        const mnet_isa isa = pass == 0 ? v->isa : MNET_ISA_AUTO;
-        const char *what = pass == 0 ? "explicit ISA" : "MNET_ISA_AUTO";
-        float *y = outs[pass] = out_buf(pass == 0 ? &g_out : &g_out2, count,
-                ((index >> 1) + pass) & 1);
-        if (in_place)
-            memcpy(y, x, count * sizeof(float));
-        const float *src = in_place ? y : x;
-        check_status(act == MNET_EPI_HSWISH ? mnet_hardswish_f32(isa, count, src, y)
-                                            : mnet_hardsigmoid_f32(isa, count, src, y),
-                act == MNET_EPI_HSWISH ? "mnet_hardswish_f32" : "mnet_hardsigmoid_f32");
-        check_canaries(y, count, what);
-        check_hact(what, y, x, count, act);
-    }
-    if (is_selected(v))
-        check_same_bits("MNET_ISA_AUTO vs the selected tier", outs[1], outs[0], count);
+    const unary_op op = { .fn = act == MNET_EPI_HSWISH ? "mnet_hardswish_f32"
+                                                       : "mnet_hardsigmoid_f32",
+        .call = hact_call, .check = hact_check, .x = x, .count = count, .act = act };
+    run_unary(v, &op, in_place, index);
 }
 
 static void hact_test(const variant *v, int act, int index)
@@ -1169,6 +1200,21 @@ END_TEST
 /* ---- channel scale (squeeze-and-excite apply) ---------------------------------------------------- */
 /* One float multiply per element: the double product is exact, so the kernel's result must be
  * that product rounded once, bit for bit. */
+static mnet_status channel_scale_call(const unary_op *op, mnet_isa isa, const float *x, float *y)
+{
+    return mnet_channel_scale_f32(isa, op->n, op->pixels, op->c, x, op->scale, y);
+}
+
+static void channel_scale_check(const unary_op *op, const char *what, const float *y)
+{
+    for (size_t i = 0; i < op->count; i++) {
+        const float want = (float)op->ref[i];
+        if (memcmp(&y[i], &want, sizeof want) != 0)
+            FAIL("%s: element %zu: got %.9g, x * scale = %.9g", what, i, (double)y[i],
+                    (double)want);
+    }
+}
+
 static void channel_scale_case(const variant *v, int n, size_t pixels, int c, int index, rng *r)
 {
     const size_t count = (size_t)n * pixels * (size_t)c;
@@ -1181,25 +1227,10 @@ static void channel_scale_case(const variant *v, int n, size_t pixels, int c, in
     fill(r, scale, (size_t)n * c, 1.5f);
     double *ref = dbuf_get(&g_ref, count);
     ref_channel_scale(n, pixels, c, x, scale, ref);
-    float *outs[2];
-    for (int pass = 0; pass < (is_selected(v) ? 2 : 1); pass++) {
-        const char *what = pass == 0 ? "explicit ISA" : "MNET_ISA_AUTO";
-        float *y = outs[pass] = out_buf(pass == 0 ? &g_out : &g_out2, count,
-                ((index >> 1) + pass) & 1);
-        if (in_place)
-            memcpy(y, x, count * sizeof(float));
-        check_status(mnet_channel_scale_f32(pass == 0 ? v->isa : MNET_ISA_AUTO, n, pixels, c,
-                in_place ? y : x, scale, y), "mnet_channel_scale_f32");
-        check_canaries(y, count, what);
-        for (size_t i = 0; i < count; i++) {
-            const float want = (float)ref[i];
-            if (memcmp(&y[i], &want, sizeof want) != 0)
-                FAIL("%s: element %zu: got %.9g, x * scale = %.9g", what, i, (double)y[i],
-                        (double)want);
-        }
-    }
-    if (is_selected(v))
-        check_same_bits("MNET_ISA_AUTO vs the selected tier", outs[1], outs[0], count);
+    const unary_op op = { .fn = "mnet_channel_scale_f32", .call = channel_scale_call,
+        .check = channel_scale_check, .x = x, .count = count, .pixels = pixels, .n = n, .c = c,
+        .scale = scale, .ref = ref };
+    run_unary(v, &op, in_place, index);
 }
 
 START_TEST(test_channel_scale)
@@ -1327,8 +1358,12 @@ static void rows_case(const variant *v, int depthwise, const conv_case *cs, rng 
 #undef CALL
 }
 
-static void rows_test(const variant *v, int depthwise, int ks, int cases, rng *r)
+static void rows_test(const variant *v, const char *test, int variant_index, int depthwise, int ks,
+        int cases)
 {
+    if (!runnable(v))
+        return;
+    rng rs = rng_for(test, variant_index), *r = &rs;
     for (int index = 0; index < cases; index++) {
         conv_case cs;
         cs.ks = ks;
@@ -1349,31 +1384,19 @@ static void rows_test(const variant *v, int depthwise, int ks, int cases, rng *r
 
 START_TEST(test_dwconv3x3_rows)
 {
-    const variant *v = &dwconv_variants[_i];
-    if (!runnable(v))
-        return;
-    rng r = rng_for("dwconv3x3_rows", _i);
-    rows_test(v, 1, 3, 27, &r);
+    rows_test(&dwconv_variants[_i], "dwconv3x3_rows", _i, 1, 3, 27);
 }
 END_TEST
 
 START_TEST(test_dwconv5x5_rows)
 {
-    const variant *v = &dwconv5_variants[_i];
-    if (!runnable(v))
-        return;
-    rng r = rng_for("dwconv5x5_rows", _i);
-    rows_test(v, 1, 5, 54, &r);
+    rows_test(&dwconv5_variants[_i], "dwconv5x5_rows", _i, 1, 5, 54);
 }
 END_TEST
 
 START_TEST(test_conv3x3_rows)
 {
-    const variant *v = &conv_variants[_i];
-    if (!runnable(v))
-        return;
-    rng r = rng_for("conv3x3_rows", _i);
-    rows_test(v, 0, 3, 27, &r);
+    rows_test(&conv_variants[_i], "conv3x3_rows", _i, 0, 3, 27);
 }
 END_TEST
 
