@@ -12,9 +12,9 @@ static double clamp(double v, double lo, double hi)
     return v;
 }
 
-int ref_conv_out_size(int in, int pad_before, int pad_after, int stride)
+int ref_conv_out_size(int in, int pad_before, int pad_after, int k, int stride)
 {
-    return (in + pad_before + pad_after - 3) / stride + 1;
+    return (in + pad_before + pad_after - k) / stride + 1;
 }
 
 /* Element (b, y, x, ch) of an NHWC tensor with dims h, w, c. */
@@ -23,25 +23,25 @@ static size_t nhwc(int b, int y, int x, int ch, int h, int w, int c)
     return (((size_t)b * h + y) * w + x) * c + ch;
 }
 
-void ref_dwconv3x3(int n, int h, int w, int c, const float *in, const float *weights,
+void ref_dwconv(int k, int n, int h, int w, int c, const float *in, const float *weights,
         const float *bias, const mnet_conv_params *p, double *out, double *mag)
 {
-    const int oh = ref_conv_out_size(h, p->pad_top, p->pad_bottom, p->stride);
-    const int ow = ref_conv_out_size(w, p->pad_left, p->pad_right, p->stride);
+    const int oh = ref_conv_out_size(h, p->pad_top, p->pad_bottom, k, p->stride);
+    const int ow = ref_conv_out_size(w, p->pad_left, p->pad_right, k, p->stride);
     for (int b = 0; b < n; b++)
         for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++)
                 for (int ch = 0; ch < c; ch++) {
                     double sum = bias ? bias[ch] : 0.0;
                     double abs_sum = fabs(sum);
-                    for (int ky = 0; ky < 3; ky++)
-                        for (int kx = 0; kx < 3; kx++) {
+                    for (int ky = 0; ky < k; ky++)
+                        for (int kx = 0; kx < k; kx++) {
                             const int iy = oy * p->stride - p->pad_top + ky;
                             const int ix = ox * p->stride - p->pad_left + kx;
                             if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                                 continue;   /* zero padding */
                             const double term = (double)in[nhwc(b, iy, ix, ch, h, w, c)] *
-                                    (double)weights[(ky * 3 + kx) * c + ch];
+                                    (double)weights[(size_t)(ky * k + kx) * c + ch];
                             sum += term;
                             abs_sum += fabs(term);
                         }
@@ -55,8 +55,8 @@ void ref_dwconv3x3(int n, int h, int w, int c, const float *in, const float *wei
 void ref_conv3x3(int n, int h, int w, int cin, int cout, const float *in, const float *weights,
         const float *bias, const mnet_conv_params *p, double *out, double *mag)
 {
-    const int oh = ref_conv_out_size(h, p->pad_top, p->pad_bottom, p->stride);
-    const int ow = ref_conv_out_size(w, p->pad_left, p->pad_right, p->stride);
+    const int oh = ref_conv_out_size(h, p->pad_top, p->pad_bottom, 3, p->stride);
+    const int ow = ref_conv_out_size(w, p->pad_left, p->pad_right, 3, p->stride);
     for (int b = 0; b < n; b++)
         for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++)
@@ -167,4 +167,32 @@ void ref_softmax(int n, int c, const float *in, double *out)
         for (int i = 0; i < c; i++)
             out[(size_t)r * c + i] = exp((double)row[i] - max) / sum;
     }
+}
+
+double ref_activation(double v, mnet_activation act)
+{
+    switch (act) {
+    case MNET_ACTIVATION_HSWISH:
+        return v * clamp(v + 3.0, 0.0, 6.0) / 6.0;
+    case MNET_ACTIVATION_HSIGMOID:
+        return clamp(v + 3.0, 0.0, 6.0) / 6.0;
+    default:
+        return v;
+    }
+}
+
+double ref_epilogue(double v, mnet_activation act, float out_min, float out_max)
+{
+    return clamp(ref_activation(v, act), out_min, out_max);
+}
+
+void ref_channel_scale(int n, size_t pixels, int c, const float *x, const float *scale,
+        double *y)
+{
+    for (int b = 0; b < n; b++)
+        for (size_t px = 0; px < pixels; px++)
+            for (int ch = 0; ch < c; ch++) {
+                const size_t i = ((size_t)b * pixels + px) * c + ch;
+                y[i] = (double)x[i] * (double)scale[(size_t)b * c + ch];
+            }
 }

@@ -14,11 +14,12 @@
  * included): the scale of the rounding error a float implementation may make, which the tests'
  * tolerance is proportional to. */
 
-/* Output size of a 3x3 window: (in + pad_before + pad_after - 3) / stride + 1. */
-int ref_conv_out_size(int in, int pad_before, int pad_after, int stride);
+/* Output size of a k x k window: (in + pad_before + pad_after - k) / stride + 1. */
+int ref_conv_out_size(int in, int pad_before, int pad_after, int k, int stride);
 
-/* in [n][h][w][c], weights [3][3][c], bias [c] or NULL, out [n][oh][ow][c] */
-void ref_dwconv3x3(int n, int h, int w, int c, const float *in, const float *weights,
+/* k x k depthwise (k = 3 or 5): in [n][h][w][c], weights [k][k][c], bias [c] or NULL,
+ * out [n][oh][ow][c] */
+void ref_dwconv(int k, int n, int h, int w, int c, const float *in, const float *weights,
         const float *bias, const mnet_conv_params *p, double *out, double *mag);
 
 /* in [n][h][w][cin], weights [cout][3][3][cin], bias [cout] or NULL, out [n][oh][ow][cout] */
@@ -46,5 +47,16 @@ void ref_add(size_t count, const float *a, const float *b, float out_min, float 
 
 /* Row-wise softmax of [n][c]: exp(x - rowmax) / sum exp(x - rowmax) */
 void ref_softmax(int n, int c, const float *in, double *out);
+
+/* The activation alone: h-swish v * min(max(v + 3, 0), 6) / 6, h-sigmoid min(max(v + 3, 0), 6)
+ * / 6, or v itself (MNET_ACTIVATION_NONE). */
+double ref_activation(double v, mnet_activation act);
+
+/* The fused epilogue of mnet.h: the activation, then the clamp [out_min, out_max]. */
+double ref_epilogue(double v, mnet_activation act, float out_min, float out_max);
+
+/* y[b][p][ch] = x[b][p][ch] * scale[b][ch]; x, y [n][pixels][c], scale [n][c] */
+void ref_channel_scale(int n, size_t pixels, int c, const float *x, const float *scale,
+        double *y);
 
 #endif /* MNET_TEST_REF_H */

@@ -78,84 +78,163 @@ static const int BAD_SIZES[] = { 0, -1, INT_MIN };
 static const int BAD_ISAS[] = { -1, 5, 7, INT_MAX, INT_MIN };
 #define NBADISA ((int)(sizeof BAD_ISAS / sizeof BAD_ISAS[0]))
 
-/* ---- depthwise 3x3: n=2 h=5 w=4 c=3, padding 1 all round: out 2x5x4x3 ----------------------- */
-static const char DW[] = "mnet_dwconv3x3_f32";
-#define DWCALL(isa, n, h, w, c, in, wt, bias, p, out) \
-    mnet_dwconv3x3_f32((isa), (n), (h), (w), (c), (in), (wt), (bias), (p), (out))
+/* Activations outside mnet_activation */
+static const int BAD_ACTS[] = { -1, 3, 4, INT_MAX, INT_MIN };
+#define NBADACT ((int)(sizeof BAD_ACTS / sizeof BAD_ACTS[0]))
 
-START_TEST(test_dwconv_errors)
+/* Calls with a plain and an _act entry point run the same checks on both: a call_mode says
+ * which one the CALL macro reaches, and with which activation.  The plain one by default
+ * (each test runs in its own process). */
+typedef struct call_mode {
+    int plain, act;   /* act: MNET_ACTIVATION_* (or a bad value) for the _act call */
+    const char *fn;   /* the name errors must mention */
+} call_mode;
+
+static void use_act_call(call_mode *m, const char *fn, int act)
 {
-    EXPECT(MNET_OK, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &g_p, OUT));
-    EXPECT(MNET_OK, DW, DWCALL(MNET_ISA_SCALAR, 2, 5, 4, 3, IN, WT, NULL, &g_p, OUT));
+    m->plain = 0;
+    m->act = act;
+    m->fn = fn;
+}
+
+/* ---- depthwise 3x3 and 5x5: n=2 h=5 w=4 c=3, padding ks/2 all round: out 2x5x4x3 ------------- */
+static call_mode g_dw = { 1, 0, "mnet_dwconv3x3_f32" };
+static int g_dw_ks = 3;
+#define DW g_dw.fn
+
+static mnet_status dw_call(mnet_isa isa, int n, int h, int w, int c, const float *in,
+        const float *wt, const float *bias, const mnet_conv_params *p, float *out)
+{
+    const mnet_activation act = (mnet_activation)g_dw.act;
+    if (g_dw_ks == 5)
+        return g_dw.plain ? mnet_dwconv5x5_f32(isa, n, h, w, c, in, wt, bias, p, out)
+                          : mnet_dwconv5x5_act_f32(isa, n, h, w, c, in, wt, bias, p, act, out);
+    return g_dw.plain ? mnet_dwconv3x3_f32(isa, n, h, w, c, in, wt, bias, p, out)
+                      : mnet_dwconv3x3_act_f32(isa, n, h, w, c, in, wt, bias, p, act, out);
+}
+#define DWCALL dw_call
+
+
+static void dwconv_errors(void)
+{
+    const int ks = g_dw_ks, max_pad = ks / 2;
+    mnet_conv_params p0 = g_p;   /* valid: padding ks / 2 all round */
+    p0.pad_top = p0.pad_left = p0.pad_bottom = p0.pad_right = max_pad;
+    EXPECT(MNET_OK, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p0, OUT));
+    EXPECT(MNET_OK, DW, DWCALL(MNET_ISA_SCALAR, 2, 5, 4, 3, IN, WT, NULL, &p0, OUT));
     for (int i = 0; i < NBADISA; i++)
-        EXPECT(ARG, DW, DWCALL((mnet_isa)BAD_ISAS[i], 2, 5, 4, 3, IN, WT, BIAS, &g_p, OUT));
-    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, NULL, WT, BIAS, &g_p, OUT));
-    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, NULL, BIAS, &g_p, OUT));
+        EXPECT(ARG, DW, DWCALL((mnet_isa)BAD_ISAS[i], 2, 5, 4, 3, IN, WT, BIAS, &p0, OUT));
+    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, NULL, WT, BIAS, &p0, OUT));
+    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, NULL, BIAS, &p0, OUT));
     EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, NULL, OUT));
-    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &g_p, NULL));
+    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p0, NULL));
     for (int i = 0; i < NBAD; i++) {
         const int b = BAD_SIZES[i];
-        EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, b, 5, 4, 3, IN, WT, BIAS, &g_p, OUT));
-        EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, b, 4, 3, IN, WT, BIAS, &g_p, OUT));
-        EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, b, 3, IN, WT, BIAS, &g_p, OUT));
-        EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, b, IN, WT, BIAS, &g_p, OUT));
+        EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, b, 5, 4, 3, IN, WT, BIAS, &p0, OUT));
+        EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, b, 4, 3, IN, WT, BIAS, &p0, OUT));
+        EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, b, 3, IN, WT, BIAS, &p0, OUT));
+        EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, b, IN, WT, BIAS, &p0, OUT));
     }
     /* byte counts past PTRDIFF_MAX: with and without wrapping around SIZE_MAX */
-    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, INT_MAX, INT_MAX, INT_MAX, INT_MAX, IN, WT, BIAS, &g_p, OUT));
-    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, INT_MAX, INT_MAX, 1, 1, IN, WT, BIAS, &g_p, OUT));
+    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, INT_MAX, INT_MAX, INT_MAX, INT_MAX, IN, WT, BIAS, &p0, OUT));
+    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, INT_MAX, INT_MAX, 1, 1, IN, WT, BIAS, &p0, OUT));
+    /* the weights alone past PTRDIFF_MAX: ks * ks * c * 4 bytes */
+    if (sizeof(size_t) == 4)
+        EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 1, 1, 1, INT_MAX, IN, WT, BIAS, &p0, OUT));
 
     mnet_conv_params p;
     const int strides[] = { 0, 3, -1, INT_MAX };
     for (int i = 0; i < 4; i++) {
-        p = g_p;
+        p = p0;
         p.stride = strides[i];
         EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p, OUT));
     }
-    const int pads[] = { -1, 2, INT_MAX };
+    /* one past the largest pad (2 for 3x3, 3 for 5x5), negative, huge */
+    const int pads[] = { -1, max_pad + 1, INT_MAX, INT_MIN };
     for (int which = 0; which < 4; which++)
-        for (int i = 0; i < 3; i++) {
-            p = g_p;
+        for (int i = 0; i < 4; i++) {
+            p = p0;
             int *field[4] = { &p.pad_top, &p.pad_left, &p.pad_bottom, &p.pad_right };
             *field[which] = pads[i];
             EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p, OUT));
         }
-    /* padded size below 3: h = 1 needs both pads, h = 2 one of them; same for w */
-    p = g_p;
-    p.pad_bottom = 0;
+    /* padded size below ks: h = 1 needs both full pads; w = ks - 1 at least one pad */
+    p = p0;
+    p.pad_bottom = max_pad - 1;
     EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 1, 4, 3, IN, WT, BIAS, &p, OUT));
-    p = g_p;
+    p = p0;
     p.pad_left = p.pad_right = 0;
-    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 2, 3, IN, WT, BIAS, &p, OUT));
-    EXPECT(MNET_OK, DW, DWCALL(MNET_ISA_AUTO, 2, 1, 1, 3, IN, WT, BIAS, &g_p, OUT));
+    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, ks - 1, 3, IN, WT, BIAS, &p, OUT));
+    EXPECT(MNET_OK, DW, DWCALL(MNET_ISA_AUTO, 2, 5, ks, 3, IN, WT, BIAS, &p, OUT));
+    EXPECT(MNET_OK, DW, DWCALL(MNET_ISA_AUTO, 2, 1, 1, 3, IN, WT, BIAS, &p0, OUT));
     /* clamps */
     const float clamps[][2] = { { 1.0f, 0.0f }, { NAN, 1.0f }, { 0.0f, NAN }, { NAN, NAN },
                                 { INFINITY, -INFINITY } };
     for (int i = 0; i < 5; i++) {
-        p = g_p;
+        p = p0;
         p.out_min = clamps[i][0];
         p.out_max = clamps[i][1];
         EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p, OUT));
     }
-    p = g_p;   /* an empty-width clamp is valid: every output is that value */
+    p = p0;   /* an empty-width clamp is valid: every output is that value */
     p.out_min = p.out_max = 0.25f;
     EXPECT(MNET_OK, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p, OUT));
     for (int i = 0; i < 2 * 5 * 4 * 3; i++)
         ck_assert_msg(OUT[i] == 0.25f, "out[%d] = %g with clamp [0.25, 0.25]", i, (double)OUT[i]);
     /* out overlapping an input: entirely, partly, the weights, the bias */
-    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &g_p, IN));
-    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &g_p, IN + 119));
-    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN + 8, WT, BIAS, &g_p, IN));
-    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &g_p, WT - 100));
-    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &g_p, BIAS + 2));
+    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p0, IN));
+    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p0, IN + 119));
+    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN + 8, WT, BIAS, &p0, IN));
+    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p0, WT - 100));
+    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p0, BIAS + 2));
+    EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p0, WT + ks * ks * 3 - 1));
+    if (g_dw.plain)
+        return;
+    /* the _act call: every activation is valid, anything else is not */
+    for (int a = MNET_ACTIVATION_NONE; a <= MNET_ACTIVATION_HSIGMOID; a++) {
+        g_dw.act = a;
+        EXPECT(MNET_OK, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p0, OUT));
+    }
+    for (int i = 0; i < NBADACT; i++) {
+        g_dw.act = BAD_ACTS[i];
+        EXPECT(ARG, DW, DWCALL(MNET_ISA_AUTO, 2, 5, 4, 3, IN, WT, BIAS, &p0, OUT));
+        ck_assert_msg(strstr(mnet_last_error(), "act") != NULL, "act %d: last error '%s'",
+                BAD_ACTS[i], mnet_last_error());
+    }
+}
+
+START_TEST(test_dwconv_errors)
+{
+    dwconv_errors();   /* mnet_dwconv3x3_f32 */
+    use_act_call(&g_dw, "mnet_dwconv3x3_act_f32", MNET_ACTIVATION_HSWISH);
+    dwconv_errors();
+}
+END_TEST
+
+START_TEST(test_dwconv5x5_errors)
+{
+    g_dw_ks = 5;
+    g_dw.fn = "mnet_dwconv5x5_f32";
+    dwconv_errors();
+    use_act_call(&g_dw, "mnet_dwconv5x5_act_f32", MNET_ACTIVATION_HSIGMOID);
+    dwconv_errors();
 }
 END_TEST
 
 /* ---- full 3x3: n=1 h=5 w=4 cin=3 cout=5: out 1x5x4x5 ----------------------------------------- */
-static const char CV[] = "mnet_conv3x3_f32";
-#define CVCALL(isa, n, h, w, ci, co, in, wt, bias, p, out) \
-    mnet_conv3x3_f32((isa), (n), (h), (w), (ci), (co), (in), (wt), (bias), (p), (out))
+static call_mode g_cv = { 1, 0, "mnet_conv3x3_f32" };
+#define CV g_cv.fn
 
-START_TEST(test_conv_errors)
+static mnet_status cv_call(mnet_isa isa, int n, int h, int w, int cin, int cout, const float *in,
+        const float *wt, const float *bias, const mnet_conv_params *p, float *out)
+{
+    return g_cv.plain ? mnet_conv3x3_f32(isa, n, h, w, cin, cout, in, wt, bias, p, out)
+                      : mnet_conv3x3_act_f32(isa, n, h, w, cin, cout, in, wt, bias, p,
+                                (mnet_activation)g_cv.act, out);
+}
+#define CVCALL cv_call
+
+static void conv_errors(void)
 {
     EXPECT(MNET_OK, CV, CVCALL(MNET_ISA_AUTO, 1, 5, 4, 3, 5, IN, WT, BIAS, &g_p, OUT));
     EXPECT(MNET_OK, CV, CVCALL(MNET_ISA_SCALAR, 1, 5, 4, 3, 5, IN, WT, NULL, &g_p, OUT));
@@ -207,15 +286,40 @@ START_TEST(test_conv_errors)
     EXPECT(ARG, CV, CVCALL(MNET_ISA_AUTO, 1, 5, 4, 3, 5, IN, WT, BIAS, &g_p, IN + 10));
     EXPECT(ARG, CV, CVCALL(MNET_ISA_AUTO, 1, 5, 4, 3, 5, IN, WT, BIAS, &g_p, WT + 134));
     EXPECT(ARG, CV, CVCALL(MNET_ISA_AUTO, 1, 5, 4, 3, 5, IN, WT, BIAS, &g_p, BIAS - 99));
+    if (g_cv.plain)
+        return;
+    for (int a = MNET_ACTIVATION_NONE; a <= MNET_ACTIVATION_HSIGMOID; a++) {
+        g_cv.act = a;
+        EXPECT(MNET_OK, CV, CVCALL(MNET_ISA_AUTO, 1, 5, 4, 3, 5, IN, WT, BIAS, &g_p, OUT));
+    }
+    for (int i = 0; i < NBADACT; i++) {
+        g_cv.act = BAD_ACTS[i];
+        EXPECT(ARG, CV, CVCALL(MNET_ISA_AUTO, 1, 5, 4, 3, 5, IN, WT, BIAS, &g_p, OUT));
+    }
+}
+
+START_TEST(test_conv_errors)
+{
+    conv_errors();   /* mnet_conv3x3_f32 */
+    use_act_call(&g_cv, "mnet_conv3x3_act_f32", MNET_ACTIVATION_HSWISH);
+    conv_errors();
 }
 END_TEST
 
 /* ---- GEMM: m=3 n=5 k=7 ------------------------------------------------------------------------- */
-static const char GM[] = "mnet_gemm_f32";
-#define GMCALL(isa, m, n, k, a, b, bias, lo, hi, out) \
-    mnet_gemm_f32((isa), (m), (n), (k), (a), (b), (bias), (lo), (hi), (out))
+static call_mode g_gm = { 1, 0, "mnet_gemm_f32" };
+#define GM g_gm.fn
 
-START_TEST(test_gemm_errors)
+static mnet_status gm_call(mnet_isa isa, int m, int n, int k, const float *a, const float *b,
+        const float *bias, float lo, float hi, float *out)
+{
+    return g_gm.plain ? mnet_gemm_f32(isa, m, n, k, a, b, bias, lo, hi, out)
+                      : mnet_gemm_act_f32(isa, m, n, k, a, b, bias, (mnet_activation)g_gm.act,
+                                lo, hi, out);
+}
+#define GMCALL gm_call
+
+static void gemm_errors(void)
 {
     const float lo = -INFINITY, hi = INFINITY;
     EXPECT(MNET_OK, GM, GMCALL(MNET_ISA_AUTO, 3, 5, 7, IN, WT, BIAS, lo, hi, OUT));
@@ -243,6 +347,25 @@ START_TEST(test_gemm_errors)
     EXPECT(ARG, GM, GMCALL(MNET_ISA_AUTO, 3, 5, 7, IN, WT, BIAS, lo, hi, IN + 20));
     EXPECT(ARG, GM, GMCALL(MNET_ISA_AUTO, 3, 5, 7, IN, WT, BIAS, lo, hi, WT - 14));
     EXPECT(ARG, GM, GMCALL(MNET_ISA_AUTO, 3, 5, 7, IN, WT, BIAS, lo, hi, BIAS + 4));
+    if (g_gm.plain)
+        return;
+    for (int a = MNET_ACTIVATION_NONE; a <= MNET_ACTIVATION_HSIGMOID; a++) {
+        g_gm.act = a;
+        EXPECT(MNET_OK, GM, GMCALL(MNET_ISA_AUTO, 3, 5, 7, IN, WT, BIAS, 0.0f, 0.5f, OUT));
+    }
+    for (int i = 0; i < NBADACT; i++) {
+        g_gm.act = BAD_ACTS[i];
+        EXPECT(ARG, GM, GMCALL(MNET_ISA_AUTO, 3, 5, 7, IN, WT, BIAS, lo, hi, OUT));
+        /* a bad activation and a bad clamp: either is reported, nothing is written */
+        EXPECT(ARG, GM, GMCALL(MNET_ISA_AUTO, 3, 5, 7, IN, WT, BIAS, NAN, hi, OUT));
+    }
+}
+
+START_TEST(test_gemm_errors)
+{
+    gemm_errors();   /* mnet_gemm_f32 */
+    use_act_call(&g_gm, "mnet_gemm_act_f32", MNET_ACTIVATION_HSWISH);
+    gemm_errors();
 }
 END_TEST
 
@@ -394,6 +517,67 @@ START_TEST(test_softmax_errors)
 }
 END_TEST
 
+/* ---- h-swish, h-sigmoid: count=10 -------------------------------------------------------------- */
+static const char HSW[] = "mnet_hardswish_f32", HSG[] = "mnet_hardsigmoid_f32";
+
+static mnet_status hact_call(const char *fn, mnet_isa isa, size_t count, const float *x, float *y)
+{
+    return fn == HSW ? mnet_hardswish_f32(isa, count, x, y)
+                     : mnet_hardsigmoid_f32(isa, count, x, y);
+}
+
+START_TEST(test_hact_errors)
+{
+    const char *const fns[2] = { HSW, HSG };
+    for (int f = 0; f < 2; f++) {
+        const char *fn = fns[f];
+        EXPECT(MNET_OK, fn, hact_call(fn, MNET_ISA_AUTO, 10, IN, OUT));
+        EXPECT(MNET_OK, fn, hact_call(fn, MNET_ISA_SCALAR, 10, IN, IN));   /* in place */
+        for (int i = 0; i < NBADISA; i++)
+            EXPECT(ARG, fn, hact_call(fn, (mnet_isa)BAD_ISAS[i], 10, IN, OUT));
+        EXPECT(ARG, fn, hact_call(fn, MNET_ISA_AUTO, 10, NULL, OUT));
+        EXPECT(ARG, fn, hact_call(fn, MNET_ISA_AUTO, 10, IN, NULL));
+        EXPECT(ARG, fn, hact_call(fn, MNET_ISA_AUTO, 0, IN, OUT));
+        EXPECT(ARG, fn, hact_call(fn, MNET_ISA_AUTO, SIZE_MAX, IN, OUT));
+        EXPECT(ARG, fn, hact_call(fn, MNET_ISA_AUTO, (size_t)PTRDIFF_MAX / 4 + 1, IN, OUT));
+        EXPECT(ARG, fn, hact_call(fn, MNET_ISA_AUTO, 10, IN, IN + 1));
+        EXPECT(ARG, fn, hact_call(fn, MNET_ISA_AUTO, 10, IN + 9, IN));
+    }
+}
+END_TEST
+
+/* ---- channel scale: n=2 pixels=3 c=5 ------------------------------------------------------------ */
+static const char CS[] = "mnet_channel_scale_f32";
+
+START_TEST(test_channel_scale_errors)
+{
+    float *scale = BIAS;
+    EXPECT(MNET_OK, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, 2, 3, 5, IN, scale, OUT));
+    EXPECT(MNET_OK, CS, mnet_channel_scale_f32(MNET_ISA_SCALAR, 2, 3, 5, IN, scale, IN));
+    for (int i = 0; i < NBADISA; i++)
+        EXPECT(ARG, CS, mnet_channel_scale_f32((mnet_isa)BAD_ISAS[i], 2, 3, 5, IN, scale, OUT));
+    EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, 2, 3, 5, NULL, scale, OUT));
+    EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, 2, 3, 5, IN, NULL, OUT));
+    EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, 2, 3, 5, IN, scale, NULL));
+    EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, 2, 0, 5, IN, scale, OUT));
+    for (int i = 0; i < NBAD; i++) {
+        EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, BAD_SIZES[i], 3, 5, IN, scale, OUT));
+        EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, 2, 3, BAD_SIZES[i], IN, scale, OUT));
+    }
+    EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, 1, SIZE_MAX, 1, IN, scale, OUT));
+    EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, 1, (size_t)PTRDIFF_MAX / 4 + 1, 1, IN,
+            scale, OUT));
+    EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, INT_MAX, (size_t)INT_MAX * 4, INT_MAX,
+            IN, scale, OUT));
+    /* y: partly over x, over the scale (either end) */
+    EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, 2, 3, 5, IN, scale, IN + 1));
+    EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, 2, 3, 5, IN + 29, scale, IN));
+    EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, 2, 3, 5, IN, scale, scale - 29));
+    EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, 2, 3, 5, IN, scale, scale + 9));
+    EXPECT(ARG, CS, mnet_channel_scale_f32(MNET_ISA_AUTO, 2, 3, 5, scale, scale, scale));
+}
+END_TEST
+
 /* ---- unavailable tiers: MNET_ERR_UNSUPPORTED from every call that takes an ISA --------------- */
 START_TEST(test_unsupported_isa)
 {
@@ -410,6 +594,19 @@ START_TEST(test_unsupported_isa)
         EXPECT(want, GP, mnet_global_avgpool_f32(isa, 2, 3, 2, 5, IN, OUT));
         EXPECT(want, AD, mnet_add_f32(isa, 10, IN, WT, lo, hi, OUT));
         EXPECT(want, SM, mnet_softmax_f32(isa, 2, 5, IN, OUT));
+        EXPECT(want, "mnet_dwconv5x5_f32", mnet_dwconv5x5_f32(isa, 2, 5, 4, 3, IN, WT, BIAS, &g_p,
+                OUT));
+        EXPECT(want, "mnet_dwconv5x5_act_f32", mnet_dwconv5x5_act_f32(isa, 2, 5, 4, 3, IN, WT,
+                BIAS, &g_p, MNET_ACTIVATION_HSWISH, OUT));
+        EXPECT(want, "mnet_dwconv3x3_act_f32", mnet_dwconv3x3_act_f32(isa, 2, 5, 4, 3, IN, WT,
+                BIAS, &g_p, MNET_ACTIVATION_HSWISH, OUT));
+        EXPECT(want, "mnet_conv3x3_act_f32", mnet_conv3x3_act_f32(isa, 1, 5, 4, 3, 5, IN, WT,
+                BIAS, &g_p, MNET_ACTIVATION_HSIGMOID, OUT));
+        EXPECT(want, "mnet_gemm_act_f32", mnet_gemm_act_f32(isa, 3, 5, 7, IN, WT, BIAS,
+                MNET_ACTIVATION_HSWISH, lo, hi, OUT));
+        EXPECT(want, HSW, mnet_hardswish_f32(isa, 10, IN, OUT));
+        EXPECT(want, HSG, mnet_hardsigmoid_f32(isa, 10, IN, OUT));
+        EXPECT(want, CS, mnet_channel_scale_f32(isa, 2, 3, 5, IN, BIAS, OUT));
         if (want != MNET_OK)
             ck_assert_msg(strstr(mnet_last_error(), mnet_isa_name(isa)) != NULL,
                     "last error '%s' does not name the tier", mnet_last_error());
@@ -486,7 +683,7 @@ static void expect_nomem(int line, mnet_status st, const char *fn, const float *
 START_TEST(test_nomem)
 {
     const mnet_conv_params valid = { 1, 0, 0, 0, 0, -INFINITY, INFINITY };
-    float *copy[3];
+    float *copy[4];
     /* gemm m=2 n=8192 k=4096: packing needs 128 MiB */
     const int m = 2, n = 8192, k = 4096;
     float *gm_a = reserve((size_t)m * k * 4), *gm_b = reserve((size_t)k * n * 4);
@@ -499,6 +696,9 @@ START_TEST(test_nomem)
     const int cin = 1 << 20, cout = 16;
     float *cv_in = reserve((size_t)9 * cin * 4), *cv_w = reserve((size_t)9 * cin * cout * 4);
     float *cv_out = pattern_buf((size_t)cout, &copy[2]);
+    /* depthwise 5x5 over the same 4M channels, no padding: packing needs 416 MiB */
+    float *dw5_in = reserve((size_t)25 * c * 4), *dw5_w = reserve((size_t)25 * c * 4);
+    float *dw5_out = pattern_buf((size_t)c, &copy[3]);
     if (limit_address_space((size_t)100 << 20)) {
         expect_nomem(__LINE__, GMCALL(MNET_ISA_AUTO, m, n, k, gm_a, gm_b, NULL, -1.0f, 1.0f,
                 gm_out), GM, gm_out, copy[0], (size_t)m * n);
@@ -506,11 +706,15 @@ START_TEST(test_nomem)
                 dw_out), DW, dw_out, copy[1], (size_t)c);
         expect_nomem(__LINE__, CVCALL(MNET_ISA_AUTO, 1, 3, 3, cin, cout, cv_in, cv_w, NULL,
                 &valid, cv_out), CV, cv_out, copy[2], (size_t)cout);
+        expect_nomem(__LINE__, mnet_dwconv5x5_act_f32(MNET_ISA_AUTO, 1, 5, 5, c, dw5_in, dw5_w,
+                NULL, &valid, MNET_ACTIVATION_HSWISH, dw5_out), "mnet_dwconv5x5_act_f32",
+                dw5_out, copy[3], (size_t)c);
     }
     free(gm_out);
     free(dw_out);
     free(cv_out);
-    for (int i = 0; i < 3; i++)
+    free(dw5_out);
+    for (int i = 0; i < 4; i++)
         free(copy[i]);
     munmap(gm_a, (size_t)m * k * 4);
     munmap(gm_b, (size_t)k * n * 4);
@@ -518,6 +722,8 @@ START_TEST(test_nomem)
     munmap(dw_w, (size_t)9 * c * 4);
     munmap(cv_in, (size_t)9 * cin * 4);
     munmap(cv_w, (size_t)9 * cin * cout * 4);
+    munmap(dw5_in, (size_t)25 * c * 4);
+    munmap(dw5_w, (size_t)25 * c * 4);
 }
 END_TEST
 
@@ -612,6 +818,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_dwconv_errors);
+    tcase_add_test(tc, test_dwconv5x5_errors);
     tcase_add_test(tc, test_conv_errors);
     tcase_add_test(tc, test_gemm_errors);
     tcase_add_test(tc, test_bn_relu6_errors);
@@ -619,6 +826,8 @@ int main(void)
     tcase_add_test(tc, test_gavgpool_errors);
     tcase_add_test(tc, test_add_errors);
     tcase_add_test(tc, test_softmax_errors);
+    tcase_add_test(tc, test_hact_errors);
+    tcase_add_test(tc, test_channel_scale_errors);
     tcase_add_test(tc, test_unsupported_isa);
     tcase_add_test(tc, test_nomem);
     tcase_add_test(tc, test_status_strings);

@@ -26,13 +26,21 @@
  * where ref is the double reference and sum|term| is what the reference reports in `mag`.
  * 2e-7 is 3.4 * 2^-24 (the two roundings per term, with margin), the "+ 2" covers the bias and
  * the final rounding, and 1e-6 absorbs results that cancel to about 0.  K is the reduction
- * length: 9 (dwconv), 9 * cin (conv), k (gemm), h * w (average pool; the terms are x / (h * w)),
- * 1 (add, scale/shift).  Clamping cannot widen a difference, so clamped values compare alike.
+ * length: 9 or 25 (dwconv), 9 * cin (conv), k (gemm), h * w (average pool; the terms are
+ * x / (h * w)), 1 (add, scale/shift).  Clamping cannot widen a difference, so clamped values
+ * compare alike.
+ *
+ * A fused activation runs on the float sum: h-swish's slope is at most 1.5 (at v = 3), h-sigmoid's
+ * 1/6, so the sum's tolerance is multiplied by 1.5 (h-swish) or kept (h-sigmoid), and TOL_ACT is
+ * added for the activation's own roundings (v + 3, * (1/6), the product: below 7e-7 for
+ * |v| <= 3; exact past 3, where the factor is exactly 1).  The standalone h-swish and h-sigmoid
+ * kernels are compared bit for bit with mnet_epilogue_f32 instead: same operations, same order.
  * Softmax is compared relatively: |got - ref| <= 1e-5 * ref + 1e-30 (the 1e-30 accepts results
  * that fall into the float denormal range, which no exp implementation promises to 1e-5).
  * ------------------------------------------------------------------------------------------- */
 #define TOL_ABS 1e-6
 #define TOL_REL_PER_TERM 2e-7
+#define TOL_ACT 1e-6
 #define SOFTMAX_REL 1e-5
 #define SOFTMAX_ABS 1e-30
 
@@ -72,6 +80,22 @@ static const variant add_variants[] = {
 };
 static const variant softmax_variants[] = {
 #define MNET_SOFTMAX(isa, f) V(isa, f, 0, 0)
+#include "ukernels.inc"
+};
+static const variant dwconv5_variants[] = {
+#define MNET_DWCONV5X5(isa, f, cr) V(isa, f, cr, 0)
+#include "ukernels.inc"
+};
+static const variant hswish_variants[] = {
+#define MNET_HSWISH(isa, f) V(isa, f, 0, 0)
+#include "ukernels.inc"
+};
+static const variant hsigmoid_variants[] = {
+#define MNET_HSIGMOID(isa, f) V(isa, f, 0, 0)
+#include "ukernels.inc"
+};
+static const variant channel_scale_variants[] = {
+#define MNET_CHANNEL_SCALE(isa, f) V(isa, f, 0, 0)
 #include "ukernels.inc"
 };
 #undef V
@@ -258,6 +282,21 @@ static double *dbuf_get(dbuf *d, size_t count)
     return d->p;
 }
 
+/* With a fused activation `act` (MNET_ACTIVATION_*) between the sum and the clamp. */
+static void check_close_act(const char *what, const float *got, const double *ref,
+        const double *mag, size_t count, double k_terms, int act)
+{
+    const double slope = act == MNET_ACTIVATION_HSWISH ? 1.5 : 1.0;
+    const double extra = act == MNET_ACTIVATION_NONE ? 0.0 : TOL_ACT;
+    for (size_t i = 0; i < count; i++) {
+        const double tol = slope * (TOL_ABS + (k_terms + 2) * TOL_REL_PER_TERM * mag[i]) + extra;
+        const double diff = fabs((double)got[i] - ref[i]);
+        if (!(diff <= tol))   /* also catches NaN (e.g. an untouched canary) */
+            FAIL("%s: element %zu: got %.9g, reference %.9g, |diff| %.3g > tolerance %.3g", what,
+                    i, (double)got[i], ref[i], diff, tol);
+    }
+}
+
 static void check_close(const char *what, const float *got, const double *ref, const double *mag,
         size_t count, double k_terms)
 {
@@ -268,6 +307,13 @@ static void check_close(const char *what, const float *got, const double *ref, c
             FAIL("%s: element %zu: got %.9g, reference %.9g, |diff| %.3g > tolerance %.3g", what,
                     i, (double)got[i], ref[i], diff, tol);
     }
+}
+
+static uint32_t float_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
 }
 
 static void check_same_bits(const char *what, const float *a, const float *b, size_t count)
@@ -311,10 +357,54 @@ static const clamp_kind CLAMPS[] = {
 };
 #define NCLAMP 3
 
-/* Which clamp bounds some reference output hit, over one whole test. */
+/* Which clamp bounds some reference output hit, over one whole test; and which pieces of
+ * h-swish / h-sigmoid the sums reached: [act][v < -3, -3 <= v <= 3, v > 3]. */
 typedef struct bites {
     int lo[NCLAMP], hi[NCLAMP];
+    int piece[3][3];
 } bites;
+
+static const char *const ACT_NAMES[3] = { "none", "hswish", "hsigmoid" };
+
+/* The references return the sums (no clamp): apply the case's activation and clamp to them in
+ * place, noting which pieces of the activation the sums reached (with no activation, which
+ * clamp bounds bit). */
+static void apply_epilogue(bites *b, int clamp, int act, double *ref, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const double v = ref[i];
+        b->piece[act][v < -3.0 ? 0 : v <= 3.0 ? 1 : 2] = 1;
+        ref[i] = ref_epilogue(v, (mnet_activation)act, CLAMPS[clamp].lo, CLAMPS[clamp].hi);
+        if (act == MNET_ACTIVATION_NONE) {
+            b->lo[clamp] |= ref[i] == (double)CLAMPS[clamp].lo;
+            b->hi[clamp] |= ref[i] == (double)CLAMPS[clamp].hi;
+        }
+    }
+}
+
+/* The test is wrong if the sums never reached each piece of both activations. */
+static void check_pieces(const bites *b, const char *test)
+{
+    static const char *const piece_names[3] = { "below -3", "in [-3, 3]", "above 3" };
+    snprintf(g_ctx, sizeof g_ctx, "%s, all cases", test);
+    for (int act = 1; act < 3; act++)
+        for (int k = 0; k < 3; k++)
+            if (!b->piece[act][k])
+                FAIL("no %s case had a sum %s: the test does not exercise that piece",
+                        ACT_NAMES[act], piece_names[k]);
+}
+
+/* Rotations over a sweep's case index: the clamp with period NCLAMP, the activation with
+ * period 3 * NCLAMP, so every (clamp, activation) pair recurs every 9 cases. */
+static int case_clamp(int index)
+{
+    return index % NCLAMP;
+}
+
+static int case_act(int index)
+{
+    return (index / NCLAMP) % 3;
+}
 
 static void note_bites(bites *b, int clamp, const double *ref, size_t count)
 {
@@ -372,52 +462,64 @@ static intlist channel_list(int tile)
     return l;
 }
 
-/* ---- 3x3 convolutions (depthwise and full) through the public API -------------------------- */
+/* ---- convolutions (3x3 and 5x5 depthwise, full 3x3) through the public API ----------------- */
 typedef struct conv_case {
+    int ks;                   /* window: 3 or 5 (5 only depthwise) */
     int n, h, w, cin, cout;   /* depthwise: cin == cout == c */
     mnet_conv_params p;
-    int clamp, bias;
+    int clamp, act, bias;
 } conv_case;
 
-static mnet_conv_params make_params(int stride, int pads, int clamp)
+/* Padding combinations of a ks x ks window: each edge 0 .. ks / 2, so 16 for 3x3, 81 for 5x5. */
+static int pad_combos(int ks)
 {
-    mnet_conv_params p = { stride, pads & 1, (pads >> 1) & 1, (pads >> 2) & 1, (pads >> 3) & 1,
+    return ks == 5 ? 81 : 16;
+}
+
+/* Combination `pads` (0 .. pad_combos - 1): top, left, bottom, right as digits in base ks/2+1. */
+static mnet_conv_params make_params(int ks, int stride, int pads, int clamp)
+{
+    const int base = ks / 2 + 1;
+    mnet_conv_params p = { stride, pads % base, (pads / base) % base,
+                           (pads / (base * base)) % base, (pads / (base * base * base)) % base,
                            CLAMPS[clamp].lo, CLAMPS[clamp].hi };
     return p;
 }
 
-static int valid_size(int h, int w, const mnet_conv_params *p)
+static int valid_size(int ks, int h, int w, const mnet_conv_params *p)
 {
-    return h + p->pad_top + p->pad_bottom >= 3 && w + p->pad_left + p->pad_right >= 3;
+    return h + p->pad_top + p->pad_bottom >= ks && w + p->pad_left + p->pad_right >= ks;
 }
 
 static void describe_conv(const char *kernel, const conv_case *cs, int depthwise, const char *extra)
 {
-    snprintf(g_ctx, sizeof g_ctx, "%s%s n=%d h=%d w=%d %s=%d cout=%d stride=%d "
-            "pad(t,l,b,r)=%d,%d,%d,%d clamp=%s bias=%s", kernel, extra, cs->n, cs->h, cs->w,
-            depthwise ? "c" : "cin", cs->cin, cs->cout, cs->p.stride, cs->p.pad_top,
-            cs->p.pad_left, cs->p.pad_bottom, cs->p.pad_right, CLAMPS[cs->clamp].name,
-            cs->bias ? "yes" : "NULL");
+    snprintf(g_ctx, sizeof g_ctx, "%s%s %dx%d n=%d h=%d w=%d %s=%d cout=%d stride=%d "
+            "pad(t,l,b,r)=%d,%d,%d,%d clamp=%s act=%s bias=%s", kernel, extra, cs->ks, cs->ks,
+            cs->n, cs->h, cs->w, depthwise ? "c" : "cin", cs->cin, cs->cout, cs->p.stride,
+            cs->p.pad_top, cs->p.pad_left, cs->p.pad_bottom, cs->p.pad_right,
+            CLAMPS[cs->clamp].name, ACT_NAMES[cs->act], cs->bias ? "yes" : "NULL");
 }
 
 /* The shape matrix: (a) every channel count with every stride and padding combination, the
  * spatial size rotating; (b) every spatial size pair (non-square included) with every stride
- * and padding combination, the channel count rotating.  Clamp, bias, batch and placement
- * rotate with the case index.  `cins` is NULL for depthwise. */
+ * and padding combination, the channel count rotating.  Clamp, activation, bias, batch and
+ * placement rotate with the case index.  `cins` is NULL for depthwise. */
 typedef void (*conv_case_fn)(const variant *v, const conv_case *cs, int index, rng *r, bites *b);
 
-static int conv_sweep(const variant *v, const intlist *couts, const intlist *cins, conv_case_fn run,
-        rng *r, bites *b)
+static int conv_sweep(const variant *v, int ks, const intlist *couts, const intlist *cins,
+        conv_case_fn run, rng *r, bites *b)
 {
     int index = 0, rot = 0;
     for (int pass = 0; pass < 2; pass++) {
         const int outer = pass == 0 ? couts->n : NSIZES * NSIZES;
         for (int o = 0; o < outer; o++)
             for (int stride = 1; stride <= 2; stride++)
-                for (int pads = 0; pads < 16; pads++) {
+                for (int pads = 0; pads < pad_combos(ks); pads++) {
                     conv_case cs;
-                    cs.clamp = index % NCLAMP;
-                    cs.p = make_params(stride, pads, cs.clamp);
+                    cs.ks = ks;
+                    cs.clamp = case_clamp(index);
+                    cs.act = case_act(index);
+                    cs.p = make_params(ks, stride, pads, cs.clamp);
                     if (pass == 0) {
                         cs.cout = couts->v[o];
                         /* the next spatial pair this padding accepts */
@@ -425,11 +527,11 @@ static int conv_sweep(const variant *v, const intlist *couts, const intlist *cin
                             rot++;
                             cs.h = SIZES[rot % NSIZES];
                             cs.w = SIZES[(rot / NSIZES) % NSIZES];
-                        } while (!valid_size(cs.h, cs.w, &cs.p));
+                        } while (!valid_size(ks, cs.h, cs.w, &cs.p));
                     } else {
                         cs.h = SIZES[o / NSIZES];
                         cs.w = SIZES[o % NSIZES];
-                        if (!valid_size(cs.h, cs.w, &cs.p))
+                        if (!valid_size(ks, cs.h, cs.w, &cs.p))
                             continue;
                         cs.cout = couts->v[rot++ % couts->n];
                     }
@@ -443,26 +545,35 @@ static int conv_sweep(const variant *v, const intlist *couts, const intlist *cin
     return index;
 }
 
-/* MobileNet V1/V2 layers, with symmetric padding and with TensorFlow's "SAME" padding for
- * stride 2 on an even size (bottom and right only: pads = 4 | 8).  Depthwise: cin = cout. */
+/* MobileNet V1/V2/V3 layers, with symmetric padding and with TensorFlow's "SAME" padding for
+ * stride 2 on an even size (bottom and right get the larger pad).  `pads` as in make_params;
+ * depthwise: cin = cout; act as in V3 (h-swish in its later blocks, none before). */
 static const struct {
-    int depthwise, h, w, cin, cout, stride, pads;
+    int depthwise, ks, h, w, cin, cout, stride, pads, act;
 } REAL_LAYERS[] = {
-    { 1, 112, 112, 32, 32, 1, 15 }, { 1, 112, 112, 64, 64, 2, 12 }, { 1, 56, 56, 144, 144, 2, 15 },
-    { 1, 14, 14, 512, 512, 1, 15 }, { 1, 7, 7, 1024, 1024, 1, 15 }, { 1, 28, 28, 192, 192, 2, 12 },
-    { 0, 224, 224, 3, 32, 2, 15 }, { 0, 224, 224, 3, 32, 2, 12 }, { 0, 160, 160, 3, 16, 2, 15 },
+    { 1, 3, 112, 112, 32, 32, 1, 15, 0 }, { 1, 3, 112, 112, 64, 64, 2, 12, 0 },
+    { 1, 3, 56, 56, 144, 144, 2, 15, 0 }, { 1, 3, 14, 14, 512, 512, 1, 15, 0 },
+    { 1, 3, 7, 7, 1024, 1024, 1, 15, 0 }, { 1, 3, 28, 28, 192, 192, 2, 12, 0 },
+    { 1, 3, 28, 28, 240, 240, 2, 15, 1 }, { 1, 3, 14, 14, 184, 184, 1, 15, 1 },
+    { 1, 5, 56, 56, 72, 72, 2, 80, 0 }, { 1, 5, 56, 56, 72, 72, 2, 76, 0 },
+    { 1, 5, 28, 28, 120, 120, 1, 80, 0 }, { 1, 5, 14, 14, 672, 672, 2, 80, 1 },
+    { 1, 5, 7, 7, 960, 960, 1, 80, 1 }, { 1, 5, 14, 14, 144, 144, 1, 80, 1 },
+    { 0, 3, 224, 224, 3, 32, 2, 15, 0 }, { 0, 3, 224, 224, 3, 32, 2, 12, 0 },
+    { 0, 3, 160, 160, 3, 16, 2, 15, 0 }, { 0, 3, 224, 224, 3, 16, 2, 15, 1 },
 };
 
-static int real_shapes(const variant *v, int depthwise, conv_case_fn run, rng *r, bites *b,
-        int index)
+static int real_shapes(const variant *v, int depthwise, int ks, conv_case_fn run, rng *r,
+        bites *b, int index)
 {
     int count = 0;
     for (int i = 0; i < COUNT(REAL_LAYERS); i++) {
-        if (REAL_LAYERS[i].depthwise != depthwise)
+        if (REAL_LAYERS[i].depthwise != depthwise || REAL_LAYERS[i].ks != ks)
             continue;
         conv_case cs;
-        cs.clamp = count % 2 ? 1 : 2;   /* mostly ReLU6, as in the networks */
-        cs.p = make_params(REAL_LAYERS[i].stride, REAL_LAYERS[i].pads, cs.clamp);
+        cs.ks = ks;
+        cs.clamp = REAL_LAYERS[i].act ? 0 : count % 2 ? 1 : 2;   /* mostly ReLU6 */
+        cs.act = REAL_LAYERS[i].act;
+        cs.p = make_params(ks, REAL_LAYERS[i].stride, REAL_LAYERS[i].pads, cs.clamp);
         cs.n = 1;
         cs.h = REAL_LAYERS[i].h;
         cs.w = REAL_LAYERS[i].w;
@@ -478,66 +589,122 @@ static outbuf g_out, g_out2;
 static guarded g_in, g_wt, g_bias, g_aux;
 static dbuf g_ref, g_mag;
 
+/* Data scale of a case: the clamp's spread, or 4 with an activation so that the sums straddle
+ * -3 and 3 (every piece of h-swish and h-sigmoid). */
+static float case_spread(const conv_case *cs)
+{
+    return cs->act ? 4.0f : CLAMPS[cs->clamp].spread;
+}
+
+/* The public depthwise call of a case: without an activation, the plain call or its _act twin
+ * (every other time), so both entry points are compared with the reference. */
+static mnet_status call_dwconv(mnet_isa isa, const conv_case *cs, int index, const float *in,
+        const float *wt, const float *bias, float *out)
+{
+    const int plain = cs->act == MNET_ACTIVATION_NONE && (index / 9) % 2 == 0;
+    if (cs->ks == 5)
+        return plain ? mnet_dwconv5x5_f32(isa, cs->n, cs->h, cs->w, cs->cin, in, wt, bias, &cs->p,
+                               out)
+                     : mnet_dwconv5x5_act_f32(isa, cs->n, cs->h, cs->w, cs->cin, in, wt, bias,
+                               &cs->p, (mnet_activation)cs->act, out);
+    return plain ? mnet_dwconv3x3_f32(isa, cs->n, cs->h, cs->w, cs->cin, in, wt, bias, &cs->p, out)
+                 : mnet_dwconv3x3_act_f32(isa, cs->n, cs->h, cs->w, cs->cin, in, wt, bias, &cs->p,
+                           (mnet_activation)cs->act, out);
+}
+
+/* The references run without a clamp; apply_epilogue adds the case's activation and clamp. */
+static mnet_conv_params unclamped(const mnet_conv_params *p)
+{
+    mnet_conv_params q = *p;
+    q.out_min = -INFINITY;
+    q.out_max = INFINITY;
+    return q;
+}
+
 static void dwconv_case(const variant *v, const conv_case *cs, int index, rng *r, bites *b)
 {
-    const int c = cs->cin;
-    const int oh = ref_conv_out_size(cs->h, cs->p.pad_top, cs->p.pad_bottom, cs->p.stride);
-    const int ow = ref_conv_out_size(cs->w, cs->p.pad_left, cs->p.pad_right, cs->p.stride);
+    const int c = cs->cin, ks = cs->ks, taps = ks * ks;
+    const int oh = ref_conv_out_size(cs->h, cs->p.pad_top, cs->p.pad_bottom, ks, cs->p.stride);
+    const int ow = ref_conv_out_size(cs->w, cs->p.pad_left, cs->p.pad_right, ks, cs->p.stride);
     const size_t in_n = (size_t)cs->n * cs->h * cs->w * c, out_n = (size_t)cs->n * oh * ow * c;
-    const float spread = CLAMPS[cs->clamp].spread;
+    const float spread = case_spread(cs);
     describe_conv(v->name, cs, 1, "");
 
-    /* 9 taps of in * w with w in [-1, 1]: std(out) ~ amplitude(in) */
+    /* ks * ks taps of in * w with w in [-1, 1]: std(out) ~ amplitude(in) * ks / 3 */
     float *in = guarded_buf(&g_in, in_n, index & 1);
-    float *wt = guarded_buf(&g_wt, 9 * (size_t)c, !(index & 1));
+    float *wt = guarded_buf(&g_wt, (size_t)taps * c, !(index & 1));
     float *bias = cs->bias ? guarded_buf(&g_bias, (size_t)c, index & 1) : NULL;
-    fill(r, in, in_n, spread);
-    fill(r, wt, 9 * (size_t)c, 1.0f);
+    fill(r, in, in_n, spread * 3.0f / (float)ks);
+    fill(r, wt, (size_t)taps * c, 1.0f);
     if (bias)
         fill(r, bias, (size_t)c, spread / 2);
 
     double *ref = dbuf_get(&g_ref, out_n), *mag = dbuf_get(&g_mag, out_n);
-    ref_dwconv3x3(cs->n, cs->h, cs->w, c, in, wt, bias, &cs->p, ref, mag);
-    note_bites(b, cs->clamp, ref, out_n);
+    const mnet_conv_params sums = unclamped(&cs->p);
+    ref_dwconv(ks, cs->n, cs->h, cs->w, c, in, wt, bias, &sums, ref, mag);
+    apply_epilogue(b, cs->clamp, cs->act, ref, out_n);
 
     float *out = out_buf(&g_out, out_n, (index >> 1) & 1);
-    check_status(mnet_dwconv3x3_f32(v->isa, cs->n, cs->h, cs->w, c, in, wt, bias, &cs->p, out),
-            "mnet_dwconv3x3_f32");
+    check_status(call_dwconv(v->isa, cs, index, in, wt, bias, out), "the depthwise call");
     check_canaries(out, out_n, "explicit ISA");
-    check_close("explicit ISA", out, ref, mag, out_n, 9);
+    check_close_act("explicit ISA", out, ref, mag, out_n, taps, cs->act);
 
     if (is_selected(v)) {   /* AUTO must run exactly this tier */
         float *out2 = out_buf(&g_out2, out_n, !((index >> 1) & 1));
-        check_status(mnet_dwconv3x3_f32(MNET_ISA_AUTO, cs->n, cs->h, cs->w, c, in, wt, bias,
-                &cs->p, out2), "mnet_dwconv3x3_f32(AUTO)");
+        check_status(call_dwconv(MNET_ISA_AUTO, cs, index, in, wt, bias, out2),
+                "the depthwise call (AUTO)");
         check_canaries(out2, out_n, "MNET_ISA_AUTO");
         check_same_bits("MNET_ISA_AUTO vs the selected tier", out2, out, out_n);
     }
 }
 
+static void dwconv_test(const variant *v, int index, int ks, const char *test, int min_cases)
+{
+    rng r = rng_for(test, index);
+    bites b;
+    memset(&b, 0, sizeof b);
+    const intlist cs = channel_list(v->t0);
+    int cases = conv_sweep(v, ks, &cs, NULL, dwconv_case, &r, &b);
+    cases += real_shapes(v, 1, ks, dwconv_case, &r, &b, cases);
+    check_case_count(cases, min_cases, v->name);
+    check_bites(&b, v->name);
+    check_pieces(&b, v->name);
+}
+
 START_TEST(test_dwconv3x3)
 {
     const variant *v = &dwconv_variants[_i];
-    if (!runnable(v))
-        return;
-    rng r = rng_for("dwconv3x3", _i);
-    bites b = { { 0 }, { 0 } };
-    const intlist cs = channel_list(v->t0);
-    int cases = conv_sweep(v, &cs, NULL, dwconv_case, &r, &b);
-    cases += real_shapes(v, 1, dwconv_case, &r, &b, cases);
-    check_case_count(cases, 1000, v->name);
-    check_bites(&b, v->name);
+    if (runnable(v))
+        dwconv_test(v, _i, 3, "dwconv3x3", 1000);
 }
 END_TEST
 
+START_TEST(test_dwconv5x5)
+{
+    const variant *v = &dwconv5_variants[_i];
+    if (runnable(v))
+        dwconv_test(v, _i, 5, "dwconv5x5", 5000);
+}
+END_TEST
+
+static mnet_status call_conv(mnet_isa isa, const conv_case *cs, int index, const float *in,
+        const float *wt, const float *bias, float *out)
+{
+    if (cs->act == MNET_ACTIVATION_NONE && (index / 9) % 2 == 0)
+        return mnet_conv3x3_f32(isa, cs->n, cs->h, cs->w, cs->cin, cs->cout, in, wt, bias, &cs->p,
+                out);
+    return mnet_conv3x3_act_f32(isa, cs->n, cs->h, cs->w, cs->cin, cs->cout, in, wt, bias,
+            &cs->p, (mnet_activation)cs->act, out);
+}
+
 static void conv_case_run(const variant *v, const conv_case *cs, int index, rng *r, bites *b)
 {
-    const int oh = ref_conv_out_size(cs->h, cs->p.pad_top, cs->p.pad_bottom, cs->p.stride);
-    const int ow = ref_conv_out_size(cs->w, cs->p.pad_left, cs->p.pad_right, cs->p.stride);
+    const int oh = ref_conv_out_size(cs->h, cs->p.pad_top, cs->p.pad_bottom, 3, cs->p.stride);
+    const int ow = ref_conv_out_size(cs->w, cs->p.pad_left, cs->p.pad_right, 3, cs->p.stride);
     const size_t in_n = (size_t)cs->n * cs->h * cs->w * cs->cin;
     const size_t w_n = (size_t)cs->cout * 9 * cs->cin;
     const size_t out_n = (size_t)cs->n * oh * ow * cs->cout;
-    const float spread = CLAMPS[cs->clamp].spread;
+    const float spread = case_spread(cs);
     describe_conv(v->name, cs, 0, "");
 
     /* 9 * cin terms of in * w with w in [-1, 1]: std(out) ~ amplitude(in) * sqrt(cin) */
@@ -550,19 +717,19 @@ static void conv_case_run(const variant *v, const conv_case *cs, int index, rng 
         fill(r, bias, (size_t)cs->cout, spread / 2);
 
     double *ref = dbuf_get(&g_ref, out_n), *mag = dbuf_get(&g_mag, out_n);
-    ref_conv3x3(cs->n, cs->h, cs->w, cs->cin, cs->cout, in, wt, bias, &cs->p, ref, mag);
-    note_bites(b, cs->clamp, ref, out_n);
+    const mnet_conv_params sums = unclamped(&cs->p);
+    ref_conv3x3(cs->n, cs->h, cs->w, cs->cin, cs->cout, in, wt, bias, &sums, ref, mag);
+    apply_epilogue(b, cs->clamp, cs->act, ref, out_n);
 
     float *out = out_buf(&g_out, out_n, (index >> 1) & 1);
-    check_status(mnet_conv3x3_f32(v->isa, cs->n, cs->h, cs->w, cs->cin, cs->cout, in, wt, bias,
-            &cs->p, out), "mnet_conv3x3_f32");
+    check_status(call_conv(v->isa, cs, index, in, wt, bias, out), "mnet_conv3x3(_act)_f32");
     check_canaries(out, out_n, "explicit ISA");
-    check_close("explicit ISA", out, ref, mag, out_n, 9.0 * cs->cin);
+    check_close_act("explicit ISA", out, ref, mag, out_n, 9.0 * cs->cin, cs->act);
 
     if (is_selected(v)) {
         float *out2 = out_buf(&g_out2, out_n, !((index >> 1) & 1));
-        check_status(mnet_conv3x3_f32(MNET_ISA_AUTO, cs->n, cs->h, cs->w, cs->cin, cs->cout, in,
-                wt, bias, &cs->p, out2), "mnet_conv3x3_f32(AUTO)");
+        check_status(call_conv(MNET_ISA_AUTO, cs, index, in, wt, bias, out2),
+                "mnet_conv3x3(_act)_f32(AUTO)");
         check_canaries(out2, out_n, "MNET_ISA_AUTO");
         check_same_bits("MNET_ISA_AUTO vs the selected tier", out2, out, out_n);
     }
@@ -574,24 +741,31 @@ START_TEST(test_conv3x3)
     if (!runnable(v))
         return;
     rng r = rng_for("conv3x3", _i);
-    bites b = { { 0 }, { 0 } };
+    bites b;
+    memset(&b, 0, sizeof b);
     const intlist couts = channel_list(v->t0);
     /* the stem has cin = 3; the rest covers 1, tails around 4 and 8, and a longer reduction */
     const intlist cins = { { 3, 1, 2, 4, 5, 8, 3, 16 }, 8 };
-    int cases = conv_sweep(v, &couts, &cins, conv_case_run, &r, &b);
-    cases += real_shapes(v, 0, conv_case_run, &r, &b, cases);
+    int cases = conv_sweep(v, 3, &couts, &cins, conv_case_run, &r, &b);
+    cases += real_shapes(v, 0, 3, conv_case_run, &r, &b, cases);
     check_case_count(cases, 1000, v->name);
     check_bites(&b, v->name);
+    check_pieces(&b, v->name);
 }
 END_TEST
 
 /* ---- GEMM through the public API ------------------------------------------------------------ */
+/* Without an activation the plain call or (every other time) its _act twin; the activation
+ * rotates with period 9, so any 7 consecutive cases (one (m, n) pair over all k) see all three. */
 static int gemm_case(const variant *v, int m, int n, int k, int index, rng *r, bites *b)
 {
-    const int clamp = index % NCLAMP, with_bias = index % 5 != 4;
-    const float spread = CLAMPS[clamp].spread;
-    snprintf(g_ctx, sizeof g_ctx, "%s m=%d n=%d k=%d clamp=%s bias=%s", v->name, m, n, k,
-            CLAMPS[clamp].name, with_bias ? "yes" : "NULL");
+    const int clamp = case_clamp(index), act = case_act(index), with_bias = index % 5 != 4;
+    const int plain = act == MNET_ACTIVATION_NONE && (index / 9) % 2 == 0;
+    const float spread = act ? 4.0f : CLAMPS[clamp].spread;
+    const float lo = CLAMPS[clamp].lo, hi = CLAMPS[clamp].hi;
+    snprintf(g_ctx, sizeof g_ctx, "%s m=%d n=%d k=%d clamp=%s act=%s bias=%s%s", v->name, m, n,
+            k, CLAMPS[clamp].name, ACT_NAMES[act], with_bias ? "yes" : "NULL",
+            plain ? "" : " (mnet_gemm_act_f32)");
     const size_t a_n = (size_t)m * k, b_n = (size_t)k * n, out_n = (size_t)m * n;
 
     /* k terms of a * b with b in [-1, 1]: std(out) ~ amplitude(a) * sqrt(k) / 3 */
@@ -604,22 +778,23 @@ static int gemm_case(const variant *v, int m, int n, int k, int index, rng *r, b
         fill(r, bias, (size_t)n, spread / 2);
 
     double *ref = dbuf_get(&g_ref, out_n), *mag = dbuf_get(&g_mag, out_n);
-    ref_gemm(m, n, k, a, bm, bias, CLAMPS[clamp].lo, CLAMPS[clamp].hi, ref, mag);
-    note_bites(b, clamp, ref, out_n);
+    ref_gemm(m, n, k, a, bm, bias, -INFINITY, INFINITY, ref, mag);
+    apply_epilogue(b, clamp, act, ref, out_n);
 
-    float *out = out_buf(&g_out, out_n, (index >> 1) & 1);
-    check_status(mnet_gemm_f32(v->isa, m, n, k, a, bm, bias, CLAMPS[clamp].lo, CLAMPS[clamp].hi,
-            out), "mnet_gemm_f32");
-    check_canaries(out, out_n, "explicit ISA");
-    check_close("explicit ISA", out, ref, mag, out_n, k);
-
-    if (is_selected(v)) {
-        float *out2 = out_buf(&g_out2, out_n, !((index >> 1) & 1));
-        check_status(mnet_gemm_f32(MNET_ISA_AUTO, m, n, k, a, bm, bias, CLAMPS[clamp].lo,
-                CLAMPS[clamp].hi, out2), "mnet_gemm_f32(AUTO)");
-        check_canaries(out2, out_n, "MNET_ISA_AUTO");
-        check_same_bits("MNET_ISA_AUTO vs the selected tier", out2, out, out_n);
+    float *outs[2];
+    for (int pass = 0; pass < (is_selected(v) ? 2 : 1); pass++) {
+        const mnet_isa isa = pass == 0 ? v->isa : MNET_ISA_AUTO;
+        const char *what = pass == 0 ? "explicit ISA" : "MNET_ISA_AUTO";
+        float *out = outs[pass] = out_buf(pass == 0 ? &g_out : &g_out2, out_n,
+                ((index >> 1) + pass) & 1);
+        check_status(plain ? mnet_gemm_f32(isa, m, n, k, a, bm, bias, lo, hi, out)
+                           : mnet_gemm_act_f32(isa, m, n, k, a, bm, bias, (mnet_activation)act,
+                                   lo, hi, out), "mnet_gemm(_act)_f32");
+        check_canaries(out, out_n, what);
+        check_close_act(what, out, ref, mag, out_n, k, act);
     }
+    if (is_selected(v))
+        check_same_bits("MNET_ISA_AUTO vs the selected tier", outs[1], outs[0], out_n);
     return index + 1;
 }
 
@@ -629,11 +804,14 @@ START_TEST(test_gemm)
     if (!runnable(v))
         return;
     rng r = rng_for("gemm", _i);
-    bites b = { { 0 }, { 0 } };
+    bites b;
+    memset(&b, 0, sizeof b);
     const int mr = v->t0, nr = v->t1;
     intlist ms = { .n = 0 }, ns = { .n = 0 };
+    /* m = 1 is the one-row path; n <= nr / 2 the half-panel path; mr x nr the full tiles */
     const int m_extra[] = { mr - 1, mr, mr + 1, 2 * mr + 1, 1, 2, 3, 5, 11, 17, 31 };
-    const int n_extra[] = { nr - 1, nr, nr + 1, 3 * nr + 1, 1, 2, 3, 5, 13, 37 };
+    const int n_extra[] = { nr - 1, nr, nr + 1, 3 * nr + 1, nr / 2, nr / 2 + 1, 1, 2, 3, 5, 13,
+                            37 };
     const int ks[] = { 1, 2, 3, 7, 16, 64, 129 };
     for (int i = 0; i < COUNT(m_extra); i++)
         add_unique(&ms, m_extra[i]);
@@ -645,16 +823,68 @@ START_TEST(test_gemm)
             for (int kk = 0; kk < COUNT(ks); kk++)
                 index = gemm_case(v, ms.v[i], ns.v[j], ks[kk], index, &r, &b);
     /* MobileNet layers: a 14x14 pointwise, the last 7x7 pointwise (its packed weights span
-     * several of the driver's L2 blocks), and the classifier. */
+     * several of the driver's L2 blocks), the classifier, and V3's h-swish expansions and
+     * h-sigmoid squeeze-and-excite FC (index chosen so the rotation gives the activation). */
     index = gemm_case(v, 196, 128, 64, index, &r, &b);
     index = gemm_case(v, 49, 1024, 1024, index, &r, &b);
     index = gemm_case(v, 1, 1000, 1024, index, &r, &b);
+    while (case_act(index) != MNET_ACTIVATION_HSWISH)
+        index++;
+    index = gemm_case(v, 196, 480, 80, index, &r, &b);
+    index = gemm_case(v, 49, 960, 160, index, &r, &b);
+    while (case_act(index) != MNET_ACTIVATION_HSIGMOID)
+        index++;
+    index = gemm_case(v, 1, 672, 168, index, &r, &b);
     check_case_count(index, 300, v->name);
     check_bites(&b, v->name);
+    check_pieces(&b, v->name);
 }
 END_TEST
 
+/* ---- elementwise calls that allow y == x ------------------------------------------------------ */
+/* One such call and how to judge its output: BN + ReLU6, h-swish, h-sigmoid, channel scale. */
+typedef struct unary_op {
+    const char *fn;                            /* for failure messages */
+    mnet_status (*call)(const struct unary_op *op, mnet_isa isa, const float *x, float *y);
+    void (*check)(const struct unary_op *op, const char *what, const float *y);
+    const float *x;                            /* the input: count floats, never written */
+    size_t count, pixels;
+    int n, c, act;
+    const float *scale, *shift;
+    const double *ref, *mag;                   /* the reference's results */
+} unary_op;
+
+/* The variant's tier explicitly, then (for the selected tier) AUTO, each into a fresh all-canary
+ * buffer that starts as a copy of x when the call runs in place; AUTO must match bit for bit. */
+static void run_unary(const variant *v, const unary_op *op, int in_place, int index)
+{
+    float *outs[2];
+    for (int pass = 0; pass < (is_selected(v) ? 2 : 1); pass++) {
+        const char *what = pass == 0 ? "explicit ISA" : "MNET_ISA_AUTO";
+        float *y = outs[pass] = out_buf(pass == 0 ? &g_out : &g_out2, op->count,
+                ((index >> 1) + pass) & 1);
+        if (in_place)
+            memcpy(y, op->x, op->count * sizeof(float));
+        check_status(op->call(op, pass == 0 ? v->isa : MNET_ISA_AUTO, in_place ? y : op->x, y),
+                op->fn);
+        check_canaries(y, op->count, what);
+        op->check(op, what, y);
+    }
+    if (is_selected(v))
+        check_same_bits("MNET_ISA_AUTO vs the selected tier", outs[1], outs[0], op->count);
+}
+
 /* ---- BN + ReLU6 ------------------------------------------------------------------------------ */
+static mnet_status bn_relu6_call(const unary_op *op, mnet_isa isa, const float *x, float *y)
+{
+    return mnet_bn_relu6_f32(isa, op->pixels, op->c, x, op->scale, op->shift, y);
+}
+
+static void bn_relu6_check(const unary_op *op, const char *what, const float *y)
+{
+    check_close(what, y, op->ref, op->mag, op->count, 1);
+}
+
 static void bn_relu6_case(const variant *v, size_t pixels, int c, int index, rng *r, int hit[2])
 {
     const size_t count = pixels * (size_t)c;
@@ -674,20 +904,10 @@ static void bn_relu6_case(const variant *v, size_t pixels, int c, int index, rng
         hit[0] |= ref[i] == 0.0;
         hit[1] |= ref[i] == 6.0;
     }
-    float *outs[2];
-    for (int pass = 0; pass < (is_selected(v) ? 2 : 1); pass++) {
-        const char *what = pass == 0 ? "explicit ISA" : "MNET_ISA_AUTO";
-        float *y = outs[pass] = out_buf(pass == 0 ? &g_out : &g_out2, count,
-                ((index >> 1) + pass) & 1);
-        if (in_place)
-            memcpy(y, x, count * sizeof(float));
-        check_status(mnet_bn_relu6_f32(pass == 0 ? v->isa : MNET_ISA_AUTO, pixels, c,
-                in_place ? y : x, scale, shift, y), "mnet_bn_relu6_f32");
-        check_canaries(y, count, what);
-        check_close(what, y, ref, mag, count, 1);
-    }
-    if (is_selected(v))
-        check_same_bits("MNET_ISA_AUTO vs the selected tier", outs[1], outs[0], count);
+    const unary_op op = { .fn = "mnet_bn_relu6_f32", .call = bn_relu6_call,
+        .check = bn_relu6_check, .x = x, .count = count, .pixels = pixels, .c = c,
+        .scale = scale, .shift = shift, .ref = ref, .mag = mag };
+    run_unary(v, &op, in_place, index);
 }
 
 START_TEST(test_bn_relu6)
@@ -761,7 +981,8 @@ START_TEST(test_add)
     if (!runnable(v))
         return;
     rng r = rng_for("add", _i);
-    bites b = { { 0 }, { 0 } };
+    bites b;
+    memset(&b, 0, sizeof b);
     intlist counts = { .n = 0 };
     for (int c = 1; c <= 3 * UNTILED + 1; c++)
         add_unique(&counts, c);
@@ -890,6 +1111,151 @@ START_TEST(test_softmax)
 }
 END_TEST
 
+/* ---- h-swish and h-sigmoid (standalone) -------------------------------------------------------- */
+/* Bit for bit what the fused epilogue computes (mnet_epilogue_f32 with no clamp), NaN for NaN;
+ * and, as a check of mnet_epilogue_f32 itself, within TOL_ACT of the double reference. */
+static void check_hact(const char *what, const float *got, const float *x, size_t count, int act)
+{
+    for (size_t i = 0; i < count; i++) {
+        const float want = mnet_epilogue_f32(x[i], -INFINITY, INFINITY, act);
+        if (isnan(want) ? !isnan(got[i]) : memcmp(&got[i], &want, sizeof want) != 0)
+            FAIL("%s: element %zu: %s(%.9g) is %.9g (bits %08" PRIx32 "), the fused epilogue "
+                    "gives %.9g (bits %08" PRIx32 ")", what, i, ACT_NAMES[act], (double)x[i],
+                    (double)got[i], float_bits(got[i]), (double)want, float_bits(want));
+        const double ref = ref_activation((double)x[i], (mnet_activation)act);
+        if (isfinite(x[i]) && fabs(x[i]) < 1e6f && !(fabs((double)got[i] - ref) <= TOL_ACT))
+            FAIL("%s: element %zu: %s(%.9g) is %.9g, the reference %.9g", what, i,
+                    ACT_NAMES[act], (double)x[i], (double)got[i], ref);
+    }
+}
+
+/* Values at and around the pieces' joints, signed zeros, huge, infinite, NaN, denormal. */
+static const float HACT_SPECIAL[] = {
+    -3.0f, 3.0f, -2.9999998f, -3.0000002f, 2.9999998f, 3.0000002f, 0.0f, -0.0f, -6.0f, 6.0f,
+    1e30f, -1e30f, INFINITY, -INFINITY, NAN, 1e-40f, -1e-40f, 0.5f, -1.5f,
+};
+
+static mnet_status hact_call(const unary_op *op, mnet_isa isa, const float *x, float *y)
+{
+    return op->act == MNET_EPI_HSWISH ? mnet_hardswish_f32(isa, op->count, x, y)
+                                      : mnet_hardsigmoid_f32(isa, op->count, x, y);
+}
+
+static void hact_check(const unary_op *op, const char *what, const float *y)
+{
+    check_hact(what, y, op->x, op->count, op->act);
+}
+
+static void hact_case(const variant *v, int act, size_t count, int index, rng *r, int pieces[3])
+{
+    const int in_place = index % 3 == 1;
+    snprintf(g_ctx, sizeof g_ctx, "%s count=%zu%s", v->name, count,
+            in_place ? " in place (y == x)" : "");
+    float *x = guarded_buf(&g_in, count, index & 1);
+    fill(r, x, count, 5.0f);   /* [-5, 5]: every piece of the activation */
+    for (size_t i = (size_t)index % 7; i < count; i += 7)
+        x[i] = HACT_SPECIAL[rng_int(r, COUNT(HACT_SPECIAL))];
+    for (size_t i = 0; i < count; i++)
+        pieces[x[i] < -3.0f ? 0 : x[i] <= 3.0f ? 1 : 2] |= !isnan(x[i]);
+    const unary_op op = { .fn = act == MNET_EPI_HSWISH ? "mnet_hardswish_f32"
+                                                       : "mnet_hardsigmoid_f32",
+        .call = hact_call, .check = hact_check, .x = x, .count = count, .act = act };
+    run_unary(v, &op, in_place, index);
+}
+
+static void hact_test(const variant *v, int act, int index)
+{
+    rng r = rng_for(ACT_NAMES[act], index);
+    intlist counts = { .n = 0 };
+    for (int c = 1; c <= 70; c++)   /* every tail of 8-, 16- and 32-float steps */
+        add_unique(&counts, c);
+    const int extra[] = { 127, 128, 129, 1000, 4099, 14 * 14 * 672, 112 * 112 * 16 };
+    for (int i = 0; i < COUNT(extra); i++)
+        add_unique(&counts, extra[i]);
+    int cases = 0, pieces[3] = { 0, 0, 0 };
+    for (int rep = 0; rep < 3; rep++)
+        for (int i = 0; i < counts.n; i++)
+            hact_case(v, act, (size_t)counts.v[i], cases++, &r, pieces);
+    check_case_count(cases, 200, v->name);
+    if (!pieces[0] || !pieces[1] || !pieces[2])
+        FAIL("the data never reached every piece of %s", ACT_NAMES[act]);
+}
+
+START_TEST(test_hswish)
+{
+    const variant *v = &hswish_variants[_i];
+    if (runnable(v))
+        hact_test(v, MNET_EPI_HSWISH, _i);
+}
+END_TEST
+
+START_TEST(test_hsigmoid)
+{
+    const variant *v = &hsigmoid_variants[_i];
+    if (runnable(v))
+        hact_test(v, MNET_EPI_HSIGMOID, _i);
+}
+END_TEST
+
+/* ---- channel scale (squeeze-and-excite apply) ---------------------------------------------------- */
+/* One float multiply per element: the double product is exact, so the kernel's result must be
+ * that product rounded once, bit for bit. */
+static mnet_status channel_scale_call(const unary_op *op, mnet_isa isa, const float *x, float *y)
+{
+    return mnet_channel_scale_f32(isa, op->n, op->pixels, op->c, x, op->scale, y);
+}
+
+static void channel_scale_check(const unary_op *op, const char *what, const float *y)
+{
+    for (size_t i = 0; i < op->count; i++) {
+        const float want = (float)op->ref[i];
+        if (memcmp(&y[i], &want, sizeof want) != 0)
+            FAIL("%s: element %zu: got %.9g, x * scale = %.9g", what, i, (double)y[i],
+                    (double)want);
+    }
+}
+
+static void channel_scale_case(const variant *v, int n, size_t pixels, int c, int index, rng *r)
+{
+    const size_t count = (size_t)n * pixels * (size_t)c;
+    const int in_place = index % 3 == 2;
+    snprintf(g_ctx, sizeof g_ctx, "%s n=%d pixels=%zu c=%d%s", v->name, n, pixels, c,
+            in_place ? " in place (y == x)" : "");
+    float *x = guarded_buf(&g_in, count, index & 1);
+    float *scale = guarded_buf(&g_wt, (size_t)n * c, !(index & 1));
+    fill(r, x, count, 4.0f);
+    fill(r, scale, (size_t)n * c, 1.5f);
+    double *ref = dbuf_get(&g_ref, count);
+    ref_channel_scale(n, pixels, c, x, scale, ref);
+    const unary_op op = { .fn = "mnet_channel_scale_f32", .call = channel_scale_call,
+        .check = channel_scale_check, .x = x, .count = count, .pixels = pixels, .n = n, .c = c,
+        .scale = scale, .ref = ref };
+    run_unary(v, &op, in_place, index);
+}
+
+START_TEST(test_channel_scale)
+{
+    const variant *v = &channel_scale_variants[_i];
+    if (!runnable(v))
+        return;
+    rng r = rng_for("channel_scale", _i);
+    intlist cs = channel_list(UNTILED);
+    const int v3[] = { 72, 96, 120, 144, 240, 288, 480, 576, 672, 960 };
+    for (int i = 0; i < COUNT(v3); i++)
+        add_unique(&cs, v3[i]);
+    const size_t pixel_counts[] = { 1, 2, 3, 5, 7, 16 };
+    int index = 0;
+    for (int pi = 0; pi < COUNT(pixel_counts); pi++)
+        for (int ci = 0; ci < cs.n; ci++, index++)
+            channel_scale_case(v, 1 + index % 3, pixel_counts[pi], cs.v[ci], index, &r);
+    /* MobileNet V3's squeeze-and-excite outputs */
+    channel_scale_case(v, 1, 14 * 14, 672, index++, &r);
+    channel_scale_case(v, 1, 7 * 7, 960, index++, &r);
+    channel_scale_case(v, 2, 28 * 28, 120, index++, &r);
+    check_case_count(index, 300, v->name);
+}
+END_TEST
+
 /* A call for rows [r0, r1) wrote exactly those rows, bit-identical to the call for all rows. */
 static void check_piece(const float *piece, const float *full, size_t count, size_t row_floats,
         int r0, int r1)
@@ -928,8 +1294,8 @@ static void rows_case(const variant *v, int depthwise, const conv_case *cs, rng 
     mnet_conv_geom g;
     g.h = cs->h;
     g.w = cs->w;
-    g.oh = ref_conv_out_size(cs->h, cs->p.pad_top, cs->p.pad_bottom, cs->p.stride);
-    g.ow = ref_conv_out_size(cs->w, cs->p.pad_left, cs->p.pad_right, cs->p.stride);
+    g.oh = ref_conv_out_size(cs->h, cs->p.pad_top, cs->p.pad_bottom, cs->ks, cs->p.stride);
+    g.ow = ref_conv_out_size(cs->w, cs->p.pad_left, cs->p.pad_right, cs->ks, cs->p.stride);
     g.stride = cs->p.stride;
     g.pad_top = cs->p.pad_top;
     g.pad_left = cs->p.pad_left;
@@ -939,37 +1305,42 @@ static void rows_case(const variant *v, int depthwise, const conv_case *cs, rng 
 
     const size_t in_n = (size_t)cs->h * cs->w * cin, row_n = (size_t)g.ow * cout;
     const size_t out_n = (size_t)g.oh * row_n;
-    const size_t w_n = depthwise ? 9 * (size_t)cout : 9 * (size_t)cin * cout;
+    const size_t taps = (size_t)cs->ks * cs->ks;
+    const size_t w_n = depthwise ? taps * cout : 9 * (size_t)cin * cout;
     float *in = guarded_buf(&g_in, in_n, index & 1);
     float *wt = guarded_buf(&g_wt, w_n, 0);
     float *bias = guarded_buf(&g_bias, (size_t)cout, 0);
-    fill(r, in, in_n, 2.0f);
+    fill(r, in, in_n, cs->act ? 4.0f : 2.0f);
     fill(r, wt, w_n, 1.0f);
     fill(r, bias, (size_t)cout, 1.0f);
 
-    const size_t packed_n = depthwise ? mnet_packed_dwconv_floats(cout, cr, 9)
+    const size_t packed_n = depthwise ? mnet_packed_dwconv_floats(cout, cr, (int)taps)
                                       : mnet_packed_conv3x3_floats(cin, cout, cr);
     float *packed = guarded_buf(&g_aux, packed_n, 0);
     if (depthwise)
-        mnet_pack_dwconv(cout, cr, 9, wt, bias, packed);
+        mnet_pack_dwconv(cout, cr, (int)taps, wt, bias, packed);
     else
         mnet_pack_conv3x3(cin, cout, cr, wt, bias, packed);
 
+    /* dwconv3x3, dwconv5x5 and conv3x3 ukernels share one signature */
     const float lo = cs->p.out_min, hi = cs->p.out_max;
-    mnet_dwconv3x3_ukernel dw = (mnet_dwconv3x3_ukernel)v->fn;
-    mnet_conv3x3_ukernel cv = (mnet_conv3x3_ukernel)v->fn;
-#define CALL(o, y0, y1) (depthwise ? dw(&g, in, packed, (o), (y0), (y1), lo, hi, MNET_EPI_CLAMP) \
-                                   : cv(&g, in, packed, (o), (y0), (y1), lo, hi, MNET_EPI_CLAMP))
+    mnet_conv3x3_ukernel kernel = (mnet_conv3x3_ukernel)v->fn;
+#define CALL(o, y0, y1) kernel(&g, in, packed, (o), (y0), (y1), lo, hi, cs->act)
     float *full = out_buf(&g_out, out_n, 0);
     CALL(full, 0, g.oh);
     check_canaries(full, out_n, "one call over all rows");
 
     double *ref = dbuf_get(&g_ref, out_n), *mag = dbuf_get(&g_mag, out_n);
+    const mnet_conv_params sums = unclamped(&cs->p);
     if (depthwise)
-        ref_dwconv3x3(1, cs->h, cs->w, cout, in, wt, bias, &cs->p, ref, mag);
+        ref_dwconv(cs->ks, 1, cs->h, cs->w, cout, in, wt, bias, &sums, ref, mag);
     else
-        ref_conv3x3(1, cs->h, cs->w, cin, cout, in, wt, bias, &cs->p, ref, mag);
-    check_close("one call over all rows", full, ref, mag, out_n, depthwise ? 9 : 9.0 * cin);
+        ref_conv3x3(1, cs->h, cs->w, cin, cout, in, wt, bias, &sums, ref, mag);
+    bites unused;
+    memset(&unused, 0, sizeof unused);
+    apply_epilogue(&unused, cs->clamp, cs->act, ref, out_n);
+    check_close_act("one call over all rows", full, ref, mag, out_n,
+            depthwise ? (double)taps : 9.0 * cin, cs->act);
 
     /* Pieces: random cut points, sometimes an empty range. */
     int cuts[6], ncut = 0;
@@ -987,16 +1358,22 @@ static void rows_case(const variant *v, int depthwise, const conv_case *cs, rng 
 #undef CALL
 }
 
-static void rows_test(const variant *v, int depthwise, rng *r)
+static void rows_test(const variant *v, const char *test, int variant_index, int depthwise, int ks,
+        int cases)
 {
-    for (int index = 0; index < 24; index++) {
+    if (!runnable(v))
+        return;
+    rng rs = rng_for(test, variant_index), *r = &rs;
+    for (int index = 0; index < cases; index++) {
         conv_case cs;
-        cs.clamp = index % NCLAMP;
+        cs.ks = ks;
+        cs.clamp = case_clamp(index);
+        cs.act = case_act(index);
         do {
-            cs.p = make_params(1 + rng_int(r, 2), rng_int(r, 16), cs.clamp);
+            cs.p = make_params(ks, 1 + rng_int(r, 2), rng_int(r, pad_combos(ks)), cs.clamp);
             cs.h = SIZES[rng_int(r, NSIZES)];
             cs.w = SIZES[rng_int(r, NSIZES)];
-        } while (!valid_size(cs.h, cs.w, &cs.p));
+        } while (!valid_size(ks, cs.h, cs.w, &cs.p));
         cs.n = 1;
         cs.bias = 1;
         cs.cout = 1 + rng_int(r, 3 * v->t0 + 1);
@@ -1007,31 +1384,29 @@ static void rows_test(const variant *v, int depthwise, rng *r)
 
 START_TEST(test_dwconv3x3_rows)
 {
-    const variant *v = &dwconv_variants[_i];
-    if (!runnable(v))
-        return;
-    rng r = rng_for("dwconv3x3_rows", _i);
-    rows_test(v, 1, &r);
+    rows_test(&dwconv_variants[_i], "dwconv3x3_rows", _i, 1, 3, 27);
+}
+END_TEST
+
+START_TEST(test_dwconv5x5_rows)
+{
+    rows_test(&dwconv5_variants[_i], "dwconv5x5_rows", _i, 1, 5, 54);
 }
 END_TEST
 
 START_TEST(test_conv3x3_rows)
 {
-    const variant *v = &conv_variants[_i];
-    if (!runnable(v))
-        return;
-    rng r = rng_for("conv3x3_rows", _i);
-    rows_test(v, 0, &r);
+    rows_test(&conv_variants[_i], "conv3x3_rows", _i, 0, 3, 27);
 }
 END_TEST
 
 /* ---- internal pieces: the GEMM driver over row ranges with padded strides ------------------ */
-static void gemm_run_case(const variant *v, int m, int n, int k, rng *r)
+static void gemm_run_case(const variant *v, int m, int n, int k, int act, rng *r)
 {
     const mnet_gemm_config cfg = { (mnet_gemm_ukernel)v->fn, v->t0, v->t1, v->name };
     const size_t a_stride = (size_t)k + 3, c_stride = (size_t)n + 5;
-    snprintf(g_ctx, sizeof g_ctx, "%s mnet_gemm_run m=%d n=%d k=%d a_stride=%zu c_stride=%zu",
-            v->name, m, n, k, a_stride, c_stride);
+    snprintf(g_ctx, sizeof g_ctx, "%s mnet_gemm_run m=%d n=%d k=%d a_stride=%zu c_stride=%zu "
+            "act=%s", v->name, m, n, k, a_stride, c_stride, ACT_NAMES[act]);
 
     /* A's row padding holds NaN: a kernel reading it poisons its output.  A ends at the guard. */
     const size_t a_n = (size_t)(m - 1) * a_stride + (size_t)k;
@@ -1053,17 +1428,19 @@ static void gemm_run_case(const variant *v, int m, int n, int k, rng *r)
         memcpy(dense + (size_t)i * k, a + i * a_stride, (size_t)k * sizeof(float));
     double *ref = dbuf_get(&g_ref, (size_t)m * n), *mag = dbuf_get(&g_mag, (size_t)m * n);
     const float lo = -1.5f, hi = 1.5f;
-    ref_gemm(m, n, k, dense, b, bias, lo, hi, ref, mag);
+    ref_gemm(m, n, k, dense, b, bias, -INFINITY, INFINITY, ref, mag);
     free(dense);
+    for (size_t i = 0; i < (size_t)m * n; i++)
+        ref[i] = ref_epilogue(ref[i], (mnet_activation)act, lo, hi);
 
     const size_t c_n = (size_t)m * c_stride;
     float *full = out_buf(&g_out, c_n, 0);
     mnet_gemm_run(&cfg, 0, (size_t)m, (size_t)n, (size_t)k, a, a_stride, packed, full, c_stride,
-            lo, hi, MNET_EPI_CLAMP);
+            lo, hi, act);
     check_canaries(full, c_n, "all rows");
     for (int i = 0; i < m; i++) {
-        check_close("all rows", full + i * c_stride, ref + (size_t)i * n, mag + (size_t)i * n,
-                (size_t)n, k);
+        check_close_act("all rows", full + i * c_stride, ref + (size_t)i * n,
+                mag + (size_t)i * n, (size_t)n, k, act);
         for (size_t j = (size_t)n; j < c_stride; j++)
             if (!is_canary(&full[i * c_stride + j]))
                 FAIL("row %d: column %zu of the c_stride padding was written", i, j);
@@ -1077,7 +1454,7 @@ static void gemm_run_case(const variant *v, int m, int n, int k, rng *r)
     for (int p = 0; p + 1 < COUNT(cuts); p++) {   /* each piece into a fresh all-canary buffer */
         float *piece = out_buf(&g_out2, c_n, p & 1);
         mnet_gemm_run(&cfg, (size_t)cuts[p], (size_t)cuts[p + 1], (size_t)n, (size_t)k, a,
-                a_stride, packed, piece, c_stride, lo, hi, MNET_EPI_CLAMP);
+                a_stride, packed, piece, c_stride, lo, hi, act);
         check_canaries(piece, c_n, "row piece");
         check_piece(piece, full, c_n, c_stride, cuts[p], cuts[p + 1]);   /* padding: canary */
     }
@@ -1090,11 +1467,12 @@ START_TEST(test_gemm_run)
         return;
     rng r = rng_for("gemm_run", _i);
     const int mr = v->t0, nr = v->t1;
-    gemm_run_case(v, 23, 37, 19, &r);
-    gemm_run_case(v, 2 * mr + 3, 3 * nr + 5, 7, &r);
-    gemm_run_case(v, mr, nr, 1, &r);
+    gemm_run_case(v, 23, 37, 19, MNET_EPI_CLAMP, &r);
+    gemm_run_case(v, 2 * mr + 3, 3 * nr + 5, 7, MNET_EPI_HSWISH, &r);
+    gemm_run_case(v, mr, nr, 1, MNET_EPI_HSIGMOID, &r);
+    gemm_run_case(v, 1, nr / 2, 13, MNET_EPI_HSWISH, &r);
     /* k = 1100: a packed panel is nr * 1101 floats, so n = 150 spans several L2 blocks */
-    gemm_run_case(v, 13, 150, 1100, &r);
+    gemm_run_case(v, 13, 150, 1100, MNET_EPI_CLAMP, &r);
 }
 END_TEST
 
@@ -1139,21 +1517,25 @@ static void check_entry(const char *family, mnet_isa tier, const variant *list, 
 static void check_table(mnet_isa asked, mnet_isa tier, const mnet_kernels *t)
 {
     /* The public name of each op's kernel is the table's (ops named as in mnet.h). */
-#define ENTRY(fam, list, t0, t1) \
+#define ENTRY(fam, op, list, t0, t1) \
     do { \
         check_entry(#fam, tier, list, COUNT(list), (any_fn)t->fam.fn, t->fam.name, t0, t1); \
-        const char *pub = mnet_kernel_name(asked, #fam); \
+        const char *pub = mnet_kernel_name(asked, op); \
         if (!pub || strcmp(pub, t->fam.name) != 0) \
             FAIL("mnet_kernel_name(%s, \"%s\") = %s, the table runs %s", mnet_isa_name(asked), \
-                    #fam, pub ? pub : "NULL", t->fam.name); \
+                    op, pub ? pub : "NULL", t->fam.name); \
     } while (0)
-    ENTRY(dwconv3x3, dwconv_variants, t->dwconv3x3.cr, 0);
-    ENTRY(conv3x3, conv_variants, t->conv3x3.cr, 0);
-    ENTRY(gemm, gemm_variants, t->gemm.mr, t->gemm.nr);
-    ENTRY(bn_relu6, bn_relu6_variants, 0, 0);
-    ENTRY(gavgpool, gavgpool_variants, 0, 0);
-    ENTRY(add, add_variants, 0, 0);
-    ENTRY(softmax, softmax_variants, 0, 0);
+    ENTRY(dwconv3x3, "dwconv3x3", dwconv_variants, t->dwconv3x3.cr, 0);
+    ENTRY(dwconv5x5, "dwconv5x5", dwconv5_variants, t->dwconv5x5.cr, 0);
+    ENTRY(conv3x3, "conv3x3", conv_variants, t->conv3x3.cr, 0);
+    ENTRY(gemm, "gemm", gemm_variants, t->gemm.mr, t->gemm.nr);
+    ENTRY(bn_relu6, "bn_relu6", bn_relu6_variants, 0, 0);
+    ENTRY(gavgpool, "gavgpool", gavgpool_variants, 0, 0);
+    ENTRY(add, "add", add_variants, 0, 0);
+    ENTRY(softmax, "softmax", softmax_variants, 0, 0);
+    ENTRY(hswish, "hardswish", hswish_variants, 0, 0);
+    ENTRY(hsigmoid, "hardsigmoid", hsigmoid_variants, 0, 0);
+    ENTRY(channel_scale, "channel_scale", channel_scale_variants, 0, 0);
 #undef ENTRY
 }
 
@@ -1184,19 +1566,24 @@ START_TEST(test_tables)
             a->gemm.mr != s->gemm.mr || a->gemm.nr != s->gemm.nr ||
             a->dwconv3x3.cr != s->dwconv3x3.cr || a->conv3x3.cr != s->conv3x3.cr ||
             a->bn_relu6.fn != s->bn_relu6.fn || a->gavgpool.fn != s->gavgpool.fn ||
-            a->add.fn != s->add.fn || a->softmax.fn != s->softmax.fn)
+            a->add.fn != s->add.fn || a->softmax.fn != s->softmax.fn ||
+            a->dwconv5x5.fn != s->dwconv5x5.fn || a->dwconv5x5.cr != s->dwconv5x5.cr ||
+            a->hswish.fn != s->hswish.fn || a->hsigmoid.fn != s->hsigmoid.fn ||
+            a->channel_scale.fn != s->channel_scale.fn)
         FAIL("the AUTO table is not the selected tier's table");
     check_table(MNET_ISA_AUTO, selected, a);
-    printf("selected ISA: %s; kernels: %s %s %s %s %s %s %s\n", mnet_isa_name(selected),
-            a->dwconv3x3.name, a->conv3x3.name, a->gemm.name, a->bn_relu6.name, a->gavgpool.name,
-            a->add.name, a->softmax.name);
+    printf("selected ISA: %s; kernels: %s %s %s %s %s %s %s %s %s %s %s\n",
+            mnet_isa_name(selected), a->dwconv3x3.name, a->dwconv5x5.name, a->conv3x3.name,
+            a->gemm.name, a->bn_relu6.name, a->gavgpool.name, a->add.name, a->softmax.name,
+            a->hswish.name, a->hsigmoid.name, a->channel_scale.name);
     /* Out-of-range tiers have no table; unknown ops have no kernel name. */
     const int bad[] = { -1, 5, 7, 1000 };
     for (int i = 0; i < COUNT(bad); i++)
         if (mnet_kernels_for((mnet_isa)bad[i]) != NULL ||
                 mnet_kernel_name((mnet_isa)bad[i], "gemm") != NULL)
             FAIL("tier %d has a table or a kernel name", bad[i]);
-    const char *const bad_ops[] = { "", "GEMM", "gemm ", "conv", "dwconv3x3_f32", "avgpool" };
+    const char *const bad_ops[] = { "", "GEMM", "gemm ", "conv", "dwconv3x3_f32", "avgpool",
+                                    "hswish", "hsigmoid", "dwconv5x5 " };
     for (int i = 0; i < COUNT(bad_ops); i++)
         if (mnet_kernel_name(MNET_ISA_SCALAR, bad_ops[i]) != NULL)
             FAIL("mnet_kernel_name(scalar, \"%s\") is not NULL", bad_ops[i]);
@@ -1264,8 +1651,14 @@ int main(void)
     tcase_add_loop_test(tcase(s, "gavgpool"), test_gavgpool, 0, COUNT(gavgpool_variants));
     tcase_add_loop_test(tcase(s, "add"), test_add, 0, COUNT(add_variants));
     tcase_add_loop_test(tcase(s, "softmax"), test_softmax, 0, COUNT(softmax_variants));
+    tcase_add_loop_test(tcase(s, "dwconv5x5"), test_dwconv5x5, 0, COUNT(dwconv5_variants));
+    tcase_add_loop_test(tcase(s, "hswish"), test_hswish, 0, COUNT(hswish_variants));
+    tcase_add_loop_test(tcase(s, "hsigmoid"), test_hsigmoid, 0, COUNT(hsigmoid_variants));
+    tcase_add_loop_test(tcase(s, "channel_scale"), test_channel_scale, 0,
+            COUNT(channel_scale_variants));
     tc = tcase(s, "internal");
     tcase_add_loop_test(tc, test_dwconv3x3_rows, 0, COUNT(dwconv_variants));
+    tcase_add_loop_test(tc, test_dwconv5x5_rows, 0, COUNT(dwconv5_variants));
     tcase_add_loop_test(tc, test_conv3x3_rows, 0, COUNT(conv_variants));
     tcase_add_loop_test(tc, test_gemm_run, 0, COUNT(gemm_variants));
 
