@@ -215,6 +215,7 @@ START_TEST(test_load_memory_bounded)
     /* Sanitizer shadow memory and a user-mode emulator's own memory are not mnet's. */
     const char *emulated = getenv("MNET_TEST_EMULATED");
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    (void)emulated;
     const int measurable = 0;
 #else
     const int measurable = !(emulated && *emulated);
