@@ -44,6 +44,43 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
             const size_t n = cout - co0 < CR ? cout - co0 : CR;
             const __m512 blo = _mm512_loadu_ps(wp), bhi = _mm512_loadu_ps(wp + 16);
             for (int ox = 0; ox < g->ow;) {
+                if (n <= 16 && ox >= ox_lo && ox + 8 <= ox_hi) {
+                    /* At most 16 channels left (V3's 16-channel stem): the upper half of the
+                     * group is zero padding, so 8 pixels x one zmm instead of 4 x two. */
+                    __m512 a0 = blo, a1 = blo, a2 = blo, a3 = blo, a4 = blo, a5 = blo, a6 = blo,
+                           a7 = blo;
+                    const size_t ix0 = (size_t)(ox * s - pl);
+                    for (int ky = 0; ky < 3; ky++) {
+                        const int iy = iy0 + ky;
+                        if (iy < 0 || iy >= g->h)
+                            continue;
+                        const float *p = in + (size_t)iy * row + ix0 * cin;
+                        const float *wt = wp + CR + (size_t)ky * 3 * cin * CR;
+                        for (size_t t = 0; t < 3 * cin; t++, wt += CR) {
+                            const __m512 wl = _mm512_loadu_ps(wt);
+                            a0 = _mm512_fmadd_ps(_mm512_set1_ps(p[t]), wl, a0);
+                            a1 = _mm512_fmadd_ps(_mm512_set1_ps(p[xstep + t]), wl, a1);
+                            a2 = _mm512_fmadd_ps(_mm512_set1_ps(p[2 * xstep + t]), wl, a2);
+                            a3 = _mm512_fmadd_ps(_mm512_set1_ps(p[3 * xstep + t]), wl, a3);
+                            a4 = _mm512_fmadd_ps(_mm512_set1_ps(p[4 * xstep + t]), wl, a4);
+                            a5 = _mm512_fmadd_ps(_mm512_set1_ps(p[5 * xstep + t]), wl, a5);
+                            a6 = _mm512_fmadd_ps(_mm512_set1_ps(p[6 * xstep + t]), wl, a6);
+                            a7 = _mm512_fmadd_ps(_mm512_set1_ps(p[7 * xstep + t]), wl, a7);
+                        }
+                    }
+                    float *o = orow + (size_t)ox * cout + co0;
+                    const __m512 z = _mm512_setzero_ps();
+                    store32(o, a0, z, n, vmin, vmax, act);
+                    store32(o + cout, a1, z, n, vmin, vmax, act);
+                    store32(o + 2 * cout, a2, z, n, vmin, vmax, act);
+                    store32(o + 3 * cout, a3, z, n, vmin, vmax, act);
+                    store32(o + 4 * cout, a4, z, n, vmin, vmax, act);
+                    store32(o + 5 * cout, a5, z, n, vmin, vmax, act);
+                    store32(o + 6 * cout, a6, z, n, vmin, vmax, act);
+                    store32(o + 7 * cout, a7, z, n, vmin, vmax, act);
+                    ox += 8;
+                    continue;
+                }
                 if (ox >= ox_lo && ox + 4 <= ox_hi) {
                     __m512 l0 = blo, h0 = bhi, l1 = blo, h1 = bhi, l2 = blo, h2 = bhi, l3 = blo, h3 = bhi;
                     const size_t ix0 = (size_t)(ox * s - pl);
