@@ -13,6 +13,7 @@ struct mnet_context {
     mnet_pool *pool;
     float *buf[MNET_NUM_BUFS];
     float *vec[2];        /* pooled tensors and FC/SE vectors, each [vec_floats] */
+    float *row_means;     /* [rows][channels] of a depthwise output feeding squeeze-and-excite */
 };
 
 void mnet_options_default(mnet_options *o)
@@ -33,6 +34,7 @@ void mnet_context_free(mnet_context *ctx)
         mnet_big_free(ctx->buf[i], ctx->model->buf_floats[i] * sizeof(float));
     free(ctx->vec[0]);
     free(ctx->vec[1]);
+    free(ctx->row_means);
     free(ctx);
 }
 
@@ -79,9 +81,11 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
             /* Fault the pages in now, so the first inference runs at steady-state speed. */
             memset(ctx->buf[i], 0, m->buf_floats[i] * sizeof(float));
         }
-    size_t vec_floats = 1;
+    size_t vec_floats = 1, row_floats = 1;
     for (int i = 0; i < m->num_layers; i++) {
         const mnet_layer *l = &m->layers[i];
+        if (l->op == MNET_OP_SE_REDUCE && (size_t)l->in_h * l->cin > row_floats)
+            row_floats = (size_t)l->in_h * l->cin;
         if (l->op == MNET_OP_FC || l->op == MNET_OP_SE_REDUCE || l->op == MNET_OP_SE_EXPAND) {
             vec_floats = (size_t)l->cin > vec_floats ? (size_t)l->cin : vec_floats;
             vec_floats = (size_t)l->cout > vec_floats ? (size_t)l->cout : vec_floats;
@@ -89,8 +93,9 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     }
     ctx->vec[0] = malloc(vec_floats * sizeof(float));
     ctx->vec[1] = malloc(vec_floats * sizeof(float));
+    ctx->row_means = malloc(row_floats * sizeof(float));
     ctx->pool = mnet_pool_create(o->num_threads);
-    if (!ctx->vec[0] || !ctx->vec[1] || !ctx->pool) {
+    if (!ctx->vec[0] || !ctx->vec[1] || !ctx->row_means || !ctx->pool) {
         mnet_context_free(ctx);
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory or threads for %d workers", fn,
                 o->num_threads - 1);
@@ -108,6 +113,7 @@ typedef struct {
     float lo, hi;
     int epi;              /* MNET_EPI_* */
     int scale;            /* SE_EXPAND's second step: out = in * w per channel, by pixel rows */
+    float *row_means;     /* depthwise before squeeze-and-excite: each output row's channel means */
 } layer_job;
 
 static void act_of(mnet_act a, float *lo, float *hi, int *epi)
@@ -124,22 +130,30 @@ static void layer_task(void *arg, int part, int parts)
     const layer_job *j = arg;
     const mnet_layer *l = j->l;
     const mnet_kernels *k = j->ctx->k;
+    /* Spatial layers split by output rows, the same rows in every layer, so that each thread
+     * mostly reads what it wrote (the two cores may not share a cache). */
+    const int oy0 = (int)((long)l->out_h * part / parts);
+    const int oy1 = (int)((long)l->out_h * (part + 1) / parts);
     if (j->scale) {
-        const size_t px = (size_t)l->out_h * l->out_w, c = (size_t)l->cout;
-        const size_t p0 = px * (size_t)part / (size_t)parts, p1 = px * (size_t)(part + 1) / (size_t)parts;
-        if (p0 < p1)
-            k->channel_scale.fn(p1 - p0, c, j->in + p0 * c, j->w, j->out + p0 * c);
+        const size_t row = (size_t)l->out_w * l->cout;
+        if (oy0 < oy1)
+            k->channel_scale.fn((size_t)(oy1 - oy0) * l->out_w, (size_t)l->cout,
+                    j->in + (size_t)oy0 * row, j->w, j->out + (size_t)oy0 * row);
         return;
     }
     if (l->op == MNET_OP_CONV3X3 || l->op == MNET_OP_DW3X3 || l->op == MNET_OP_DW5X5) {
         const mnet_conv_geom g = { l->in_h, l->in_w, l->out_h, l->out_w, l->stride, l->pad_top,
             l->pad_left, l->cin, l->cout };
-        const int oy0 = (int)((long)l->out_h * part / parts);
-        const int oy1 = (int)((long)l->out_h * (part + 1) / parts);
         if (oy0 < oy1) {
             const mnet_conv3x3_ukernel fn = l->op == MNET_OP_CONV3X3 ? k->conv3x3.fn :
                 l->op == MNET_OP_DW3X3 ? k->dwconv3x3.fn : k->dwconv5x5.fn;
             fn(&g, j->in, j->w, j->out, oy0, oy1, j->lo, j->hi, j->epi);
+            /* The squeeze's average, row by row while the rows are in cache: fixed per-row
+             * pieces, so the sum does not depend on how rows were split. */
+            const size_t c = (size_t)l->cout, row = (size_t)l->out_w * c;
+            for (int oy = oy0; j->row_means && oy < oy1; oy++)
+                k->gavgpool.fn((size_t)l->out_w, c, j->out + (size_t)oy * row,
+                        j->row_means + (size_t)oy * c);
         }
         return;
     }
@@ -209,17 +223,27 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
                 fc_out = j.in == ctx->vec[0] ? ctx->vec[1] : ctx->vec[0];
                 j.out = i == m->num_layers - 1 ? logits + (size_t)b * classes : fc_out;
                 break;
-            case MNET_OP_SE_REDUCE:   /* pool the tensor into vec[0], reduce into vec[1] */
-                ctx->k->gavgpool.fn((size_t)l->in_h * l->in_w, (size_t)l->cin, in, ctx->vec[0]);
-                j.in = ctx->vec[0];
-                j.out = ctx->vec[1];
-                break;
-            case MNET_OP_SE_EXPAND:   /* expand vec[1] into the scales in vec[0] ... */
-                j.in = ctx->vec[1];
-                j.out = ctx->vec[0];
-                break;
+            case MNET_OP_SE_REDUCE:   /* the row means into vec[0], reduce into vec[1] */
+            case MNET_OP_SE_EXPAND: {  /* expand vec[1] into the scales in vec[0] ... */
+                /* Vectors of a few hundred channels: the caller alone, no hand-off. */
+                const int reduce = l->op == MNET_OP_SE_REDUCE;
+                if (reduce)
+                    ctx->k->gavgpool.fn((size_t)l->in_h, (size_t)l->cin, ctx->row_means,
+                            ctx->vec[0]);
+                mnet_gemm_run(&ctx->k->gemm, 0, 1, (size_t)l->cout, (size_t)l->cin,
+                        ctx->vec[!reduce], (size_t)l->cin, w, ctx->vec[reduce], (size_t)l->cout,
+                        j.lo, j.hi, j.epi);
+                if (!reduce) {
+                    layer_job s = { .ctx = ctx, .l = l, .in = ctx->buf[l->in_buf],
+                        .w = ctx->vec[0], .out = ctx->buf[l->out_buf], .scale = 1 };
+                    mnet_pool_run(ctx->pool, layer_task, &s);
+                }
+                continue;
+            }
             default:
                 j.out = ctx->buf[l->out_buf];
+                if (i + 1 < m->num_layers && m->layers[i + 1].op == MNET_OP_SE_REDUCE)
+                    j.row_means = ctx->row_means;
                 break;
             }
             if (l->res_from >= 0) {
@@ -227,11 +251,6 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
                 j.res = rb < 0 ? x : ctx->buf[rb];
             }
             mnet_pool_run(ctx->pool, layer_task, &j);
-            if (l->op == MNET_OP_SE_EXPAND) {   /* ... then scale the tensor in place */
-                layer_job s = { .ctx = ctx, .l = l, .in = ctx->buf[l->in_buf],
-                    .w = ctx->vec[0], .out = ctx->buf[l->out_buf], .scale = 1 };
-                mnet_pool_run(ctx->pool, layer_task, &s);
-            }
         }
     }
     mnet_clear_error();

@@ -34,6 +34,8 @@ struct mnet_pool {
     atomic_ulong generation;   /* bumped once per task, after fn/arg are written */
     atomic_int pending;        /* workers still running the current task */
     atomic_int stop;
+    atomic_int sleepers;       /* workers blocked (or about to block) on `wake` */
+    atomic_int waiting;        /* 1 while the publisher blocks (or is about to) on `done` */
     mnet_task_fn fn;
     void *arg;
 };
@@ -52,17 +54,22 @@ static void *worker(void *p)
         }
         if (atomic_load_explicit(&pool->generation, memory_order_acquire) == seen) {
             pthread_mutex_lock(&pool->mu);
-            /* Re-checked under the lock: a publisher bumps the generation before it takes the
-             * lock to broadcast, so no wake-up is lost. */
+            /* Announce the sleep, then re-check (both sequentially consistent): a publisher
+             * bumps the generation before it reads `sleepers`, so either it sees this worker
+             * and broadcasts under the lock, or this worker sees the new generation. */
+            atomic_fetch_add(&pool->sleepers, 1);
             while (atomic_load(&pool->generation) == seen && !atomic_load(&pool->stop))
                 pthread_cond_wait(&pool->wake, &pool->mu);
+            atomic_fetch_sub(&pool->sleepers, 1);
             pthread_mutex_unlock(&pool->mu);
         }
         if (atomic_load(&pool->stop))
             break;
         seen = atomic_load_explicit(&pool->generation, memory_order_acquire);
         pool->fn(pool->arg, wa->index, pool->threads);
-        if (atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_acq_rel) == 1) {
+        /* The last one out wakes the publisher, only if it went to sleep (the same
+         * announce-then-recheck handshake as above, mirrored). */
+        if (atomic_fetch_sub(&pool->pending, 1) == 1 && atomic_load(&pool->waiting)) {
             pthread_mutex_lock(&pool->mu);
             pthread_cond_signal(&pool->done);
             pthread_mutex_unlock(&pool->mu);
@@ -80,6 +87,8 @@ mnet_pool *mnet_pool_create(int threads)
     atomic_init(&p->generation, 0);
     atomic_init(&p->pending, 0);
     atomic_init(&p->stop, 0);
+    atomic_init(&p->sleepers, 0);
+    atomic_init(&p->waiting, 0);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -117,10 +126,14 @@ void mnet_pool_run(mnet_pool *p, mnet_task_fn fn, void *arg)
     p->fn = fn;
     p->arg = arg;
     atomic_store_explicit(&p->pending, p->threads - 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
-    pthread_mutex_lock(&p->mu);
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
+    atomic_fetch_add(&p->generation, 1);
+    /* Spinning workers see the generation by themselves: take the lock and broadcast only
+     * when one has announced that it sleeps. */
+    if (atomic_load(&p->sleepers) > 0) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->mu);
+    }
     fn(arg, 0, p->threads);
     for (int i = 0; i < SPIN_ITERATIONS; i++) {
         if (atomic_load_explicit(&p->pending, memory_order_acquire) == 0)
@@ -128,8 +141,10 @@ void mnet_pool_run(mnet_pool *p, mnet_task_fn fn, void *arg)
         cpu_relax();
     }
     pthread_mutex_lock(&p->mu);
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0)
+    atomic_store(&p->waiting, 1);
+    while (atomic_load(&p->pending) > 0)
         pthread_cond_wait(&p->done, &p->mu);
+    atomic_store(&p->waiting, 0);
     pthread_mutex_unlock(&p->mu);
 }
 
