@@ -22,7 +22,8 @@
 #define CLASSES 10
 
 static const char *const fixtures[] = { "v2_a035_r96", "v2_a100_r150", "v1_a025_r128_same",
-    "v1_a050_r224", "v1_a025_r112_relu", "v3s_a100_r72", "v3l_a025_r100" };
+    "v1_a050_r224", "v1_a025_r112_relu", "v3s_a100_r72", "v3l_a025_r100", "v3l_a025_r160",
+    "v3s_a050_r193" };
 #define NFIX (int)(sizeof fixtures / sizeof fixtures[0])
 
 static const char *fixture_dir(void)

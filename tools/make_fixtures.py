@@ -49,6 +49,12 @@ FIXTURES = [
      72, "state_dict", []),
     ("v3l_a025_r100", lambda: torchvision.models.mobilenet_v3_large(width_mult=0.25, num_classes=CLASSES),
      100, "onnx17_bn", []),
+    # Each V3 at a second resolution: Large at 160 (ONNX opset 13, h-swish as HardSigmoid * Mul)
+    # and Small at 0.5 width at 193 (odd: every stride-2 layer meets an odd size).
+    ("v3l_a025_r160", lambda: torchvision.models.mobilenet_v3_large(width_mult=0.25, num_classes=CLASSES),
+     160, "onnx", []),
+    ("v3s_a050_r193", lambda: torchvision.models.mobilenet_v3_small(width_mult=0.5, num_classes=CLASSES),
+     193, "state_dict", []),
 ]
 
 
