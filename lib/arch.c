@@ -155,9 +155,16 @@ void mnet_plan_buffers(mnet_layer *l, int n, size_t buf_floats[MNET_NUM_BUFS])
                 keep = l[l[j].res_from].in_buf;
                 break;
             }
+        /* A depthwise after a 1x1 also avoids the 1x1's input, so that the two can run fused
+         * (the depthwise writes while the 1x1 still reads), when a buffer is left for it. */
+        const int avoid = i > 0 && l[i - 1].op == MNET_OP_PW &&
+            (l[i].op == MNET_OP_DW3X3 || l[i].op == MNET_OP_DW5X5) ? l[i - 1].in_buf : -2;
         int out = 0;
-        while (out == cur || out == keep)
+        while (out == cur || out == keep || out == avoid)
             out++;
+        if (out >= MNET_NUM_BUFS)
+            for (out = 0; out == cur || out == keep;)
+                out++;
         l[i].out_buf = out;
         const size_t floats = (size_t)l[i].out_h * l[i].out_w * l[i].cout;
         if (floats > buf_floats[out])

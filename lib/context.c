@@ -14,7 +14,68 @@ struct mnet_context {
     float *buf[MNET_NUM_BUFS];
     float *vec[2];        /* pooled tensors and FC/SE vectors, each [vec_floats] */
     float *row_means;     /* [rows][channels] of a depthwise output feeding squeeze-and-excite */
+    int *band;            /* [layer]: > 0 = this 1x1 runs fused with the depthwise after it,
+                             `band` depthwise output rows at a time (see fused_task) */
+    float *scratch;       /* per thread: the 1x1's output rows a band needs */
+    size_t scratch_floats;
+    int threads;
 };
+
+/* Bytes of the 1x1's output a fused band works on: within a 1 MiB L2 with the depthwise's
+ * output rows and the weights around it.  The scratch holds MNET_FUSE_WINDOWS windows, so the
+ * rows two bands share are moved back to its start only once in a while. */
+#define MNET_FUSE_WINDOW_BYTES (256u * 1024u)
+#define MNET_FUSE_WINDOWS 4
+/* A 1x1 -> depthwise pair is fused when the 1x1's output is at least this large (smaller
+ * tensors stay in cache anyway) and at least MNET_FUSE_WEIGHT_RATIO times its weights: every
+ * band streams the whole weight matrix again, which only pays while it is small. */
+#define MNET_FUSE_MIN_BYTES (256u * 1024u)
+#define MNET_FUSE_WEIGHT_RATIO 4
+
+/* Input rows of a depthwise for output rows [b0, b1), clipped to the image. */
+static void dw_rows_needed(const mnet_layer *d, int b0, int b1, int *r0, int *r1)
+{
+    const int k = mnet_layer_ksize(d);
+    *r0 = b0 * d->stride - d->pad_top;
+    *r0 = *r0 < 0 ? 0 : *r0;
+    *r1 = (b1 - 1) * d->stride - d->pad_top + k;
+    *r1 = *r1 > d->in_h ? d->in_h : *r1;
+}
+
+/* Plan the fusions: a 1x1 whose only reader is the depthwise right after it (no residual
+ * reads its output, it adds none) and whose output is large. */
+static void plan_fusion(const mnet_model *m, int *band, size_t *scratch_floats)
+{
+    const char *env = getenv("MNET_FUSE");   /* "0": off, for tests and comparisons */
+    const int off = env && strcmp(env, "0") == 0;
+    *scratch_floats = 0;
+    for (int i = 0; i + 1 < m->num_layers; i++) {
+        const mnet_layer *p = &m->layers[i], *d = &m->layers[i + 1];
+        band[i] = 0;
+        if (off || p->op != MNET_OP_PW || p->res_from >= 0 || d->out_buf == p->in_buf ||
+                (d->op != MNET_OP_DW3X3 && d->op != MNET_OP_DW5X5))
+            continue;
+        int shared = 0;
+        for (int j = i + 2; j < m->num_layers; j++)
+            shared |= m->layers[j].res_from == i + 1;
+        const size_t row = (size_t)p->out_w * p->cout, out = row * (size_t)p->out_h;
+        if (shared || out * sizeof(float) < MNET_FUSE_MIN_BYTES ||
+                out < MNET_FUSE_WEIGHT_RATIO * (size_t)p->cin * (size_t)p->cout)
+            continue;
+        /* The most output rows whose input window fits the budget (at least one). */
+        int b = 1;
+        while (b < d->out_h) {
+            const size_t rows = (size_t)b * d->stride + (size_t)mnet_layer_ksize(d);
+            if (rows * row * sizeof(float) > MNET_FUSE_WINDOW_BYTES)
+                break;
+            b++;
+        }
+        band[i] = b;
+        const size_t window = MNET_FUSE_WINDOWS *
+            (size_t)((b - 1) * d->stride + mnet_layer_ksize(d)) * row;
+        *scratch_floats = window > *scratch_floats ? window : *scratch_floats;
+    }
+}
 
 void mnet_options_default(mnet_options *o)
 {
@@ -35,6 +96,8 @@ void mnet_context_free(mnet_context *ctx)
     free(ctx->vec[0]);
     free(ctx->vec[1]);
     free(ctx->row_means);
+    free(ctx->band);
+    mnet_big_free(ctx->scratch, ctx->scratch_floats * (size_t)ctx->threads * sizeof(float));
     free(ctx);
 }
 
@@ -67,6 +130,7 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     /* The model is immutable to callers; its per-tier packed cache is filled under a lock. */
     ctx->model = (mnet_model *)m;
     ctx->k = k;
+    ctx->threads = o->num_threads;
     mnet_status s = mnet_model_packed(ctx->model, k, &ctx->packed);
     if (s != MNET_OK) {
         free(ctx);
@@ -94,8 +158,21 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     ctx->vec[0] = malloc(vec_floats * sizeof(float));
     ctx->vec[1] = malloc(vec_floats * sizeof(float));
     ctx->row_means = malloc(row_floats * sizeof(float));
+    ctx->band = calloc((size_t)m->num_layers, sizeof *ctx->band);
+    int scratch_ok = 1;
+    if (ctx->band) {
+        size_t floats;
+        plan_fusion(m, ctx->band, &floats);
+        const size_t bytes = floats * (size_t)o->num_threads * sizeof(float);
+        if (bytes && (ctx->scratch = mnet_big_alloc(bytes)) != NULL) {
+            ctx->scratch_floats = floats;
+            memset(ctx->scratch, 0, bytes);   /* faulted in now, like the buffers */
+        }
+        scratch_ok = !bytes || ctx->scratch;
+    }
     ctx->pool = mnet_pool_create(o->num_threads);
-    if (!ctx->vec[0] || !ctx->vec[1] || !ctx->row_means || !ctx->pool) {
+    if (!ctx->vec[0] || !ctx->vec[1] || !ctx->row_means || !ctx->band || !scratch_ok ||
+            !ctx->pool) {
         mnet_context_free(ctx);
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory or threads for %d workers", fn,
                 o->num_threads - 1);
@@ -103,6 +180,14 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     *out = ctx;
     mnet_clear_error();
     return MNET_OK;
+}
+
+int mnet_context_fused_pairs(const mnet_context *ctx)
+{
+    int n = 0;
+    for (int i = 0; i < ctx->model->num_layers; i++)
+        n += ctx->band[i] > 0;
+    return n;
 }
 
 typedef struct {
@@ -122,6 +207,72 @@ static void act_of(mnet_act a, float *lo, float *hi, int *epi)
     *hi = a == MNET_ACT_RELU6 ? 6.0f : INFINITY;
     *epi = a == MNET_ACT_HSWISH ? MNET_EPI_HSWISH : a == MNET_ACT_HSIGMOID ? MNET_EPI_HSIGMOID :
         MNET_EPI_CLAMP;
+}
+
+/* The squeeze's average, row by row while the rows are in cache: fixed per-row pieces, so the
+ * sum does not depend on how the rows were split. */
+static void row_means(const mnet_kernels *k, const mnet_layer *l, const float *out, int oy0,
+        int oy1, float *means)
+{
+    const size_t c = (size_t)l->cout, row = (size_t)l->out_w * c;
+    for (int oy = oy0; means && oy < oy1; oy++)
+        k->gavgpool.fn((size_t)l->out_w, c, out + (size_t)oy * row, means + (size_t)oy * c);
+}
+
+/* A 1x1 convolution and the depthwise after it, fused: each part takes the depthwise output
+ * rows of its share, `band` rows at a time.  For a band it appends the 1x1's output rows the
+ * band needs and the scratch does not hold yet (rows shared with the previous band are not
+ * recomputed; when the scratch is full they are moved to its start) and runs the depthwise on
+ * them, so the 1x1's output never leaves the cache.  Every value is computed by the same kernels on the same inputs as
+ * unfused (a GEMM row's result does not depend on its tile, a depthwise row's not on the
+ * rows around it), so fused and unfused results are bit-identical. */
+typedef struct {
+    const mnet_context *ctx;
+    const mnet_layer *p, *d;       /* the 1x1 and the depthwise */
+    const float *in, *pw, *dw;     /* the 1x1's input; both layers' packed weights */
+    float *out, *means;
+    int band;
+} fused_job;
+
+static void fused_task(void *arg, int part, int parts)
+{
+    const fused_job *j = arg;
+    const mnet_layer *p = j->p, *d = j->d;
+    const mnet_kernels *k = j->ctx->k;
+    const size_t row = (size_t)p->out_w * p->cout, in_row = (size_t)p->in_w * p->cin;
+    float *scratch = j->ctx->scratch + (size_t)part * j->ctx->scratch_floats;
+    float plo, phi, dlo, dhi;
+    int pepi, depi;
+    act_of(p->act, &plo, &phi, &pepi);
+    act_of(d->act, &dlo, &dhi, &depi);
+    const int oy0 = (int)((long)d->out_h * part / parts);
+    const int oy1 = (int)((long)d->out_h * (part + 1) / parts);
+    const int cap = (int)(j->ctx->scratch_floats / row);   /* rows the scratch holds */
+    int base = 0, w1 = 0;   /* scratch row 0 holds 1x1 output row `base`; rows [base, w1) held */
+    for (int b0 = oy0; b0 < oy1; b0 += j->band) {
+        const int b1 = b0 + j->band < oy1 ? b0 + j->band : oy1;
+        int r0, r1;
+        dw_rows_needed(d, b0, b1, &r0, &r1);
+        if (r0 < base || r0 > w1)   /* nothing to reuse (the first band) */
+            base = w1 = r0;
+        if (r1 - base > cap) {      /* full: the shared rows to the start */
+            memmove(scratch, scratch + (size_t)(r0 - base) * row,
+                    (size_t)(w1 - r0) * row * sizeof(float));
+            base = r0;
+        }
+        if (w1 < r1)
+            mnet_gemm_run(&k->gemm, 0, (size_t)(r1 - w1) * p->out_w, (size_t)p->cout,
+                    (size_t)p->cin, j->in + (size_t)w1 * in_row, (size_t)p->cin, j->pw,
+                    scratch + (size_t)(w1 - base) * row, (size_t)p->cout, plo, phi, pepi);
+        w1 = r1;
+        /* The depthwise sees a window of r1 - r0 rows starting at image row r0: rows outside
+         * it are exactly the image's own padding (r0 > 0 only when no tap reaches above). */
+        const mnet_conv_geom g = { r1 - r0, d->in_w, d->out_h, d->out_w, d->stride,
+            d->pad_top + r0, d->pad_left, d->cin, d->cout };
+        const mnet_conv3x3_ukernel fn = d->op == MNET_OP_DW3X3 ? k->dwconv3x3.fn : k->dwconv5x5.fn;
+        fn(&g, scratch + (size_t)(r0 - base) * row, j->dw, j->out, b0, b1, dlo, dhi, depi);
+        row_means(k, d, j->out, b0, b1, j->means);
+    }
 }
 
 /* One part of one layer: conv rows split evenly; GEMM rows split in whole MR tiles. */
@@ -148,12 +299,7 @@ static void layer_task(void *arg, int part, int parts)
             const mnet_conv3x3_ukernel fn = l->op == MNET_OP_CONV3X3 ? k->conv3x3.fn :
                 l->op == MNET_OP_DW3X3 ? k->dwconv3x3.fn : k->dwconv5x5.fn;
             fn(&g, j->in, j->w, j->out, oy0, oy1, j->lo, j->hi, j->epi);
-            /* The squeeze's average, row by row while the rows are in cache: fixed per-row
-             * pieces, so the sum does not depend on how rows were split. */
-            const size_t c = (size_t)l->cout, row = (size_t)l->out_w * c;
-            for (int oy = oy0; j->row_means && oy < oy1; oy++)
-                k->gavgpool.fn((size_t)l->out_w, c, j->out + (size_t)oy * row,
-                        j->row_means + (size_t)oy * c);
+            row_means(k, l, j->out, oy0, oy1, j->row_means);
         }
         return;
     }
@@ -210,6 +356,17 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
             const mnet_layer *l = &m->layers[i];
             const float *in = l->in_buf < 0 ? x : ctx->buf[l->in_buf];
             const float *w = ctx->packed->data + ctx->packed->offset[i];
+            if (ctx->band[i]) {   /* this 1x1 and the depthwise after it, fused */
+                const mnet_layer *d = &m->layers[i + 1];
+                fused_job f = { .ctx = ctx, .p = l, .d = d, .in = in, .pw = w,
+                    .dw = ctx->packed->data + ctx->packed->offset[i + 1],
+                    .out = ctx->buf[d->out_buf], .band = ctx->band[i],
+                    .means = i + 2 < m->num_layers && m->layers[i + 2].op == MNET_OP_SE_REDUCE ?
+                        ctx->row_means : NULL };
+                mnet_pool_run(ctx->pool, fused_task, &f);
+                i++;
+                continue;
+            }
             layer_job j = { .ctx = ctx, .l = l, .in = in, .w = w };
             act_of(l->act, &j.lo, &j.hi, &j.epi);
             switch (l->op) {

@@ -1,0 +1,84 @@
+/* test_fusion.c - the fused 1x1 -> depthwise blocks (lib/context.c) give bit-identical results
+ * to the layers run one by one (MNET_FUSE=0), on every ISA, with 1 and 2 threads, on V1, V2
+ * and V3 at sizes where the planner fuses (and bands split the rows unevenly). */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+static const struct { mnet_arch arch; float alpha; int res; } CASES[] = {
+    { MNET_ARCH_V1, 0.5f, 131 }, { MNET_ARCH_V2, 1.0f, 127 }, { MNET_ARCH_V2, 0.35f, 224 },
+    { MNET_ARCH_V3_LARGE, 1.0f, 150 }, { MNET_ARCH_V3_SMALL, 1.0f, 192 },
+};
+#define CLASSES 10
+#define BATCH 2
+
+static mnet_context *context(const mnet_model *m, mnet_isa isa, int threads, int fuse)
+{
+    if (fuse)
+        unsetenv("MNET_FUSE");
+    else
+        setenv("MNET_FUSE", "0", 1);
+    mnet_options o;
+    mnet_options_default(&o);
+    o.isa = isa;
+    o.num_threads = threads;
+    mnet_context *ctx = NULL;
+    ck_assert_msg(mnet_context_create(m, &o, &ctx) == MNET_OK, "%s", mnet_last_error());
+    unsetenv("MNET_FUSE");
+    return ctx;
+}
+
+START_TEST(test_fused_equals_unfused)
+{
+    mnet_model *m;
+    ck_assert_int_eq(mnet_model_create_random(CASES[_i].arch, CASES[_i].alpha, CASES[_i].res,
+            CLASSES, 3 + _i, &m), MNET_OK);
+    const size_t img = (size_t)CASES[_i].res * CASES[_i].res * 3;
+    float *x = malloc(BATCH * img * sizeof(float));
+    ck_assert_ptr_nonnull(x);
+    for (size_t j = 0; j < BATCH * img; j++)
+        x[j] = sinf((float)j * 0.013f) + 0.3f * cosf((float)j * 0.71f);
+    int isas = 0;
+    for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_AVX512; isa++) {
+        if (!mnet_isa_available((mnet_isa)isa))
+            continue;
+        isas++;
+        for (int threads = 1; threads <= 2; threads++) {
+            float fused[BATCH * CLASSES], plain[BATCH * CLASSES];
+            mnet_context *cf = context(m, (mnet_isa)isa, threads, 1);
+            mnet_context *cp = context(m, (mnet_isa)isa, threads, 0);
+            ck_assert_msg(mnet_context_fused_pairs(cf) > 0, "case %d: nothing fused", _i);
+            ck_assert_int_eq(mnet_context_fused_pairs(cp), 0);
+            ck_assert_int_eq(mnet_context_run(cf, BATCH, x, fused), MNET_OK);
+            ck_assert_int_eq(mnet_context_run(cp, BATCH, x, plain), MNET_OK);
+            for (int j = 0; j < BATCH * CLASSES; j++)
+                ck_assert_msg(isfinite(plain[j]), "case %d: logit %d not finite", _i, j);
+            ck_assert_msg(memcmp(fused, plain, sizeof fused) == 0,
+                    "case %d isa %s threads %d: fused != unfused", _i,
+                    mnet_isa_name((mnet_isa)isa), threads);
+            mnet_context_free(cf);
+            mnet_context_free(cp);
+        }
+    }
+    ck_assert_int_ge(isas, 1);
+    free(x);
+    mnet_model_free(m);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fusion");
+    TCase *tc = tcase_create("fusion");
+    tcase_set_timeout(tc, 600);
+    tcase_add_loop_test(tc, test_fused_equals_unfused, 0, (int)(sizeof CASES / sizeof CASES[0]));
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    const int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
