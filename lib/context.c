@@ -25,7 +25,7 @@ struct mnet_context {
  * output rows and the weights around it.  The scratch holds MNET_FUSE_WINDOWS windows, so the
  * rows two bands share are moved back to its start only once in a while. */
 #define MNET_FUSE_WINDOW_BYTES (256u * 1024u)
-#define MNET_FUSE_WINDOWS 4
+#define MNET_FUSE_WINDOWS 3
 /* A 1x1 -> depthwise pair is fused when the 1x1's output is at least this large (smaller
  * tensors stay in cache anyway) and at least MNET_FUSE_WEIGHT_RATIO times its weights: every
  * band streams the whole weight matrix again, which only pays while it is small. */
@@ -136,14 +136,30 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
         free(ctx);
         return s;
     }
+    ctx->band = calloc((size_t)m->num_layers, sizeof *ctx->band);
+    if (!ctx->band) {
+        mnet_context_free(ctx);
+        return mnet_error(MNET_ERR_NOMEM, "%s: no memory", fn);
+    }
+    size_t scratch_floats;
+    plan_fusion(m, ctx->band, &scratch_floats);
+    /* What each buffer really holds: a fused 1x1's output never reaches its buffer. */
+    size_t used[MNET_NUM_BUFS] = { 0 };
+    for (int i = 0; i < m->num_layers; i++) {
+        const mnet_layer *l = &m->layers[i];
+        const size_t floats = (size_t)l->out_h * l->out_w * l->cout;
+        if (l->out_buf >= 0 && !ctx->band[i] && floats > used[l->out_buf])
+            used[l->out_buf] = floats;
+    }
     for (int i = 0; i < MNET_NUM_BUFS; i++)
         if (m->buf_floats[i] && !(ctx->buf[i] = mnet_big_alloc(m->buf_floats[i] * sizeof(float)))) {
             mnet_context_free(ctx);
             return mnet_error(MNET_ERR_NOMEM, "%s: no memory for %zu activations", fn,
                     m->buf_floats[i]);
         } else if (m->buf_floats[i]) {
-            /* Fault the pages in now, so the first inference runs at steady-state speed. */
-            memset(ctx->buf[i], 0, m->buf_floats[i] * sizeof(float));
+            /* Fault the used pages in now, so the first inference runs at steady-state
+             * speed (the rest is never touched and never becomes resident). */
+            memset(ctx->buf[i], 0, used[i] * sizeof(float));
         }
     size_t vec_floats = 1, row_floats = 1;
     for (int i = 0; i < m->num_layers; i++) {
@@ -158,20 +174,13 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     ctx->vec[0] = malloc(vec_floats * sizeof(float));
     ctx->vec[1] = malloc(vec_floats * sizeof(float));
     ctx->row_means = malloc(row_floats * sizeof(float));
-    ctx->band = calloc((size_t)m->num_layers, sizeof *ctx->band);
-    int scratch_ok = 1;
-    if (ctx->band) {
-        size_t floats;
-        plan_fusion(m, ctx->band, &floats);
-        const size_t bytes = floats * (size_t)o->num_threads * sizeof(float);
-        if (bytes && (ctx->scratch = mnet_big_alloc(bytes)) != NULL) {
-            ctx->scratch_floats = floats;
-            memset(ctx->scratch, 0, bytes);   /* faulted in now, like the buffers */
-        }
-        scratch_ok = !bytes || ctx->scratch;
+    const size_t scratch_bytes = scratch_floats * (size_t)o->num_threads * sizeof(float);
+    if (scratch_bytes && (ctx->scratch = mnet_big_alloc(scratch_bytes)) != NULL) {
+        ctx->scratch_floats = scratch_floats;
+        memset(ctx->scratch, 0, scratch_bytes);   /* faulted in now, like the buffers */
     }
     ctx->pool = mnet_pool_create(o->num_threads);
-    if (!ctx->vec[0] || !ctx->vec[1] || !ctx->row_means || !ctx->band || !scratch_ok ||
+    if (!ctx->vec[0] || !ctx->vec[1] || !ctx->row_means || (scratch_bytes && !ctx->scratch) ||
             !ctx->pool) {
         mnet_context_free(ctx);
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory or threads for %d workers", fn,
