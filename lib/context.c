@@ -19,6 +19,9 @@ struct mnet_context {
     float *scratch;       /* per thread: the 1x1's output rows a band needs */
     size_t scratch_floats;
     int threads;
+    int images;           /* images the buffers, vectors and row means hold (grows on demand) */
+    size_t used[MNET_NUM_BUFS];   /* floats per image each buffer really holds */
+    size_t vec_floats, row_floats;   /* per image */
 };
 
 /* Bytes of the 1x1's output a fused band works on: within a 1 MiB L2 with the depthwise's
@@ -26,6 +29,9 @@ struct mnet_context {
  * rows two bands share are moved back to its start only once in a while. */
 #define MNET_FUSE_WINDOW_BYTES (256u * 1024u)
 #define MNET_FUSE_WINDOWS 3
+/* Tensors of a whole batch up to this size run layer by layer over the batch (see
+ * mnet_context_run); larger ones image by image. */
+#define MNET_BATCH_TENSOR_BYTES (2u * 1024u * 1024u)
 /* A 1x1 -> depthwise pair is fused when the 1x1's output is at least this large (smaller
  * tensors stay in cache anyway) and at least MNET_FUSE_WEIGHT_RATIO times its weights: every
  * band streams the whole weight matrix again, which only pays while it is small. */
@@ -92,13 +98,60 @@ void mnet_context_free(mnet_context *ctx)
         return;
     mnet_pool_free(ctx->pool);
     for (int i = 0; i < MNET_NUM_BUFS; i++)
-        mnet_big_free(ctx->buf[i], ctx->model->buf_floats[i] * sizeof(float));
+        mnet_big_free(ctx->buf[i], ctx->model->buf_floats[i] * (size_t)ctx->images * sizeof(float));
     free(ctx->vec[0]);
     free(ctx->vec[1]);
     free(ctx->row_means);
     free(ctx->band);
     mnet_big_free(ctx->scratch, ctx->scratch_floats * (size_t)ctx->threads * sizeof(float));
     free(ctx);
+}
+
+/* Buffers, vectors and row means for `images` images, images one after another (each layer's
+ * tensors dense, so a 1x1 convolution over a batch is one GEMM).  Grows only; on failure the
+ * context keeps what it had. */
+static mnet_status reserve_images(mnet_context *ctx, int images)
+{
+    if (images <= ctx->images)
+        return MNET_OK;
+    const mnet_model *m = ctx->model;
+    const size_t n = (size_t)images;
+    float *buf[MNET_NUM_BUFS] = { NULL };
+    float *vec0 = malloc(ctx->vec_floats * n * sizeof(float));
+    float *vec1 = malloc(ctx->vec_floats * n * sizeof(float));
+    float *means = malloc(ctx->row_floats * n * sizeof(float));
+    int ok = vec0 && vec1 && means;
+    for (int i = 0; ok && i < MNET_NUM_BUFS; i++)
+        if (m->buf_floats[i]) {
+            size_t bytes;
+            ok = mnet_mul_size(&bytes, m->buf_floats[i] * sizeof(float), n) &&
+                (buf[i] = mnet_big_alloc(bytes)) != NULL;
+            /* Fault the used pages in now, so the first inference runs at steady-state
+             * speed (the rest is never touched and never becomes resident). */
+            for (size_t b = 0; ok && b < n; b++)
+                memset(buf[i] + b * m->buf_floats[i], 0, ctx->used[i] * sizeof(float));
+        }
+    if (!ok) {
+        for (int i = 0; i < MNET_NUM_BUFS; i++)
+            mnet_big_free(buf[i], m->buf_floats[i] * n * sizeof(float));
+        free(vec0);
+        free(vec1);
+        free(means);
+        return mnet_error(MNET_ERR_NOMEM, "mnet_context: no memory for the activations of %d "
+                "images", images);
+    }
+    for (int i = 0; i < MNET_NUM_BUFS; i++) {
+        mnet_big_free(ctx->buf[i], m->buf_floats[i] * (size_t)ctx->images * sizeof(float));
+        ctx->buf[i] = buf[i];
+    }
+    free(ctx->vec[0]);
+    free(ctx->vec[1]);
+    free(ctx->row_means);
+    ctx->vec[0] = vec0;
+    ctx->vec[1] = vec1;
+    ctx->row_means = means;
+    ctx->images = images;
+    return MNET_OK;
 }
 
 mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet_context **out)
@@ -144,44 +197,33 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     size_t scratch_floats;
     plan_fusion(m, ctx->band, &scratch_floats);
     /* What each buffer really holds: a fused 1x1's output never reaches its buffer. */
-    size_t used[MNET_NUM_BUFS] = { 0 };
     for (int i = 0; i < m->num_layers; i++) {
         const mnet_layer *l = &m->layers[i];
         const size_t floats = (size_t)l->out_h * l->out_w * l->cout;
-        if (l->out_buf >= 0 && !ctx->band[i] && floats > used[l->out_buf])
-            used[l->out_buf] = floats;
+        if (l->out_buf >= 0 && !ctx->band[i] && floats > ctx->used[l->out_buf])
+            ctx->used[l->out_buf] = floats;
     }
-    for (int i = 0; i < MNET_NUM_BUFS; i++)
-        if (m->buf_floats[i] && !(ctx->buf[i] = mnet_big_alloc(m->buf_floats[i] * sizeof(float)))) {
-            mnet_context_free(ctx);
-            return mnet_error(MNET_ERR_NOMEM, "%s: no memory for %zu activations", fn,
-                    m->buf_floats[i]);
-        } else if (m->buf_floats[i]) {
-            /* Fault the used pages in now, so the first inference runs at steady-state
-             * speed (the rest is never touched and never becomes resident). */
-            memset(ctx->buf[i], 0, used[i] * sizeof(float));
-        }
-    size_t vec_floats = 1, row_floats = 1;
+    ctx->vec_floats = ctx->row_floats = 1;
     for (int i = 0; i < m->num_layers; i++) {
         const mnet_layer *l = &m->layers[i];
-        if (l->op == MNET_OP_SE_REDUCE && (size_t)l->in_h * l->cin > row_floats)
-            row_floats = (size_t)l->in_h * l->cin;
+        if (l->op == MNET_OP_SE_REDUCE && (size_t)l->in_h * l->cin > ctx->row_floats)
+            ctx->row_floats = (size_t)l->in_h * l->cin;
         if (l->op == MNET_OP_FC || l->op == MNET_OP_SE_REDUCE || l->op == MNET_OP_SE_EXPAND) {
-            vec_floats = (size_t)l->cin > vec_floats ? (size_t)l->cin : vec_floats;
-            vec_floats = (size_t)l->cout > vec_floats ? (size_t)l->cout : vec_floats;
+            ctx->vec_floats = (size_t)l->cin > ctx->vec_floats ? (size_t)l->cin : ctx->vec_floats;
+            ctx->vec_floats = (size_t)l->cout > ctx->vec_floats ? (size_t)l->cout : ctx->vec_floats;
         }
     }
-    ctx->vec[0] = malloc(vec_floats * sizeof(float));
-    ctx->vec[1] = malloc(vec_floats * sizeof(float));
-    ctx->row_means = malloc(row_floats * sizeof(float));
+    if ((s = reserve_images(ctx, 1)) != MNET_OK) {
+        mnet_context_free(ctx);
+        return s;
+    }
     const size_t scratch_bytes = scratch_floats * (size_t)o->num_threads * sizeof(float);
     if (scratch_bytes && (ctx->scratch = mnet_big_alloc(scratch_bytes)) != NULL) {
         ctx->scratch_floats = scratch_floats;
         memset(ctx->scratch, 0, scratch_bytes);   /* faulted in now, like the buffers */
     }
     ctx->pool = mnet_pool_create(o->num_threads);
-    if (!ctx->vec[0] || !ctx->vec[1] || !ctx->row_means || (scratch_bytes && !ctx->scratch) ||
-            !ctx->pool) {
+    if ((scratch_bytes && !ctx->scratch) || !ctx->pool) {
         mnet_context_free(ctx);
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory or threads for %d workers", fn,
                 o->num_threads - 1);
@@ -208,6 +250,8 @@ typedef struct {
     int epi;              /* MNET_EPI_* */
     int scale;            /* SE_EXPAND's second step: out = in * w per channel, by pixel rows */
     float *row_means;     /* depthwise before squeeze-and-excite: each output row's channel means */
+    int batch;            /* images */
+    size_t in_stride, out_stride, res_stride;   /* floats from one image to the next */
 } layer_job;
 
 static void act_of(mnet_act a, float *lo, float *hi, int *epi)
@@ -240,8 +284,33 @@ typedef struct {
     const mnet_layer *p, *d;       /* the 1x1 and the depthwise */
     const float *in, *pw, *dw;     /* the 1x1's input; both layers' packed weights */
     float *out, *means;
-    int band;
+    size_t in_stride, out_stride;  /* floats from one image to the next */
+    int band, batch;
 } fused_job;
+
+/* Rows of one spatial layer over a batch are numbered image by image, 0 .. batch * h - 1, and
+ * split evenly between the parts (for one image: the same rows in every layer, so that each
+ * thread mostly reads what it wrote; the two cores may not share a cache).  This walks the
+ * images of part `part`'s rows: image *b, its rows [*y0, *y1). */
+typedef struct { long g, g1; int h; } row_walk;
+
+static row_walk rows_of(int h, int batch, int part, int parts)
+{
+    const long total = (long)h * batch;
+    return (row_walk){ total * part / parts, total * (part + 1) / parts, h };
+}
+
+static int next_rows(row_walk *w, int *b, int *y0, int *y1)
+{
+    if (w->g >= w->g1)
+        return 0;
+    *b = (int)(w->g / w->h);
+    *y0 = (int)(w->g - (long)*b * w->h);
+    const long end = ((long)*b + 1) * w->h;
+    *y1 = (int)((end < w->g1 ? end : w->g1) - (long)*b * w->h);
+    w->g = (long)*b * w->h + *y1;
+    return 1;
+}
 
 static void fused_task(void *arg, int part, int parts)
 {
@@ -254,9 +323,13 @@ static void fused_task(void *arg, int part, int parts)
     int pepi, depi;
     act_of(p->act, &plo, &phi, &pepi);
     act_of(d->act, &dlo, &dhi, &depi);
-    const int oy0 = (int)((long)d->out_h * part / parts);
-    const int oy1 = (int)((long)d->out_h * (part + 1) / parts);
     const int cap = (int)(j->ctx->scratch_floats / row);   /* rows the scratch holds */
+    row_walk rw = rows_of(d->out_h, j->batch, part, parts);
+    int img, oy0, oy1;
+    while (next_rows(&rw, &img, &oy0, &oy1)) {
+    const float *in = j->in + (size_t)img * j->in_stride;
+    float *out = j->out + (size_t)img * j->out_stride;
+    float *means = j->means ? j->means + (size_t)img * d->out_h * d->cout : NULL;
     int base = 0, w1 = 0;   /* scratch row 0 holds 1x1 output row `base`; rows [base, w1) held */
     for (int b0 = oy0; b0 < oy1; b0 += j->band) {
         const int b1 = b0 + j->band < oy1 ? b0 + j->band : oy1;
@@ -271,7 +344,7 @@ static void fused_task(void *arg, int part, int parts)
         }
         if (w1 < r1)
             mnet_gemm_run(&k->gemm, 0, (size_t)(r1 - w1) * p->out_w, (size_t)p->cout,
-                    (size_t)p->cin, j->in + (size_t)w1 * in_row, (size_t)p->cin, j->pw,
+                    (size_t)p->cin, in + (size_t)w1 * in_row, (size_t)p->cin, j->pw,
                     scratch + (size_t)(w1 - base) * row, (size_t)p->cout, plo, phi, pepi);
         w1 = r1;
         /* The depthwise sees a window of r1 - r0 rows starting at image row r0: rows outside
@@ -279,8 +352,9 @@ static void fused_task(void *arg, int part, int parts)
         const mnet_conv_geom g = { r1 - r0, d->in_w, d->out_h, d->out_w, d->stride,
             d->pad_top + r0, d->pad_left, d->cin, d->cout };
         const mnet_conv3x3_ukernel fn = d->op == MNET_OP_DW3X3 ? k->dwconv3x3.fn : k->dwconv5x5.fn;
-        fn(&g, scratch + (size_t)(r0 - base) * row, j->dw, j->out, b0, b1, dlo, dhi, depi);
-        row_means(k, d, j->out, b0, b1, j->means);
+        fn(&g, scratch + (size_t)(r0 - base) * row, j->dw, out, b0, b1, dlo, dhi, depi);
+        row_means(k, d, out, b0, b1, means);
+    }
     }
 }
 
@@ -290,33 +364,37 @@ static void layer_task(void *arg, int part, int parts)
     const layer_job *j = arg;
     const mnet_layer *l = j->l;
     const mnet_kernels *k = j->ctx->k;
-    /* Spatial layers split by output rows, the same rows in every layer, so that each thread
-     * mostly reads what it wrote (the two cores may not share a cache). */
-    const int oy0 = (int)((long)l->out_h * part / parts);
-    const int oy1 = (int)((long)l->out_h * (part + 1) / parts);
+    const size_t row = (size_t)l->out_w * l->cout;
+    const size_t in_img = j->in_stride, out_img = j->out_stride;
+    row_walk rw = rows_of(l->out_h, j->batch, part, parts);
+    int b, oy0, oy1;
     if (j->scale) {
-        const size_t row = (size_t)l->out_w * l->cout;
-        if (oy0 < oy1)
+        while (next_rows(&rw, &b, &oy0, &oy1))
             k->channel_scale.fn((size_t)(oy1 - oy0) * l->out_w, (size_t)l->cout,
-                    j->in + (size_t)oy0 * row, j->w, j->out + (size_t)oy0 * row);
+                    j->in + b * in_img + (size_t)oy0 * row, j->w + (size_t)b * l->cout,
+                    j->out + b * out_img + (size_t)oy0 * row);
         return;
     }
     if (l->op == MNET_OP_CONV3X3 || l->op == MNET_OP_DW3X3 || l->op == MNET_OP_DW5X5) {
         const mnet_conv_geom g = { l->in_h, l->in_w, l->out_h, l->out_w, l->stride, l->pad_top,
             l->pad_left, l->cin, l->cout };
-        if (oy0 < oy1) {
-            const mnet_conv3x3_ukernel fn = l->op == MNET_OP_CONV3X3 ? k->conv3x3.fn :
-                l->op == MNET_OP_DW3X3 ? k->dwconv3x3.fn : k->dwconv5x5.fn;
-            fn(&g, j->in, j->w, j->out, oy0, oy1, j->lo, j->hi, j->epi);
-            row_means(k, l, j->out, oy0, oy1, j->row_means);
+        const mnet_conv3x3_ukernel fn = l->op == MNET_OP_CONV3X3 ? k->conv3x3.fn :
+            l->op == MNET_OP_DW3X3 ? k->dwconv3x3.fn : k->dwconv5x5.fn;
+        while (next_rows(&rw, &b, &oy0, &oy1)) {
+            fn(&g, j->in + b * in_img, j->w, j->out + b * out_img, oy0, oy1, j->lo, j->hi, j->epi);
+            row_means(k, l, j->out + b * out_img, oy0, oy1,
+                    j->row_means ? j->row_means + (size_t)b * l->out_h * l->cout : NULL);
         }
         return;
     }
-    /* GEMM: a 1x1 convolution over every pixel, or one row (FC and SE vectors). */
-    const size_t m = l->op == MNET_OP_PW ? (size_t)l->out_h * l->out_w : 1;
+    /* GEMM: a 1x1 convolution over every pixel of each image, or one row per image (FC and SE
+     * vectors, dense: one GEMM over the batch). */
+    const int pw = l->op == MNET_OP_PW;
+    const size_t m = pw ? (size_t)l->out_h * l->out_w : (size_t)j->batch;
     const size_t n = (size_t)l->cout, mr = (size_t)k->gemm.mr;
     const size_t tiles = (m + mr - 1) / mr, nr = (size_t)k->gemm.nr, cin = (size_t)l->cin;
     const size_t panels = (n + nr - 1) / nr;
+    const int images = pw ? j->batch : 1;
     if (parts > 1 && tiles < 4 * (size_t)parts && panels >= (size_t)parts) {
         /* Few row tiles (the 7x7 and 14x14 layers, the classifier): split the columns instead,
          * in whole NR panels.  Every element is still computed by the same kernel code, so the
@@ -324,19 +402,101 @@ static void layer_task(void *arg, int part, int parts)
         const size_t p0 = panels * (size_t)part / (size_t)parts;
         const size_t p1 = panels * (size_t)(part + 1) / (size_t)parts;
         const size_t j0 = p0 * nr, j1 = p1 * nr < n ? p1 * nr : n;
-        if (j0 < j1)
-            mnet_gemm_run_add(&k->gemm, k->add.fn, 0, m, j1 - j0, cin, j->in, cin,
-                    j->w + p0 * nr * (cin + 1), j->out + j0, n, j->lo, j->hi, j->epi,
-                    j->res ? j->res + j0 : NULL);
+        for (int im = 0; j0 < j1 && im < images; im++)
+            mnet_gemm_run_add(&k->gemm, k->add.fn, 0, m, j1 - j0, cin, j->in + im * in_img, cin,
+                    j->w + p0 * nr * (cin + 1), j->out + im * out_img + j0, n, j->lo, j->hi,
+                    j->epi, j->res ? j->res + im * j->res_stride + j0 : NULL);
         return;
     }
-    const size_t m0 = tiles * (size_t)part / (size_t)parts * mr;
-    size_t m1 = tiles * (size_t)(part + 1) / (size_t)parts * mr;
-    m1 = m1 > m ? m : m1;
-    if (m0 >= m1)
-        return;
-    mnet_gemm_run_add(&k->gemm, k->add.fn, m0, m1, n, cin, j->in, cin, j->w, j->out, n, j->lo,
-            j->hi, j->epi, j->res);
+    /* Whole MR tiles of each image's rows, the tiles of all images split evenly. */
+    row_walk tw = rows_of((int)tiles, images, part, parts);
+    int im, t0, t1;
+    while (next_rows(&tw, &im, &t0, &t1)) {
+        const size_t m0 = (size_t)t0 * mr, m1 = (size_t)t1 * mr < m ? (size_t)t1 * mr : m;
+        mnet_gemm_run_add(&k->gemm, k->add.fn, m0, m1, n, cin, j->in + im * in_img, cin, j->w,
+                j->out + im * out_img, n, j->lo, j->hi, j->epi,
+                j->res ? j->res + im * j->res_stride : NULL);
+    }
+}
+
+/* Layers [i0, i1) for images [b0, b0 + nb).  Each image has its own slot in every buffer
+ * (image b of buffer i at b * buf_floats[i]), so images can be taken in any order; the FC and
+ * squeeze-and-excite vectors are dense, one GEMM over the images. */
+static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const float *input,
+        float *logits)
+{
+    const mnet_model *m = ctx->model;
+    const size_t b0z = (size_t)b0, nbz = (size_t)nb;
+    const size_t input_img = (size_t)m->info.height * m->info.width * m->info.channels;
+    for (int i = i0; i < i1; i++) {
+        const mnet_layer *l = &m->layers[i];
+        const size_t in_img = l->in_buf < 0 ? input_img : m->buf_floats[l->in_buf];
+        const size_t out_img = l->out_buf < 0 ? 0 : m->buf_floats[l->out_buf];
+        const float *in = (l->in_buf < 0 ? input : ctx->buf[l->in_buf]) + b0z * in_img;
+        const float *w = ctx->packed->data + ctx->packed->offset[i];
+        if (ctx->band[i]) {   /* this 1x1 and the depthwise after it, fused */
+            const mnet_layer *d = &m->layers[i + 1];
+            fused_job f = { .ctx = ctx, .p = l, .d = d, .in = in, .pw = w,
+                .dw = ctx->packed->data + ctx->packed->offset[i + 1],
+                .out = ctx->buf[d->out_buf] + b0z * m->buf_floats[d->out_buf],
+                .in_stride = in_img, .out_stride = m->buf_floats[d->out_buf],
+                .band = ctx->band[i], .batch = nb,
+                .means = i + 2 < m->num_layers && m->layers[i + 2].op == MNET_OP_SE_REDUCE ?
+                    ctx->row_means + b0z * d->out_h * d->cout : NULL };
+            mnet_pool_run(ctx->pool, fused_task, &f);
+            i++;
+            continue;
+        }
+        layer_job j = { .ctx = ctx, .l = l, .in = in, .w = w, .batch = nb, .in_stride = in_img,
+            .out_stride = out_img };
+        act_of(l->act, &j.lo, &j.hi, &j.epi);
+        switch (l->op) {
+        case MNET_OP_FC: {   /* on the pooled tensors, or the previous FC's vectors */
+            int k = 0;       /* FC layers right before this one: they alternate vec[0], vec[1] */
+            while (i - k - 1 >= 0 && m->layers[i - k - 1].op == MNET_OP_FC)
+                k++;
+            float *vin = ctx->vec[k & 1] + b0z * (size_t)l->cin;
+            for (size_t b = 0; k == 0 && b < nbz; b++)
+                ctx->k->gavgpool.fn((size_t)l->in_h * l->in_w, (size_t)l->cin, in + b * in_img,
+                        vin + b * (size_t)l->cin);
+            j.in = vin;
+            j.out = i == m->num_layers - 1 ? logits + b0z * (size_t)l->cout :
+                ctx->vec[(k + 1) & 1] + b0z * (size_t)l->cout;
+            break;
+        }
+        case MNET_OP_SE_REDUCE:   /* the row means into vec[0], reduce into vec[1] */
+        case MNET_OP_SE_EXPAND: {  /* expand vec[1] into the scales in vec[0] ... */
+            /* A few hundred channels per image: the caller alone, no hand-off. */
+            const int reduce = l->op == MNET_OP_SE_REDUCE;
+            float *v_in = ctx->vec[!reduce] + b0z * (size_t)l->cin;
+            float *v_out = ctx->vec[reduce] + b0z * (size_t)l->cout;
+            for (size_t b = 0; reduce && b < nbz; b++)
+                ctx->k->gavgpool.fn((size_t)l->in_h, (size_t)l->cin,
+                        ctx->row_means + (b0z + b) * (size_t)l->in_h * l->cin,
+                        v_in + b * (size_t)l->cin);
+            mnet_gemm_run(&ctx->k->gemm, 0, nbz, (size_t)l->cout, (size_t)l->cin, v_in,
+                    (size_t)l->cin, w, v_out, (size_t)l->cout, j.lo, j.hi, j.epi);
+            if (!reduce) {   /* ... then scale the tensor in place */
+                layer_job s = { .ctx = ctx, .l = l, .in = ctx->buf[l->in_buf] + b0z * in_img,
+                    .w = v_out, .out = ctx->buf[l->out_buf] + b0z * out_img, .scale = 1,
+                    .batch = nb, .in_stride = in_img, .out_stride = out_img };
+                mnet_pool_run(ctx->pool, layer_task, &s);
+            }
+            continue;
+        }
+        default:
+            j.out = ctx->buf[l->out_buf] + b0z * out_img;
+            if (i + 1 < m->num_layers && m->layers[i + 1].op == MNET_OP_SE_REDUCE)
+                j.row_means = ctx->row_means + b0z * l->out_h * l->cout;
+            break;
+        }
+        if (l->res_from >= 0) {
+            const int rb = m->layers[l->res_from].in_buf;
+            j.res_stride = rb < 0 ? input_img : m->buf_floats[rb];
+            j.res = (rb < 0 ? input : ctx->buf[rb]) + b0z * j.res_stride;
+        }
+        mnet_pool_run(ctx->pool, layer_task, &j);
+    }
 }
 
 mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, float *logits)
@@ -358,67 +518,30 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
             (uintptr_t)input < (uintptr_t)logits + out_bytes)
         return mnet_error(MNET_ERR_ARG, "%s: logits overlap input", fn);
 
-    for (int b = 0; b < batch; b++) {
-        const float *x = input + (size_t)b * in_img;
-        float *fc_out = NULL;   /* the last FC layer's output vector */
-        for (int i = 0; i < m->num_layers; i++) {
-            const mnet_layer *l = &m->layers[i];
-            const float *in = l->in_buf < 0 ? x : ctx->buf[l->in_buf];
-            const float *w = ctx->packed->data + ctx->packed->offset[i];
-            if (ctx->band[i]) {   /* this 1x1 and the depthwise after it, fused */
-                const mnet_layer *d = &m->layers[i + 1];
-                fused_job f = { .ctx = ctx, .p = l, .d = d, .in = in, .pw = w,
-                    .dw = ctx->packed->data + ctx->packed->offset[i + 1],
-                    .out = ctx->buf[d->out_buf], .band = ctx->band[i],
-                    .means = i + 2 < m->num_layers && m->layers[i + 2].op == MNET_OP_SE_REDUCE ?
-                        ctx->row_means : NULL };
-                mnet_pool_run(ctx->pool, fused_task, &f);
-                i++;
-                continue;
-            }
-            layer_job j = { .ctx = ctx, .l = l, .in = in, .w = w };
-            act_of(l->act, &j.lo, &j.hi, &j.epi);
-            switch (l->op) {
-            case MNET_OP_FC:   /* on the pooled tensor, or the previous FC's vector */
-                if (i > 0 && m->layers[i - 1].op == MNET_OP_FC) {
-                    j.in = fc_out;
-                } else {
-                    ctx->k->gavgpool.fn((size_t)l->in_h * l->in_w, (size_t)l->cin, in, ctx->vec[0]);
-                    j.in = ctx->vec[0];
-                }
-                fc_out = j.in == ctx->vec[0] ? ctx->vec[1] : ctx->vec[0];
-                j.out = i == m->num_layers - 1 ? logits + (size_t)b * classes : fc_out;
-                break;
-            case MNET_OP_SE_REDUCE:   /* the row means into vec[0], reduce into vec[1] */
-            case MNET_OP_SE_EXPAND: {  /* expand vec[1] into the scales in vec[0] ... */
-                /* Vectors of a few hundred channels: the caller alone, no hand-off. */
-                const int reduce = l->op == MNET_OP_SE_REDUCE;
-                if (reduce)
-                    ctx->k->gavgpool.fn((size_t)l->in_h, (size_t)l->cin, ctx->row_means,
-                            ctx->vec[0]);
-                mnet_gemm_run(&ctx->k->gemm, 0, 1, (size_t)l->cout, (size_t)l->cin,
-                        ctx->vec[!reduce], (size_t)l->cin, w, ctx->vec[reduce], (size_t)l->cout,
-                        j.lo, j.hi, j.epi);
-                if (!reduce) {
-                    layer_job s = { .ctx = ctx, .l = l, .in = ctx->buf[l->in_buf],
-                        .w = ctx->vec[0], .out = ctx->buf[l->out_buf], .scale = 1 };
-                    mnet_pool_run(ctx->pool, layer_task, &s);
-                }
-                continue;
-            }
-            default:
-                j.out = ctx->buf[l->out_buf];
-                if (i + 1 < m->num_layers && m->layers[i + 1].op == MNET_OP_SE_REDUCE)
-                    j.row_means = ctx->row_means;
-                break;
-            }
-            if (l->res_from >= 0) {
-                const int rb = m->layers[l->res_from].in_buf;
-                j.res = rb < 0 ? x : ctx->buf[rb];
-            }
-            mnet_pool_run(ctx->pool, layer_task, &j);
-        }
+    mnet_status st = reserve_images(ctx, batch);
+    if (st != MNET_OK)
+        return st;
+
+    /* Activations stay in cache image by image while they are large; once every remaining
+     * tensor of the whole batch fits MNET_BATCH_TENSOR_BYTES, the rest of the network runs
+     * over the whole batch at once, each layer's weights read once per batch instead of once
+     * per image (a 1x1 layer is then one GEMM over batch x pixels rows). */
+    int split = m->num_layers;
+    while (split > 0) {
+        const mnet_layer *l = &m->layers[split - 1];
+        const size_t floats = (size_t)l->out_h * l->out_w * l->cout > (size_t)l->in_h * l->in_w * l->cin ?
+            (size_t)l->out_h * l->out_w * l->cout : (size_t)l->in_h * l->in_w * l->cin;
+        if (floats * sizeof(float) * (size_t)batch > MNET_BATCH_TENSOR_BYTES)
+            break;
+        split--;
     }
+    if (split > 0 && split < m->num_layers && ctx->band[split - 1])
+        split++;   /* a fused pair runs whole in one phase */
+    if (batch == 1)
+        split = 0;
+    for (int b = 0; b < batch && split > 0; b++)
+        run_layers(ctx, 0, split, b, 1, input, logits);
+    run_layers(ctx, split, m->num_layers, 0, batch, input, logits);
     mnet_clear_error();
     return MNET_OK;
 }

@@ -1,6 +1,8 @@
-/* test_fusion.c - the fused 1x1 -> depthwise blocks (lib/context.c) give bit-identical results
- * to the layers run one by one (MNET_FUSE=0), on every ISA, with 1 and 2 threads, on V1, V2
- * and V3 at sizes where the planner fuses (and bands split the rows unevenly). */
+/* test_fusion.c - how lib/context.c schedules work must not change a single bit: the fused
+ * 1x1 -> depthwise blocks against the layers run one by one (MNET_FUSE=0), and a batch (its
+ * large early layers image by image, the rest layer by layer over the batch) against each
+ * image alone; on every ISA, with 1 and 2 threads, on V1, V2 and V3 at sizes where the planner
+ * fuses (and bands split the rows unevenly). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,7 +15,7 @@ static const struct { mnet_arch arch; float alpha; int res; } CASES[] = {
     { MNET_ARCH_V3_LARGE, 1.0f, 150 }, { MNET_ARCH_V3_SMALL, 1.0f, 192 },
 };
 #define CLASSES 10
-#define BATCH 2
+#define BATCH 5   /* 5 images of these sizes: the early layers run image by image */
 
 static mnet_context *context(const mnet_model *m, mnet_isa isa, int threads, int fuse)
 {
@@ -59,6 +61,13 @@ START_TEST(test_fused_equals_unfused)
             ck_assert_msg(memcmp(fused, plain, sizeof fused) == 0,
                     "case %d isa %s threads %d: fused != unfused", _i,
                     mnet_isa_name((mnet_isa)isa), threads);
+            float one[CLASSES];
+            for (int b = 0; b < BATCH; b++) {
+                ck_assert_int_eq(mnet_context_run(cf, 1, x + b * img, one), MNET_OK);
+                ck_assert_msg(memcmp(one, fused + b * CLASSES, sizeof one) == 0,
+                        "case %d isa %s threads %d: image %d of the batch != alone", _i,
+                        mnet_isa_name((mnet_isa)isa), threads, b);
+            }
             mnet_context_free(cf);
             mnet_context_free(cp);
         }
