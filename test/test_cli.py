@@ -35,7 +35,10 @@ def t_info_reproduces_papers():
     cases = [("v1", "1.0", "224", 569, 4.2), ("v1", "0.75", "224", 325, 2.6),
              ("v1", "0.5", "224", 149, 1.3), ("v1", "0.25", "224", 41, 0.5),
              ("v1", "1.0", "192", 418, 4.2), ("v1", "1.0", "160", 290, 4.2),
-             ("v1", "1.0", "128", 186, 4.2), ("v2", "1.0", "224", 300, 3.4)]
+             ("v1", "1.0", "128", 186, 4.2), ("v2", "1.0", "224", 300, 3.4),
+             # V3 paper / torchvision: Large 217-219M and 5.4-5.5M, Small 56-57M and 2.5M
+             ("v3-large", "1.0", "224", 218, 5.45), ("v3-small", "1.0", "224", 56.5, 2.5)]
+    layer_counts = {"v1": 28, "v2": 53, "v3-large": 64, "v3-small": 54}
     for arch, alpha, res, macs, params in cases:
         r = run("info", "--arch", arch, "--alpha", alpha, "--res", res)
         last = r.stdout.strip().splitlines()[-1]
@@ -44,8 +47,8 @@ def t_info_reproduces_papers():
         assert d["arch"] == arch and d["res"] == res and d["classes"] == "1000", d
         assert abs(int(d["macs"]) / 1e6 - macs) <= 1.0, (arch, alpha, res, d["macs"])
         assert abs(int(d["params"]) / 1e6 - params) <= 0.1, (arch, alpha, res, d["params"])
-        layers = [l for l in r.stdout.splitlines() if re.match(r"\s*\d+\s+(conv|dw|fc)", l)]
-        assert len(layers) == (28 if arch == "v1" else 53), len(layers)
+        layers = [l for l in r.stdout.splitlines() if re.match(r"\s*\d+\s+(conv|dw|fc|se_)", l)]
+        assert len(layers) == layer_counts[arch], (arch, len(layers))
         # the per-layer MACs add up to the total
         assert sum(int(l.split()[-1]) for l in layers) == int(d["macs"])
 
