@@ -658,6 +658,34 @@ static void dwconv_case(const variant *v, const conv_case *cs, int index, rng *r
     }
 }
 
+/* Rows wider than the size list: the SIMD kernels compute tiles of up to 16 output pixels and
+ * finish a row with narrower (possibly overlapping) tiles, so every width from 14 to 64 runs,
+ * each stride, few rows, the padding and channel count rotating. */
+static int dwconv_wide(const variant *v, int ks, const intlist *couts, rng *r, bites *b,
+        int index)
+{
+    int count = 0;
+    for (int w = 14; w <= 64; w++)
+        for (int stride = 1; stride <= 2; stride++) {
+            conv_case cs;
+            const int i = index + count;
+            cs.ks = ks;
+            cs.clamp = case_clamp(i);
+            cs.act = case_act(i);
+            cs.p = make_params(ks, stride, (i * 7) % pad_combos(ks), cs.clamp);
+            cs.n = 1;
+            cs.h = ks - 2 + (i % 3);
+            cs.w = w;
+            if (!valid_size(ks, cs.h, cs.w, &cs.p))
+                cs.h = ks;
+            cs.cin = cs.cout = couts->v[(i * 5) % couts->n];
+            cs.bias = 1;
+            dwconv_case(v, &cs, i, r, b);
+            count++;
+        }
+    return count;
+}
+
 static void dwconv_test(const variant *v, int index, int ks, const char *test, int min_cases)
 {
     rng r = rng_for(test, index);
@@ -666,6 +694,7 @@ static void dwconv_test(const variant *v, int index, int ks, const char *test, i
     const intlist cs = channel_list(v->t0);
     int cases = conv_sweep(v, ks, &cs, NULL, dwconv_case, &r, &b);
     cases += real_shapes(v, 1, ks, dwconv_case, &r, &b, cases);
+    cases += dwconv_wide(v, ks, &cs, &r, &b, cases);
     check_case_count(cases, min_cases, v->name);
     check_bites(&b, v->name);
     check_pieces(&b, v->name);
@@ -1372,7 +1401,8 @@ static void rows_test(const variant *v, const char *test, int variant_index, int
         do {
             cs.p = make_params(ks, 1 + rng_int(r, 2), rng_int(r, pad_combos(ks)), cs.clamp);
             cs.h = SIZES[rng_int(r, NSIZES)];
-            cs.w = SIZES[rng_int(r, NSIZES)];
+            /* depthwise: every other case a row of several SIMD tiles */
+            cs.w = depthwise && index % 2 ? 14 + rng_int(r, 51) : SIZES[rng_int(r, NSIZES)];
         } while (!valid_size(ks, cs.h, cs.w, &cs.p));
         cs.n = 1;
         cs.bias = 1;

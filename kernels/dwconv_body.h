@@ -1,0 +1,355 @@
+/* dwconv_body.h - the 3x3 and 5x5 depthwise kernels' loop nest, shared by the SIMD files: each
+ * includes it once, after defining how one channel group is loaded, multiplied and stored. */
+#ifndef MNET_DWCONV_BODY_H
+#define MNET_DWCONV_BODY_H
+
+#include <stddef.h>
+
+#include "ukernels.h"
+
+/* The including file defines, for one group of DW_CR channels:
+ *   DW_CR                      channels per group (the packing's CR)
+ *   DW_TILE(K, S)              output pixels per full tile for a K x K kernel, stride S (<= 16)
+ *   dw_vec                     the register(s) holding one group
+ *   dw_lanes                   which channels of a group are real (the channel tail)
+ *   dw_lanes_for(n)            dw_lanes for the first n (1..DW_CR) channels
+ *   dw_loadw(p)                DW_CR packed floats (always whole: packing pads with zeros)
+ *   dw_loadx(p, l)             l's channels at p, the rest zero, no byte past them touched
+ *   dw_fma(acc, x, w)          acc + x * w
+ *   dw_splat(f)                f in every lane
+ *   dw_store(p, v, l, vmin, vmax, act)   epilogue (MNET_EPI_*) then store of l's channels
+ * The helpers must be static inline: with DW_CR lanes a compile-time constant, the tail
+ * checks of whole groups fold away.
+ *
+ * Why this shape.  Computed pixel by pixel, a K x K window is one chain of K * K dependent
+ * FMAs with a load each, and the kernel runs at the FMA latency and the load ports instead of
+ * the FMA throughput.  Here a tile of P horizontally adjacent output pixels is computed at
+ * once: each kernel row in K passes, pass kx adding tap kx to the P pixels, so P independent
+ * FMAs follow each other (the FMA latency times the FMA pipes is 8 on current x86 cores).
+ * Pixel p reads input column p * S + kx in pass kx, the column pixel p + 1 read in pass
+ * kx - S: the columns stay in registers and move down a pixel, one new column per pass (P
+ * for the first pass of each parity).  A 3x3 stride-1 row is then P + 2 input and 3 weight
+ * loads for 3 * P FMAs; registers: P accumulators, P columns (2 * P with stride 2 and K = 5)
+ * and a weight, so P = 7 fits the 16 YMM registers of AVX2.  7 also divides every MobileNet
+ * row at 224 (112, 56, 28, 14, 7).
+ *
+ * Loop order.  Per output row: per tile of pixels, all the channel groups, then the next
+ * tile.  The loads of consecutive groups are consecutive in memory, so each input row is
+ * swept once through L1 per output row that reads it, whatever the channel count (with one
+ * group sweeping a whole row at a time, a power-of-two pixel stride maps a tile's columns to
+ * a few L1 sets, which then thrash).  The weights (K * K + 1 vectors per group) are reloaded
+ * per tile.
+ *
+ * Order of the sums.  Every output pixel accumulates its bias, then its taps in kernel order
+ * (ky-major, then kx), skipping the taps on padding, whatever tile it falls in: a pixel's value
+ * depends only on its position, so any split of the rows gives the same bits, and a tile that
+ * overlaps another rewrites the same values.
+ *
+ * Padding.  A kernel row outside the image is skipped for the whole output row (ky in
+ * [ky0, ky1)), so the top and bottom border rows cost no more than interior ones.  Tiles whose
+ * span lies inside the image run unchecked; border tiles skip the input columns outside it,
+ * which skips exactly the taps that fall on padding.  No address outside the image is ever
+ * formed. */
+
+typedef struct dw_row {
+    const float *in;        /* the image at the first channel of the call's first group */
+    const float *wp;        /* that group's packed { bias[CR], w[K * K][CR] }, the next follow */
+    float *o;               /* the output row at that channel */
+    size_t c, row_floats;   /* channels (pixel stride) and floats per input row */
+    size_t groups;          /* channel groups of DW_CR in this call */
+    int w, iy0;             /* image width; input row of kernel row 0 */
+    int ky0, ky1;           /* kernel rows inside the image: [ky0, ky1) */
+    int act;
+    dw_vec vmin, vmax;
+} dw_row;
+
+_Static_assert(DW_TILE(3, 1) <= 16 && DW_TILE(3, 2) <= 16 && DW_TILE(5, 1) <= 16 &&
+        DW_TILE(5, 2) <= 16, "dwconv_body.h spells out 16 pixels per tile");
+
+/* Opaque to the compiler: keeps a pointer stepped along a row from being rewritten as one
+ * loop-invariant offset per column, which would take more general registers than there are. */
+#define DW_STEP(ptr, n) do { (ptr) += (n); __asm__("" : "+r"(ptr)); } while (0)
+
+/* P (a tile width, see DW_HALF) output pixels from column ox on, input column
+ * ix0 = ox * S - pad_left, for every channel group of the call.  K, P, S, `checked` (some of
+ * the span's columns may be outside the image) and `all_rows` (ky0 == 0 and ky1 == K) are
+ * constants after inlining, so each group is straight-line code.  The columns of passes of
+ * parity q = kx % S are v0..v15 (q = 0) and u0..u15 (q = 1).  Unchecked tiles step a pointer
+ * per parity along the row; checked ones address each column inside the image from x, and
+ * skip the others and their taps. */
+static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int ox, int ix0,
+        int K, int P, int S, int checked, int all_rows, dw_lanes l)
+{
+    const int span = (P - 1) * S + K;
+    const size_t c = r->c, row_floats = r->row_floats, groups = r->groups;
+    const size_t group_floats = (size_t)DW_CR * (1 + (size_t)K * K), step = (size_t)S * c;
+    /* columns ix0 + j, j in [j0, j1), are inside the image */
+    const int j0 = checked && ix0 < 0 ? -ix0 : 0;
+    const int j1 = checked && r->w - ix0 < span ? r->w - ix0 : span;
+    const int ky0 = all_rows ? 0 : r->ky0, ky1 = all_rows ? K : r->ky1;
+    /* Column j of kernel row ky is at x + (ky - ky0) * row_floats + (j - j0) * c: x is the
+     * first column inside the image of the first row inside it. */
+    const float *x = r->in + (size_t)(r->iy0 + ky0) * row_floats + (size_t)(ix0 + j0) * c;
+    const float *wp = r->wp;
+    float *o = r->o + (size_t)ox * c;
+    const dw_vec vmin = r->vmin, vmax = r->vmax;
+    const int act = r->act;
+#define DW_J(p, kx) ((p) * S + (kx))
+#define DW_COLSET(q, p, val) do { if (q) u##p = (val); else v##p = (val); } while (0)
+#define DW_COL(q, p) ((q) ? u##p : v##p)
+    /* Column j's address: unchecked tiles step a pointer per parity along the row, checked
+     * ones address each column from x (those inside the image only). */
+#define DW_IN(j) ((j) >= j0 && (j) < j1)
+    /* Pass kx < S: load pixel p's column, then use it. */
+#define DW_TAP(p, kx) \
+        if ((p) < P && DW_IN(DW_J(p, kx))) { \
+            if ((kx) < S) { \
+                if (checked) { \
+                    DW_COLSET((kx) % S, p, dw_loadx(xr + (size_t)(DW_J(p, kx) - j0) * c, l)); \
+                } else { \
+                    if ((p) > 0) \
+                        DW_STEP(xq[(kx) % S], step); \
+                    DW_COLSET((kx) % S, p, dw_loadx(xq[(kx) % S], l)); \
+                } \
+            } \
+            a##p = dw_fma(a##p, DW_COL((kx) % S, p), wk); \
+        }
+    /* Pass kx >= S: the parity's columns move down a pixel, the last pixel's is loaded. */
+#define DW_SHIFT(q) \
+        if (q) { \
+            u0 = u1; u1 = u2; u2 = u3; u3 = u4; u4 = u5; u5 = u6; u6 = u7; u7 = u8; \
+            u8 = u9; u9 = u10; u10 = u11; u11 = u12; u12 = u13; u13 = u14; u14 = u15; \
+        } else { \
+            v0 = v1; v1 = v2; v2 = v3; v3 = v4; v4 = v5; v5 = v6; v6 = v7; v7 = v8; \
+            v8 = v9; v9 = v10; v10 = v11; v11 = v12; v12 = v13; v13 = v14; v14 = v15; \
+        }
+#define DW_LAST(q, p, val) if ((p) == P - 1) DW_COLSET(q, p, val)
+#define DW_PASS(kx) \
+        if ((kx) < K) { \
+            const dw_vec wk = dw_loadw(wr + (kx) * DW_CR); \
+            if ((kx) >= S) { \
+                DW_SHIFT((kx) % S) \
+                if (!checked) \
+                    DW_STEP(xq[(kx) % S], step); \
+                if (DW_IN(DW_J(P - 1, kx))) { \
+                    const dw_vec xl = dw_loadx(checked ? \
+                            xr + (size_t)(DW_J(P - 1, kx) - j0) * c : xq[(kx) % S], l); \
+                    DW_LAST((kx) % S, 0, xl); DW_LAST((kx) % S, 1, xl); \
+                    DW_LAST((kx) % S, 2, xl); DW_LAST((kx) % S, 3, xl); \
+                    DW_LAST((kx) % S, 4, xl); DW_LAST((kx) % S, 5, xl); \
+                    DW_LAST((kx) % S, 6, xl); DW_LAST((kx) % S, 7, xl); \
+                    DW_LAST((kx) % S, 8, xl); DW_LAST((kx) % S, 9, xl); \
+                    DW_LAST((kx) % S, 10, xl); DW_LAST((kx) % S, 11, xl); \
+                    DW_LAST((kx) % S, 12, xl); DW_LAST((kx) % S, 13, xl); \
+                    DW_LAST((kx) % S, 14, xl); DW_LAST((kx) % S, 15, xl); \
+                } \
+            } \
+            DW_TAP(0, kx) DW_TAP(1, kx) DW_TAP(2, kx) DW_TAP(3, kx) \
+            DW_TAP(4, kx) DW_TAP(5, kx) DW_TAP(6, kx) DW_TAP(7, kx) \
+            DW_TAP(8, kx) DW_TAP(9, kx) DW_TAP(10, kx) DW_TAP(11, kx) \
+            DW_TAP(12, kx) DW_TAP(13, kx) DW_TAP(14, kx) DW_TAP(15, kx) \
+        }
+#define DW_KROW(ky) { \
+            const float *xr = x + (size_t)((ky) - ky0) * row_floats; \
+            const float *wr = wp + (size_t)DW_CR * (1 + (size_t)K * (ky)); \
+            const float *xq[2] = { xr, S > 1 && !checked ? xr + c : xr }; \
+            (void)xq; \
+            DW_PASS(0) DW_PASS(1) DW_PASS(2) DW_PASS(3) DW_PASS(4) \
+        }
+#define DW_STORE(p) \
+        if ((p) < P) \
+            dw_store(o + (size_t)(p) * c, a##p, l, vmin, vmax, act)
+    for (size_t gi = 0; gi < groups; gi++, x += DW_CR, wp += group_floats, o += DW_CR) {
+        const dw_vec bias = dw_loadw(wp);
+        dw_vec a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias,
+               a7 = bias, a8 = bias, a9 = bias, a10 = bias, a11 = bias, a12 = bias, a13 = bias,
+               a14 = bias, a15 = bias;
+        /* The columns; initialised only so that no path reads an unset variable. */
+        dw_vec v0 = bias, v1 = bias, v2 = bias, v3 = bias, v4 = bias, v5 = bias, v6 = bias,
+               v7 = bias, v8 = bias, v9 = bias, v10 = bias, v11 = bias, v12 = bias, v13 = bias,
+               v14 = bias, v15 = bias;
+        dw_vec u0 = bias, u1 = bias, u2 = bias, u3 = bias, u4 = bias, u5 = bias, u6 = bias,
+               u7 = bias, u8 = bias, u9 = bias, u10 = bias, u11 = bias, u12 = bias, u13 = bias,
+               u14 = bias, u15 = bias;
+        if (all_rows) {
+            DW_KROW(0) DW_KROW(1) DW_KROW(2)
+            if (K > 3) {
+                DW_KROW(3) DW_KROW(4)
+            }
+        } else {
+            for (int ky = ky0; ky < ky1; ky++)
+                DW_KROW(ky)
+        }
+        DW_STORE(0); DW_STORE(1); DW_STORE(2); DW_STORE(3);
+        DW_STORE(4); DW_STORE(5); DW_STORE(6); DW_STORE(7);
+        DW_STORE(8); DW_STORE(9); DW_STORE(10); DW_STORE(11);
+        DW_STORE(12); DW_STORE(13); DW_STORE(14); DW_STORE(15);
+    }
+#undef DW_STORE
+#undef DW_KROW
+#undef DW_PASS
+#undef DW_LAST
+#undef DW_SHIFT
+#undef DW_TAP
+#undef DW_IN
+#undef DW_COL
+#undef DW_COLSET
+#undef DW_J
+}
+
+/* Tile widths: P = DW_TILE(K, S), then H = P / 2 where that is above 4, then 4, 2 and 1. */
+#define DW_HALF(P) ((P) / 2 > 4 ? (P) / 2 : 4)
+
+/* A checked tile of T (a runtime value among the tile widths) pixels from column ox on. */
+static inline __attribute__((always_inline)) void dw_tile_sized(const dw_row *r, int ox, int T,
+        int K, int P, int S, int pad_left, int all_rows, dw_lanes l)
+{
+    const int ix0 = ox * S - pad_left;
+    if (T == P)
+        dw_tile(r, ox, ix0, K, P, S, 1, all_rows, l);
+    else if (DW_HALF(P) < P && T == DW_HALF(P))
+        dw_tile(r, ox, ix0, K, DW_HALF(P), S, 1, all_rows, l);
+    else if (P > 4 && T == 4)
+        dw_tile(r, ox, ix0, K, 4, S, 1, all_rows, l);
+    else if (P > 2 && T == 2)
+        dw_tile(r, ox, ix0, K, 2, S, 1, all_rows, l);
+    else
+        dw_tile(r, ox, ix0, K, 1, S, 1, all_rows, l);
+}
+
+/* The smallest tile width of at least n pixels (P if none), and the largest of at most n. */
+static inline int dw_width_up(int n, int P)
+{
+    return n <= 1 ? 1 : n <= 2 && P > 2 ? 2 : n <= 4 && P > 4 ? 4 : n <= DW_HALF(P) ? DW_HALF(P) : P;
+}
+
+static inline int dw_width_down(int n, int P)
+{
+    return n >= P ? P : n >= DW_HALF(P) ? DW_HALF(P) : n >= 4 ? 4 : n >= 2 ? 2 : 1;
+}
+
+/* One output row: full tiles of P = DW_TILE(K, S), unchecked where their span is inside the
+ * image.  The remaining pixels take one smaller tile ending at the row's end, the narrowest
+ * that covers them: it may overlap the last full tile, whose pixels it then writes again with
+ * the same bits.  A row narrower than that tile takes two overlapping tiles of the widest
+ * width that fits. */
+static inline __attribute__((always_inline)) void dw_group_row(const dw_row *r, int ow,
+        int K, int S, int all_rows, int pad_left, dw_lanes l)
+{
+    const int P = DW_TILE(K, S);
+    int ox = 0;
+    for (; ox + P <= ow; ox += P) {
+        const int ix0 = ox * S - pad_left;
+        if (ix0 >= 0 && ix0 + (P - 1) * S + K - 1 < r->w)
+            dw_tile(r, ox, ix0, K, P, S, 0, all_rows, l);
+        else
+            dw_tile(r, ox, ix0, K, P, S, 1, all_rows, l);
+    }
+    if (ox == ow)
+        return;
+    int T = dw_width_up(ow - ox, P);
+    if (T > ow) {
+        T = dw_width_down(ow, P);
+        dw_tile_sized(r, 0, T, K, P, S, pad_left, all_rows, l);
+    }
+    dw_tile_sized(r, ow - T, T, K, P, S, pad_left, all_rows, l);
+}
+
+/* The instances: whole groups with the kernel size and stride as literals, one loop nest for
+ * the rows whose K input rows are all inside the image and one for the top and bottom border
+ * rows; and the channel tail (one group per row), always with the border rows' nest.
+ * Separate functions keep each register allocation to its own loop nest. */
+typedef void (*dw_row_fn)(const dw_row *r, int ow, int pad_left, int all_rows);
+
+static __attribute__((noinline)) void dw_row_k3_s1(const dw_row *r, int ow, int pad_left,
+        int all_rows)
+{
+    if (all_rows)
+        dw_group_row(r, ow, 3, 1, 1, pad_left, dw_lanes_for(DW_CR));
+    else
+        dw_group_row(r, ow, 3, 1, 0, pad_left, dw_lanes_for(DW_CR));
+}
+
+static __attribute__((noinline)) void dw_row_k3_s2(const dw_row *r, int ow, int pad_left,
+        int all_rows)
+{
+    if (all_rows)
+        dw_group_row(r, ow, 3, 2, 1, pad_left, dw_lanes_for(DW_CR));
+    else
+        dw_group_row(r, ow, 3, 2, 0, pad_left, dw_lanes_for(DW_CR));
+}
+
+static __attribute__((noinline)) void dw_row_k5_s1(const dw_row *r, int ow, int pad_left,
+        int all_rows)
+{
+    if (all_rows)
+        dw_group_row(r, ow, 5, 1, 1, pad_left, dw_lanes_for(DW_CR));
+    else
+        dw_group_row(r, ow, 5, 1, 0, pad_left, dw_lanes_for(DW_CR));
+}
+
+static __attribute__((noinline)) void dw_row_k5_s2(const dw_row *r, int ow, int pad_left,
+        int all_rows)
+{
+    if (all_rows)
+        dw_group_row(r, ow, 5, 2, 1, pad_left, dw_lanes_for(DW_CR));
+    else
+        dw_group_row(r, ow, 5, 2, 0, pad_left, dw_lanes_for(DW_CR));
+}
+
+static __attribute__((noinline)) void dw_row_tail(const dw_row *r, int ow, int K, int stride,
+        int pad_left, size_t n)
+{
+    if (K == 3 && stride == 1)
+        dw_group_row(r, ow, 3, 1, 0, pad_left, dw_lanes_for(n));
+    else if (K == 3)
+        dw_group_row(r, ow, 3, 2, 0, pad_left, dw_lanes_for(n));
+    else if (stride == 1)
+        dw_group_row(r, ow, 5, 1, 0, pad_left, dw_lanes_for(n));
+    else
+        dw_group_row(r, ow, 5, 2, 0, pad_left, dw_lanes_for(n));
+}
+
+/* The K x K kernel (mnet_dwconv3x3_ukernel / mnet_dwconv5x5_ukernel, K = 3 or 5): output rows
+ * [oy0, oy1); per row, the whole groups, then the channel tail. */
+static inline void dw_run(int K, const mnet_conv_geom *g, const float *in,
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max,
+        int act)
+{
+    const size_t c = (size_t)g->cin, groups = c / DW_CR, tail = c % DW_CR;
+    const size_t tail_c0 = groups * DW_CR;
+    const float *tail_wp = packed_w + groups * DW_CR * (1 + (size_t)K * K);
+    const dw_row_fn row = K == 3 ? (g->stride == 1 ? dw_row_k3_s1 : dw_row_k3_s2)
+                                 : (g->stride == 1 ? dw_row_k5_s1 : dw_row_k5_s2);
+    dw_row r;
+    r.c = c;
+    r.row_floats = (size_t)g->w * c;
+    r.w = g->w;
+    r.act = act;
+    r.vmin = dw_splat(out_min);
+    r.vmax = dw_splat(out_max);
+    for (int oy = oy0; oy < oy1; oy++) {
+        r.iy0 = oy * g->stride - g->pad_top;
+        r.ky0 = r.iy0 < 0 ? -r.iy0 : 0;
+        r.ky1 = g->h - r.iy0 < K ? g->h - r.iy0 : K;
+        float *orow = out + (size_t)oy * g->ow * c;
+        if (groups) {
+            r.in = in;
+            r.wp = packed_w;
+            r.o = orow;
+            r.groups = groups;
+            row(&r, g->ow, g->pad_left, r.ky0 == 0 && r.ky1 == K);
+        }
+        if (tail) {
+            r.in = in + tail_c0;
+            r.wp = tail_wp;
+            r.o = orow + tail_c0;
+            r.groups = 1;
+            dw_row_tail(&r, g->ow, K, g->stride, g->pad_left, tail);
+        }
+    }
+}
+
+#undef DW_HALF
+
+#endif /* MNET_DWCONV_BODY_H */

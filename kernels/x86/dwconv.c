@@ -1,0 +1,61 @@
+/* dwconv.c - 3x3 and 5x5 depthwise convolution, AVX2+FMA, 8 channels per ymm (CR = 8). */
+#include "avx2_util.h"
+#include "ukernels.h"
+
+/* One channel group for dwconv_body.h.  Whole groups use plain loads and stores; the channel
+ * tail masked loads (vmaskmovps touches nothing in masked-off lanes) and piecewise plain
+ * stores.  Tiles: 3x3, 7 pixels (7 accumulators, 7 columns and a weight: 15 of the 16 ymm
+ * registers; 16 with stride 2, whose odd columns are used once); 5x5, 4 pixels. */
+#define DW_CR 8
+#define DW_TILE(K, S) ((K) == 3 ? 7 : 4)
+typedef __m256 dw_vec;
+typedef struct { size_t n; __m256i m; } dw_lanes;
+
+static inline dw_lanes dw_lanes_for(size_t n)
+{
+    const dw_lanes l = { n, mnet_avx2_mask(n) };
+    return l;
+}
+
+static inline __m256 dw_loadw(const float *p)
+{
+    return _mm256_loadu_ps(p);
+}
+
+static inline __m256 dw_loadx(const float *p, dw_lanes l)
+{
+    return l.n == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, l.m);
+}
+
+static inline __m256 dw_fma(__m256 acc, __m256 x, __m256 w)
+{
+    return _mm256_fmadd_ps(x, w, acc);
+}
+
+static inline __m256 dw_splat(float f)
+{
+    return _mm256_set1_ps(f);
+}
+
+static inline void dw_store(float *p, __m256 v, dw_lanes l, __m256 vmin, __m256 vmax, int act)
+{
+    v = mnet_avx2_epi(v, vmin, vmax, act);
+    if (l.n == 8)
+        _mm256_storeu_ps(p, v);
+    else
+        mnet_avx2_store_partial(p, v, l.n);
+}
+
+#include "dwconv_body.h"
+
+void mnet_f32_dwconv3x3_minmax_8c__avx2(const mnet_conv_geom *g, const float *in,
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
+{
+    dw_run(3, g, in, packed_w, out, oy0, oy1, out_min, out_max, act);
+}
+
+void mnet_f32_dwconv5x5_minmax_8c__avx2(const mnet_conv_geom *g, const float *in,
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
+{
+    dw_run(5, g, in, packed_w, out, oy0, oy1, out_min, out_max, act);
+}

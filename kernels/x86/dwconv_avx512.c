@@ -1,0 +1,58 @@
+/* dwconv_avx512.c - 3x3 and 5x5 depthwise convolution, AVX-512F, 16 channels per zmm (CR = 16). */
+#include <immintrin.h>
+
+#include "avx512_util.h"
+#include "ukernels.h"
+
+/* One channel group for dwconv_body.h: every input load and output store is masked (a full
+ * mask for whole groups costs nothing), and masked-off lanes are never touched.  Tiles: 14
+ * pixels for 3x3 (14 accumulators, 14 columns and a weight: 29 of the 32 zmm registers), 4
+ * for 5x5. */
+#define DW_CR 16
+#define DW_TILE(K, S) ((K) == 3 ? 14 : 4)
+typedef __m512 dw_vec;
+typedef __mmask16 dw_lanes;
+
+static inline dw_lanes dw_lanes_for(size_t n)
+{
+    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+}
+
+static inline __m512 dw_loadw(const float *p)
+{
+    return _mm512_loadu_ps(p);
+}
+
+static inline __m512 dw_loadx(const float *p, dw_lanes l)
+{
+    return _mm512_maskz_loadu_ps(l, p);
+}
+
+static inline __m512 dw_fma(__m512 acc, __m512 x, __m512 w)
+{
+    return _mm512_fmadd_ps(x, w, acc);
+}
+
+static inline __m512 dw_splat(float f)
+{
+    return _mm512_set1_ps(f);
+}
+
+static inline void dw_store(float *p, __m512 v, dw_lanes l, __m512 vmin, __m512 vmax, int act)
+{
+    _mm512_mask_storeu_ps(p, l, mnet_avx512_epi(v, vmin, vmax, act));
+}
+
+#include "dwconv_body.h"
+
+void mnet_f32_dwconv3x3_minmax_16c__avx512(const mnet_conv_geom *g, const float *in,
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
+{
+    dw_run(3, g, in, packed_w, out, oy0, oy1, out_min, out_max, act);
+}
+
+void mnet_f32_dwconv5x5_minmax_16c__avx512(const mnet_conv_geom *g, const float *in,
+        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
+{
+    dw_run(5, g, in, packed_w, out, oy0, oy1, out_min, out_max, act);
+}
