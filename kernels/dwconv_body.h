@@ -25,13 +25,12 @@
  * FMAs with a load each, and the kernel runs at the FMA latency and the load ports instead of
  * the FMA throughput.  Here a tile of P horizontally adjacent output pixels is computed at
  * once: each kernel row in K passes, pass kx adding tap kx to the P pixels, so P independent
- * FMAs follow each other (the FMA latency times the FMA pipes is 8 on current x86 cores).
+ * FMAs follow each other, and the tiles of consecutive channel groups are independent too.
  * Pixel p reads input column p * S + kx in pass kx, the column pixel p + 1 read in pass
  * kx - S: the columns stay in registers and move down a pixel, one new column per pass (P
  * for the first pass of each parity).  A 3x3 stride-1 row is then P + 2 input and 3 weight
  * loads for 3 * P FMAs; registers: P accumulators, P columns (2 * P with stride 2 and K = 5)
- * and a weight, so P = 7 fits the 16 YMM registers of AVX2.  7 also divides every MobileNet
- * row at 224 (112, 56, 28, 14, 7).
+ * and a weight.  The ISA file picks P per kernel size and stride (DW_TILE).
  *
  * Loop order.  Per output row: per tile of pixels, all the channel groups, then the next
  * tile.  The loads of consecutive groups are consecutive in memory, so each input row is
