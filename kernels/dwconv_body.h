@@ -10,6 +10,7 @@
 /* The including file defines, for one group of DW_CR channels:
  *   DW_CR                      channels per group (the packing's CR)
  *   DW_TILE(K, S)              output pixels per full tile for a K x K kernel, stride S (<= 16)
+ *   DW_ROWS(K, S)              output rows per tile in the image's interior: 1 or 2
  *   dw_vec                     the register(s) holding one group
  *   dw_lanes                   which channels of a group are real (the channel tail)
  *   dw_lanes_for(n)            dw_lanes for the first n (1..DW_CR) channels
@@ -25,23 +26,27 @@
  * FMAs with a load each, and the kernel runs at the FMA latency and the load ports instead of
  * the FMA throughput.  Here a tile of P horizontally adjacent output pixels is computed at
  * once: each kernel row in K passes, pass kx adding tap kx to the P pixels, so P independent
- * FMAs follow each other (the FMA latency times the FMA pipes is 8 on current x86 cores).
+ * FMAs follow each other, and the tiles of consecutive channel groups are independent too.
  * Pixel p reads input column p * S + kx in pass kx, the column pixel p + 1 read in pass
  * kx - S: the columns stay in registers and move down a pixel, one new column per pass (P
  * for the first pass of each parity).  A 3x3 stride-1 row is then P + 2 input and 3 weight
  * loads for 3 * P FMAs; registers: P accumulators, P columns (2 * P with stride 2 and K = 5)
- * and a weight, so P = 7 fits the 16 YMM registers of AVX2.  7 also divides every MobileNet
- * row at 224 (112, 56, 28, 14, 7).
+ * and a weight.  The ISA file picks P per kernel size and stride (DW_TILE).
  *
- * Loop order.  Per output row: per tile of pixels, all the channel groups, then the next
- * tile.  The loads of consecutive groups are consecutive in memory, so each input row is
- * swept once through L1 per output row that reads it, whatever the channel count (with one
- * group sweeping a whole row at a time, a power-of-two pixel stride maps a tile's columns to
- * a few L1 sets, which then thrash).  The weights (K * K + 1 vectors per group) are reloaded
- * per tile.
+ * Two rows.  Where DW_ROWS(K, S) is 2, two interior output rows are computed at once: their
+ * windows share K - S input rows, and each column loaded feeds both (2 * P accumulators, one
+ * weight per row), so K + S input rows are read instead of 2 * K.
+ *
+ * Loop order.  Per output row (or pair): per tile of pixels, all the channel groups, then
+ * the next tile.  The loads of consecutive groups are consecutive in memory, so each input
+ * row is swept once through L1 per output row that reads it, whatever the channel count
+ * (measured: the former one-pixel kernel, each group sweeping a whole row, ran 14x14x512 at
+ * half the speed of 14x14x520, a power-of-two pixel stride mapping a row's columns to a few
+ * L1 sets).  The weights (K * K + 1 vectors per group) are reloaded per tile.
  *
  * Order of the sums.  Every output pixel accumulates its bias, then its taps in kernel order
- * (ky-major, then kx), skipping the taps on padding, whatever tile it falls in: a pixel's value
+ * (ky-major, then kx), skipping the taps on padding, whatever tile (or pair of rows) it falls
+ * in: a pixel's value
  * depends only on its position, so any split of the rows gives the same bits, and a tile that
  * overlaps another rewrites the same values.
  *
@@ -56,6 +61,7 @@ typedef struct dw_row {
     const float *wp;        /* that group's packed { bias[CR], w[K * K][CR] }, the next follow */
     float *o;               /* the output row at that channel */
     size_t c, row_floats;   /* channels (pixel stride) and floats per input row */
+    size_t orow_floats;     /* floats per output row */
     size_t groups;          /* channel groups of DW_CR in this call */
     int w, iy0;             /* image width; input row of kernel row 0 */
     int ky0, ky1;           /* kernel rows inside the image: [ky0, ky1) */
@@ -71,14 +77,15 @@ _Static_assert(DW_TILE(3, 1) <= 16 && DW_TILE(3, 2) <= 16 && DW_TILE(5, 1) <= 16
 #define DW_STEP(ptr, n) do { (ptr) += (n); __asm__("" : "+r"(ptr)); } while (0)
 
 /* P (a tile width, see DW_HALF) output pixels from column ox on, input column
- * ix0 = ox * S - pad_left, for every channel group of the call.  K, P, S, `checked` (some of
- * the span's columns may be outside the image) and `all_rows` (ky0 == 0 and ky1 == K) are
- * constants after inlining, so each group is straight-line code.  The columns of passes of
+ * ix0 = ox * S - pad_left, in R (1 or 2) output rows, for every channel group of the call.
+ * K, P, S, R, `checked` (some of the span's columns may be outside the image) and `all_rows`
+ * (ky0 == 0 and ky1 == K; required for R = 2) are constants after inlining, so each group is
+ * straight-line code.  The columns of passes of
  * parity q = kx % S are v0..v15 (q = 0) and u0..u15 (q = 1).  Unchecked tiles step a pointer
  * per parity along the row; checked ones address each column inside the image from x, and
  * skip the others and their taps. */
 static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int ox, int ix0,
-        int K, int P, int S, int checked, int all_rows, dw_lanes l)
+        int K, int P, int S, int R, int checked, int all_rows, dw_lanes l)
 {
     const int span = (P - 1) * S + K;
     const size_t c = r->c, row_floats = r->row_floats, groups = r->groups;
@@ -92,6 +99,7 @@ static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int o
     const float *x = r->in + (size_t)(r->iy0 + ky0) * row_floats + (size_t)(ix0 + j0) * c;
     const float *wp = r->wp;
     float *o = r->o + (size_t)ox * c;
+    const size_t orow_floats = r->orow_floats;
     const dw_vec vmin = r->vmin, vmax = r->vmax;
     const int act = r->act;
 #define DW_J(p, kx) ((p) * S + (kx))
@@ -112,7 +120,10 @@ static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int o
                     DW_COLSET((kx) % S, p, dw_loadx(xq[(kx) % S], l)); \
                 } \
             } \
-            a##p = dw_fma(a##p, DW_COL((kx) % S, p), wk); \
+            if (first) \
+                a##p = dw_fma(a##p, DW_COL((kx) % S, p), wk); \
+            if (second) \
+                b##p = dw_fma(b##p, DW_COL((kx) % S, p), wk1); \
         }
     /* Pass kx >= S: the parity's columns move down a pixel, the last pixel's is loaded. */
 #define DW_SHIFT(q) \
@@ -127,6 +138,7 @@ static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int o
 #define DW_PASS(kx) \
         if ((kx) < K) { \
             const dw_vec wk = dw_loadw(wr + (kx) * DW_CR); \
+            const dw_vec wk1 = second ? dw_loadw(wr1 + (kx) * DW_CR) : wk; \
             if ((kx) >= S) { \
                 DW_SHIFT((kx) % S) \
                 if (!checked) \
@@ -149,36 +161,43 @@ static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int o
             DW_TAP(8, kx) DW_TAP(9, kx) DW_TAP(10, kx) DW_TAP(11, kx) \
             DW_TAP(12, kx) DW_TAP(13, kx) DW_TAP(14, kx) DW_TAP(15, kx) \
         }
-#define DW_KROW(ky) { \
+    /* Input row ky (relative to the first output row's window): kernel row ky of the first
+     * output row when use0, kernel row ky - S of the second when use1. */
+#define DW_IROW(ky, use0, use1) { \
+            const int first = (use0), second = (use1); \
             const float *xr = x + (size_t)((ky) - ky0) * row_floats; \
-            const float *wr = wp + (size_t)DW_CR * (1 + (size_t)K * (ky)); \
+            const float *wr = wp + (size_t)DW_CR * (1 + (size_t)K * ((use0) ? (ky) : 0)); \
+            const float *wr1 = wp + (size_t)DW_CR * (1 + (size_t)K * ((use1) ? (ky) - S : 0)); \
             const float *xq[2] = { xr, S > 1 && !checked ? xr + c : xr }; \
-            (void)xq; \
+            (void)xq; (void)wr1; \
             DW_PASS(0) DW_PASS(1) DW_PASS(2) DW_PASS(3) DW_PASS(4) \
         }
+#define DW_USE0(ky) ((ky) < K)
+#define DW_USE1(ky) (R == 2 && (ky) >= S && (ky) - S < K)
+#define DW_KROW(ky) \
+        if (DW_USE0(ky) || DW_USE1(ky)) \
+            DW_IROW(ky, DW_USE0(ky), DW_USE1(ky))
 #define DW_STORE(p) \
-        if ((p) < P) \
-            dw_store(o + (size_t)(p) * c, a##p, l, vmin, vmax, act)
+        if ((p) < P) { \
+            dw_store(o + (size_t)(p) * c, a##p, l, vmin, vmax, act); \
+            if (R == 2) \
+                dw_store(o + orow_floats + (size_t)(p) * c, b##p, l, vmin, vmax, act); \
+        }
     for (size_t gi = 0; gi < groups; gi++, x += DW_CR, wp += group_floats, o += DW_CR) {
         const dw_vec bias = dw_loadw(wp);
-        dw_vec a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias,
-               a7 = bias, a8 = bias, a9 = bias, a10 = bias, a11 = bias, a12 = bias, a13 = bias,
-               a14 = bias, a15 = bias;
-        /* The columns; initialised only so that no path reads an unset variable. */
-        dw_vec v0 = bias, v1 = bias, v2 = bias, v3 = bias, v4 = bias, v5 = bias, v6 = bias,
-               v7 = bias, v8 = bias, v9 = bias, v10 = bias, v11 = bias, v12 = bias, v13 = bias,
-               v14 = bias, v15 = bias;
-        dw_vec u0 = bias, u1 = bias, u2 = bias, u3 = bias, u4 = bias, u5 = bias, u6 = bias,
-               u7 = bias, u8 = bias, u9 = bias, u10 = bias, u11 = bias, u12 = bias, u13 = bias,
-               u14 = bias, u15 = bias;
+        /* Accumulators of the first (a*) and second (b*) output row, all starting at the
+         * bias; the columns (v*, u*) are initialised only so that no path reads an unset
+         * variable. */
+#define DW_VARS(n) dw_vec n##0 = bias, n##1 = bias, n##2 = bias, n##3 = bias, n##4 = bias, \
+        n##5 = bias, n##6 = bias, n##7 = bias, n##8 = bias, n##9 = bias, n##10 = bias, \
+        n##11 = bias, n##12 = bias, n##13 = bias, n##14 = bias, n##15 = bias
+        DW_VARS(a); DW_VARS(b); DW_VARS(v); DW_VARS(u);
+#undef DW_VARS
         if (all_rows) {
-            DW_KROW(0) DW_KROW(1) DW_KROW(2)
-            if (K > 3) {
-                DW_KROW(3) DW_KROW(4)
-            }
-        } else {
+            DW_KROW(0) DW_KROW(1) DW_KROW(2) DW_KROW(3) DW_KROW(4) DW_KROW(5) DW_KROW(6)
+        } else {   /* R == 1 */
             for (int ky = ky0; ky < ky1; ky++)
-                DW_KROW(ky)
+                DW_IROW(ky, 1, 0)
         }
         DW_STORE(0); DW_STORE(1); DW_STORE(2); DW_STORE(3);
         DW_STORE(4); DW_STORE(5); DW_STORE(6); DW_STORE(7);
@@ -187,6 +206,9 @@ static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int o
     }
 #undef DW_STORE
 #undef DW_KROW
+#undef DW_USE1
+#undef DW_USE0
+#undef DW_IROW
 #undef DW_PASS
 #undef DW_LAST
 #undef DW_SHIFT
@@ -202,19 +224,19 @@ static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int o
 
 /* A checked tile of T (a runtime value among the tile widths) pixels from column ox on. */
 static inline __attribute__((always_inline)) void dw_tile_sized(const dw_row *r, int ox, int T,
-        int K, int P, int S, int pad_left, int all_rows, dw_lanes l)
+        int K, int P, int S, int R, int pad_left, int all_rows, dw_lanes l)
 {
     const int ix0 = ox * S - pad_left;
     if (T == P)
-        dw_tile(r, ox, ix0, K, P, S, 1, all_rows, l);
+        dw_tile(r, ox, ix0, K, P, S, R, 1, all_rows, l);
     else if (DW_HALF(P) < P && T == DW_HALF(P))
-        dw_tile(r, ox, ix0, K, DW_HALF(P), S, 1, all_rows, l);
+        dw_tile(r, ox, ix0, K, DW_HALF(P), S, R, 1, all_rows, l);
     else if (P > 4 && T == 4)
-        dw_tile(r, ox, ix0, K, 4, S, 1, all_rows, l);
+        dw_tile(r, ox, ix0, K, 4, S, R, 1, all_rows, l);
     else if (P > 2 && T == 2)
-        dw_tile(r, ox, ix0, K, 2, S, 1, all_rows, l);
+        dw_tile(r, ox, ix0, K, 2, S, R, 1, all_rows, l);
     else
-        dw_tile(r, ox, ix0, K, 1, S, 1, all_rows, l);
+        dw_tile(r, ox, ix0, K, 1, S, R, 1, all_rows, l);
 }
 
 /* The smallest tile width of at least n pixels (P if none), and the largest of at most n. */
@@ -234,84 +256,74 @@ static inline int dw_width_down(int n, int P)
  * the same bits.  A row narrower than that tile takes two overlapping tiles of the widest
  * width that fits. */
 static inline __attribute__((always_inline)) void dw_group_row(const dw_row *r, int ow,
-        int K, int S, int all_rows, int pad_left, dw_lanes l)
+        int K, int S, int R, int all_rows, int pad_left, dw_lanes l)
 {
     const int P = DW_TILE(K, S);
     int ox = 0;
     for (; ox + P <= ow; ox += P) {
         const int ix0 = ox * S - pad_left;
         if (ix0 >= 0 && ix0 + (P - 1) * S + K - 1 < r->w)
-            dw_tile(r, ox, ix0, K, P, S, 0, all_rows, l);
+            dw_tile(r, ox, ix0, K, P, S, R, 0, all_rows, l);
         else
-            dw_tile(r, ox, ix0, K, P, S, 1, all_rows, l);
+            dw_tile(r, ox, ix0, K, P, S, R, 1, all_rows, l);
     }
     if (ox == ow)
         return;
     int T = dw_width_up(ow - ox, P);
     if (T > ow) {
         T = dw_width_down(ow, P);
-        dw_tile_sized(r, 0, T, K, P, S, pad_left, all_rows, l);
+        dw_tile_sized(r, 0, T, K, P, S, R, pad_left, all_rows, l);
     }
-    dw_tile_sized(r, ow - T, T, K, P, S, pad_left, all_rows, l);
+    dw_tile_sized(r, ow - T, T, K, P, S, R, pad_left, all_rows, l);
 }
 
-/* The instances: whole groups with the kernel size and stride as literals, one loop nest for
- * the rows whose K input rows are all inside the image and one for the top and bottom border
- * rows; and the channel tail (one group per row), always with the border rows' nest.
- * Separate functions keep each register allocation to its own loop nest. */
-typedef void (*dw_row_fn)(const dw_row *r, int ow, int pad_left, int all_rows);
+/* The instances: whole groups with the kernel size and stride as literals, one loop nest per
+ * mode: 0, a top or bottom border row (some kernel rows outside the image); 1, an interior
+ * row; 2, two interior rows at once (when DW_ROWS(K, S) is 2: they share the input rows
+ * between them, K + S instead of 2 * K loads of each column).  And the channel tail (one
+ * group per row), always with the border rows' nest.  Separate functions keep each register
+ * allocation to its own loop nest. */
+typedef void (*dw_row_fn)(const dw_row *r, int ow, int pad_left, int mode);
 
-static __attribute__((noinline)) void dw_row_k3_s1(const dw_row *r, int ow, int pad_left,
-        int all_rows)
-{
-    if (all_rows)
-        dw_group_row(r, ow, 3, 1, 1, pad_left, dw_lanes_for(DW_CR));
-    else
-        dw_group_row(r, ow, 3, 1, 0, pad_left, dw_lanes_for(DW_CR));
+#define DW_ROW_INSTANCE(name, K, S) \
+static __attribute__((noinline)) void name(const dw_row *r, int ow, int pad_left, int mode) \
+{ \
+    if (DW_ROWS(K, S) == 2 && mode == 2) \
+        dw_group_row(r, ow, K, S, DW_ROWS(K, S), 1, pad_left, dw_lanes_for(DW_CR)); \
+    else if (mode == 1) \
+        dw_group_row(r, ow, K, S, 1, 1, pad_left, dw_lanes_for(DW_CR)); \
+    else \
+        dw_group_row(r, ow, K, S, 1, 0, pad_left, dw_lanes_for(DW_CR)); \
 }
-
-static __attribute__((noinline)) void dw_row_k3_s2(const dw_row *r, int ow, int pad_left,
-        int all_rows)
-{
-    if (all_rows)
-        dw_group_row(r, ow, 3, 2, 1, pad_left, dw_lanes_for(DW_CR));
-    else
-        dw_group_row(r, ow, 3, 2, 0, pad_left, dw_lanes_for(DW_CR));
-}
-
-static __attribute__((noinline)) void dw_row_k5_s1(const dw_row *r, int ow, int pad_left,
-        int all_rows)
-{
-    if (all_rows)
-        dw_group_row(r, ow, 5, 1, 1, pad_left, dw_lanes_for(DW_CR));
-    else
-        dw_group_row(r, ow, 5, 1, 0, pad_left, dw_lanes_for(DW_CR));
-}
-
-static __attribute__((noinline)) void dw_row_k5_s2(const dw_row *r, int ow, int pad_left,
-        int all_rows)
-{
-    if (all_rows)
-        dw_group_row(r, ow, 5, 2, 1, pad_left, dw_lanes_for(DW_CR));
-    else
-        dw_group_row(r, ow, 5, 2, 0, pad_left, dw_lanes_for(DW_CR));
-}
+DW_ROW_INSTANCE(dw_row_k3_s1, 3, 1)
+DW_ROW_INSTANCE(dw_row_k3_s2, 3, 2)
+DW_ROW_INSTANCE(dw_row_k5_s1, 5, 1)
+DW_ROW_INSTANCE(dw_row_k5_s2, 5, 2)
+#undef DW_ROW_INSTANCE
 
 static __attribute__((noinline)) void dw_row_tail(const dw_row *r, int ow, int K, int stride,
         int pad_left, size_t n)
 {
     if (K == 3 && stride == 1)
-        dw_group_row(r, ow, 3, 1, 0, pad_left, dw_lanes_for(n));
+        dw_group_row(r, ow, 3, 1, 1, 0, pad_left, dw_lanes_for(n));
     else if (K == 3)
-        dw_group_row(r, ow, 3, 2, 0, pad_left, dw_lanes_for(n));
+        dw_group_row(r, ow, 3, 2, 1, 0, pad_left, dw_lanes_for(n));
     else if (stride == 1)
-        dw_group_row(r, ow, 5, 1, 0, pad_left, dw_lanes_for(n));
+        dw_group_row(r, ow, 5, 1, 1, 0, pad_left, dw_lanes_for(n));
     else
-        dw_group_row(r, ow, 5, 2, 0, pad_left, dw_lanes_for(n));
+        dw_group_row(r, ow, 5, 2, 1, 0, pad_left, dw_lanes_for(n));
+}
+
+/* Kernel rows [ky0, ky1) of output row oy that are inside the image. */
+static inline void dw_set_row(dw_row *r, const mnet_conv_geom *g, int K, int oy)
+{
+    r->iy0 = oy * g->stride - g->pad_top;
+    r->ky0 = r->iy0 < 0 ? -r->iy0 : 0;
+    r->ky1 = g->h - r->iy0 < K ? g->h - r->iy0 : K;
 }
 
 /* The K x K kernel (mnet_dwconv3x3_ukernel / mnet_dwconv5x5_ukernel, K = 3 or 5): output rows
- * [oy0, oy1); per row, the whole groups, then the channel tail. */
+ * [oy0, oy1), one or two at a time; per row (pair), the whole groups, then the channel tail. */
 static inline void dw_run(int K, const mnet_conv_geom *g, const float *in,
         const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max,
         int act)
@@ -319,34 +331,40 @@ static inline void dw_run(int K, const mnet_conv_geom *g, const float *in,
     const size_t c = (size_t)g->cin, groups = c / DW_CR, tail = c % DW_CR;
     const size_t tail_c0 = groups * DW_CR;
     const float *tail_wp = packed_w + groups * DW_CR * (1 + (size_t)K * K);
-    const dw_row_fn row = K == 3 ? (g->stride == 1 ? dw_row_k3_s1 : dw_row_k3_s2)
-                                 : (g->stride == 1 ? dw_row_k5_s1 : dw_row_k5_s2);
+    const int S = g->stride;
+    const dw_row_fn row = K == 3 ? (S == 1 ? dw_row_k3_s1 : dw_row_k3_s2)
+                                 : (S == 1 ? dw_row_k5_s1 : dw_row_k5_s2);
+    const int pairs = K == 3 ? DW_ROWS(3, S == 1 ? 1 : 2) == 2 : DW_ROWS(5, S == 1 ? 1 : 2) == 2;
     dw_row r;
     r.c = c;
     r.row_floats = (size_t)g->w * c;
+    r.orow_floats = (size_t)g->ow * c;
     r.w = g->w;
     r.act = act;
     r.vmin = dw_splat(out_min);
     r.vmax = dw_splat(out_max);
-    for (int oy = oy0; oy < oy1; oy++) {
-        r.iy0 = oy * g->stride - g->pad_top;
-        r.ky0 = r.iy0 < 0 ? -r.iy0 : 0;
-        r.ky1 = g->h - r.iy0 < K ? g->h - r.iy0 : K;
+    for (int oy = oy0; oy < oy1;) {
+        dw_set_row(&r, g, K, oy);
+        const int inside = r.ky0 == 0 && r.ky1 == K;
+        /* the next row inside too: its last input row, iy0 + S + K - 1, is in the image */
+        const int two = pairs && inside && oy + 1 < oy1 && r.iy0 + S + K <= g->h;
         float *orow = out + (size_t)oy * g->ow * c;
         if (groups) {
             r.in = in;
             r.wp = packed_w;
             r.o = orow;
             r.groups = groups;
-            row(&r, g->ow, g->pad_left, r.ky0 == 0 && r.ky1 == K);
+            row(&r, g->ow, g->pad_left, two ? 2 : inside);
         }
-        if (tail) {
+        for (int k = 0; tail && k <= two; k++) {
+            dw_set_row(&r, g, K, oy + k);
             r.in = in + tail_c0;
             r.wp = tail_wp;
-            r.o = orow + tail_c0;
+            r.o = orow + (size_t)k * g->ow * c + tail_c0;
             r.groups = 1;
-            dw_row_tail(&r, g->ow, K, g->stride, g->pad_left, tail);
+            dw_row_tail(&r, g->ow, K, S, g->pad_left, tail);
         }
+        oy += 1 + two;
     }
 }
 

@@ -11,6 +11,7 @@
  * the last channel). */
 #define DW_CR 8
 #define DW_TILE(K, S) 4
+#define DW_ROWS(K, S) 1
 typedef struct { float32x4_t lo, hi; } dw_vec;
 typedef size_t dw_lanes;
 

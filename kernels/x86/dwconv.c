@@ -4,10 +4,12 @@
 
 /* One channel group for dwconv_body.h.  Whole groups use plain loads and stores; the channel
  * tail masked loads (vmaskmovps touches nothing in masked-off lanes) and piecewise plain
- * stores.  Tiles: 3x3, 7 pixels (7 accumulators, 7 columns and a weight: 15 of the 16 ymm
- * registers; 16 with stride 2, whose odd columns are used once); 5x5, 4 pixels. */
+ * stores.  Tiles (measured, see the body): 3x3 stride 1, 5 pixels (5 accumulators, 5 columns
+ * and a weight); 3x3 stride 2 and 5x5, 4; one output row.  Wider 3x3 tiles (6, 7 fit the 16
+ * ymm registers) and two-row tiles of 4 pixels were no faster on the V1/V2 layers. */
 #define DW_CR 8
-#define DW_TILE(K, S) ((K) == 3 ? 7 : 4)
+#define DW_TILE(K, S) ((K) == 3 ? ((S) == 1 ? 5 : 4) : 4)
+#define DW_ROWS(K, S) 1
 typedef __m256 dw_vec;
 typedef struct { size_t n; __m256i m; } dw_lanes;
 
