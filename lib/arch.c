@@ -134,6 +134,11 @@ uint64_t mnet_layer_params(const mnet_layer *l)
 
 /* Give every layer an output buffer that is neither its input nor a residual source a later
  * layer still needs.  Three buffers suffice for V2: block input (kept), expanded, depthwise. */
+static int is_dw(int op)
+{
+    return op == MNET_OP_DW3X3 || op == MNET_OP_DW5X5;
+}
+
 void mnet_plan_buffers(mnet_layer *l, int n, size_t buf_floats[MNET_NUM_BUFS])
 {
     int cur = -1;   /* buffer holding the current activation; -1 = the caller's input */
@@ -155,10 +160,17 @@ void mnet_plan_buffers(mnet_layer *l, int n, size_t buf_floats[MNET_NUM_BUFS])
                 keep = l[l[j].res_from].in_buf;
                 break;
             }
-        /* A depthwise after a 1x1 also avoids the 1x1's input, so that the two can run fused
-         * (the depthwise writes while the 1x1 still reads), when a buffer is left for it. */
-        const int avoid = i > 0 && l[i - 1].op == MNET_OP_PW &&
-            (l[i].op == MNET_OP_DW3X3 || l[i].op == MNET_OP_DW5X5) ? l[i - 1].in_buf : -2;
+        /* Layers that may run fused (lib/context.c) must not overwrite what the group still
+         * reads, when a buffer is left for it: a depthwise after a 1x1 avoids the 1x1's
+         * input; a 1x1 after a depthwise avoids the depthwise's input or, where that
+         * depthwise follows an expanding 1x1 (one not fed by a depthwise: V2/V3 blocks, fused
+         * as 1x1 -> depthwise -> 1x1), that 1x1's input. */
+        int avoid = -2;
+        if (i > 0 && l[i - 1].op == MNET_OP_PW && is_dw(l[i].op))
+            avoid = l[i - 1].in_buf;
+        if (i > 0 && l[i].op == MNET_OP_PW && is_dw(l[i - 1].op))
+            avoid = i > 1 && l[i - 2].op == MNET_OP_PW && !(i > 2 && is_dw(l[i - 3].op)) ?
+                l[i - 2].in_buf : l[i - 1].in_buf;
         int out = 0;
         while (out == cur || out == keep || out == avoid)
             out++;

@@ -14,9 +14,10 @@ struct mnet_context {
     float *buf[MNET_NUM_BUFS];
     float *vec[2];        /* pooled tensors and FC/SE vectors, each [vec_floats] */
     float *row_means;     /* [rows][channels] of a depthwise output feeding squeeze-and-excite */
-    int *band;            /* [layer]: > 0 = this 1x1 runs fused with the depthwise after it,
-                             `band` depthwise output rows at a time (see fused_task) */
-    float *scratch;       /* per thread: the 1x1's output rows a band needs */
+    int *kind, *band;     /* [layer]: kind != 0 = a fused group starts here (FUSE_PRE |
+                             FUSE_POST), run `band` depthwise output rows at a time (fused_task) */
+    float *scratch;       /* per thread: the 1x1's output rows a band needs, then the
+                             depthwise's output rows of a band */
     size_t scratch_floats;
     int threads;
     int images;           /* images the buffers, vectors and row means hold (grows on demand) */
@@ -24,19 +25,18 @@ struct mnet_context {
     size_t vec_floats, row_floats;   /* per image */
 };
 
-/* Bytes of the 1x1's output a fused band works on: within a 1 MiB L2 with the depthwise's
- * output rows and the weights around it.  The scratch holds MNET_FUSE_WINDOWS windows, so the
+/* Bytes of the 1x1's output a fused band works on (or, without a 1x1 before the depthwise,
+ * of the depthwise's output): within a 1 MiB L2 with the rest of the band and the weights.  The scratch holds MNET_FUSE_WINDOWS windows, so the
  * rows two bands share are moved back to its start only once in a while. */
 #define MNET_FUSE_WINDOW_BYTES (256u * 1024u)
 #define MNET_FUSE_WINDOWS 3
 /* Tensors of a whole batch up to this size run layer by layer over the batch (see
  * mnet_context_run); larger ones image by image. */
 #define MNET_BATCH_TENSOR_BYTES (2u * 1024u * 1024u)
-/* A 1x1 -> depthwise pair is fused when the 1x1's output is at least this large (smaller
- * tensors stay in cache anyway) and at least MNET_FUSE_WEIGHT_RATIO times its weights: every
- * band streams the whole weight matrix again, which only pays while it is small. */
+/* See worth_fusing. */
 #define MNET_FUSE_MIN_BYTES (256u * 1024u)
 #define MNET_FUSE_WEIGHT_RATIO 4
+enum { FUSE_PRE = 1, FUSE_POST = 2 };   /* a group's 1x1 before / after its depthwise */
 
 /* Input rows of a depthwise for output rows [b0, b1), clipped to the image. */
 static void dw_rows_needed(const mnet_layer *d, int b0, int b1, int *r0, int *r1)
@@ -48,39 +48,95 @@ static void dw_rows_needed(const mnet_layer *d, int b0, int b1, int *r0, int *r1
     *r1 = *r1 > d->in_h ? d->in_h : *r1;
 }
 
-/* Plan the fusions: a 1x1 whose only reader is the depthwise right after it (no residual
- * reads its output, it adds none) and whose output is large. */
-static void plan_fusion(const mnet_model *m, int *band, size_t *scratch_floats)
+static int is_dw(const mnet_layer *l)
+{
+    return l->op == MNET_OP_DW3X3 || l->op == MNET_OP_DW5X5;
+}
+
+/* Whether a later layer's residual reads layer i's input (the output of layer i - 1). */
+static int input_read_later(const mnet_model *m, int i)
+{
+    for (int j = i + 1; j < m->num_layers; j++)
+        if (m->layers[j].res_from == i)
+            return 1;
+    return 0;
+}
+
+/* Whether a tensor of `floats` is worth keeping out of memory, produced or consumed by a 1x1
+ * of cin x cout weights: large (smaller ones stay in cache anyway) and large against the
+ * weights (every band streams the whole weight matrix again, which only pays while it is
+ * small). */
+static int worth_fusing(size_t floats, const mnet_layer *pw)
+{
+    return floats * sizeof(float) >= MNET_FUSE_MIN_BYTES &&
+        floats >= MNET_FUSE_WEIGHT_RATIO * (size_t)pw->cin * (size_t)pw->cout;
+}
+
+/* Plan the fusions around each depthwise d: the 1x1 before it (p: its output then never
+ * leaves the cache) when d is that output's only reader, and the 1x1 after it (q: d's output
+ * goes straight into q's GEMM) when q is the only reader of d's output and q's output does
+ * not overwrite what the group still reads.  Groups are taken from the first layer on and do
+ * not overlap.  For each group: its kind (FUSE_PRE | FUSE_POST), the depthwise output rows
+ * per band, and the scratch one thread needs. */
+static void plan_fusion(const mnet_model *m, int *kind, int *band, size_t *scratch_floats)
 {
     const char *env = getenv("MNET_FUSE");   /* "0": off, for tests and comparisons */
     const int off = env && strcmp(env, "0") == 0;
     *scratch_floats = 0;
-    for (int i = 0; i + 1 < m->num_layers; i++) {
-        const mnet_layer *p = &m->layers[i], *d = &m->layers[i + 1];
-        band[i] = 0;
-        if (off || p->op != MNET_OP_PW || p->res_from >= 0 || d->out_buf == p->in_buf ||
-                (d->op != MNET_OP_DW3X3 && d->op != MNET_OP_DW5X5))
+    for (int i = 0; i < m->num_layers; i++)
+        kind[i] = band[i] = 0;
+    for (int i = 0; !off && i < m->num_layers; i++) {
+        const mnet_layer *l = &m->layers[i];
+        int f = 0, di = i;
+        if (l->op == MNET_OP_PW && i + 1 < m->num_layers && is_dw(&m->layers[i + 1])) {
+            const mnet_layer *d = &m->layers[i + 1];
+            if (l->res_from < 0 && d->out_buf != l->in_buf && !input_read_later(m, i + 1) &&
+                    worth_fusing((size_t)l->out_h * l->out_w * l->cout, l)) {
+                f = FUSE_PRE;
+                di = i + 1;
+            }
+        }
+        if (!f && !is_dw(l))
             continue;
-        int shared = 0;
-        for (int j = i + 2; j < m->num_layers; j++)
-            shared |= m->layers[j].res_from == i + 1;
-        const size_t row = (size_t)p->out_w * p->cout, out = row * (size_t)p->out_h;
-        if (shared || out * sizeof(float) < MNET_FUSE_MIN_BYTES ||
-                out < MNET_FUSE_WEIGHT_RATIO * (size_t)p->cin * (size_t)p->cout)
+        const mnet_layer *d = &m->layers[di];
+        const int group_in = f ? l->in_buf : d->in_buf;
+        if (di + 1 < m->num_layers) {
+            /* (d's input is p's output, which a group with p never writes.) */
+            const mnet_layer *q = &m->layers[di + 1];
+            if (q->op == MNET_OP_PW && q->in_buf == d->out_buf && q->out_buf != group_in &&
+                    (f || q->out_buf != d->in_buf) && !input_read_later(m, di + 1) &&
+                    worth_fusing((size_t)d->out_h * d->out_w * d->cout, q))
+                f |= FUSE_POST;
+        }
+        if (!f)
             continue;
-        /* The most output rows whose input window fits the budget (at least one). */
+        /* Output rows per band: with p, the most whose 1x1 window fits the budget; else the
+         * most whose depthwise output does (at least one). */
+        const size_t in_row = (size_t)d->in_w * d->cin, out_row = (size_t)d->out_w * d->cout;
         int b = 1;
         while (b < d->out_h) {
-            const size_t rows = (size_t)b * d->stride + (size_t)mnet_layer_ksize(d);
-            if (rows * row * sizeof(float) > MNET_FUSE_WINDOW_BYTES)
+            const size_t bytes = f & FUSE_PRE ?
+                ((size_t)b * d->stride + (size_t)mnet_layer_ksize(d)) * in_row * sizeof(float) :
+                (size_t)(b + 1) * out_row * sizeof(float);
+            if (bytes > MNET_FUSE_WINDOW_BYTES)
                 break;
             b++;
         }
+        kind[i] = f;
         band[i] = b;
-        const size_t window = MNET_FUSE_WINDOWS *
-            (size_t)((b - 1) * d->stride + mnet_layer_ksize(d)) * row;
-        *scratch_floats = window > *scratch_floats ? window : *scratch_floats;
+        size_t floats = f & FUSE_POST ? (size_t)b * out_row : 0;
+        if (f & FUSE_PRE)
+            floats += MNET_FUSE_WINDOWS * (size_t)((b - 1) * d->stride + mnet_layer_ksize(d)) *
+                in_row;
+        *scratch_floats = floats > *scratch_floats ? floats : *scratch_floats;
+        i = di + (f & FUSE_POST ? 1 : 0);   /* the group's last layer */
     }
+}
+
+/* Layers in the group starting at layer i (1 = not fused). */
+static int group_span(const int *kind, int i)
+{
+    return 1 + !!(kind[i] & FUSE_PRE) + !!(kind[i] & FUSE_POST);
 }
 
 void mnet_options_default(mnet_options *o)
@@ -102,6 +158,7 @@ void mnet_context_free(mnet_context *ctx)
     free(ctx->vec[0]);
     free(ctx->vec[1]);
     free(ctx->row_means);
+    free(ctx->kind);
     free(ctx->band);
     mnet_big_free(ctx->scratch, ctx->scratch_floats * (size_t)ctx->threads * sizeof(float));
     free(ctx);
@@ -189,18 +246,19 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
         free(ctx);
         return s;
     }
+    ctx->kind = calloc((size_t)m->num_layers, sizeof *ctx->kind);
     ctx->band = calloc((size_t)m->num_layers, sizeof *ctx->band);
-    if (!ctx->band) {
+    if (!ctx->kind || !ctx->band) {
         mnet_context_free(ctx);
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory", fn);
     }
     size_t scratch_floats;
-    plan_fusion(m, ctx->band, &scratch_floats);
-    /* What each buffer really holds: a fused 1x1's output never reaches its buffer. */
-    for (int i = 0; i < m->num_layers; i++) {
-        const mnet_layer *l = &m->layers[i];
+    plan_fusion(m, ctx->kind, ctx->band, &scratch_floats);
+    /* What each buffer really holds: only a fused group's last layer writes its buffer. */
+    for (int i = 0; i < m->num_layers; i += group_span(ctx->kind, i)) {
+        const mnet_layer *l = &m->layers[i + group_span(ctx->kind, i) - 1];
         const size_t floats = (size_t)l->out_h * l->out_w * l->cout;
-        if (l->out_buf >= 0 && !ctx->band[i] && floats > ctx->used[l->out_buf])
+        if (l->out_buf >= 0 && floats > ctx->used[l->out_buf])
             ctx->used[l->out_buf] = floats;
     }
     ctx->vec_floats = ctx->row_floats = 1;
@@ -233,11 +291,11 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     return MNET_OK;
 }
 
-int mnet_context_fused_pairs(const mnet_context *ctx)
+int mnet_context_fused_groups(const mnet_context *ctx, int pre, int post)
 {
     int n = 0;
     for (int i = 0; i < ctx->model->num_layers; i++)
-        n += ctx->band[i] > 0;
+        n += ctx->kind[i] == ((pre ? FUSE_PRE : 0) | (post ? FUSE_POST : 0));
     return n;
 }
 
@@ -272,19 +330,23 @@ static void row_means(const mnet_kernels *k, const mnet_layer *l, const float *o
         k->gavgpool.fn((size_t)l->out_w, c, out + (size_t)oy * row, means + (size_t)oy * c);
 }
 
-/* A 1x1 convolution and the depthwise after it, fused: each part takes the depthwise output
- * rows of its share, `band` rows at a time.  For a band it appends the 1x1's output rows the
- * band needs and the scratch does not hold yet (rows shared with the previous band are not
- * recomputed; when the scratch is full they are moved to its start) and runs the depthwise on
- * them, so the 1x1's output never leaves the cache.  Every value is computed by the same kernels on the same inputs as
- * unfused (a GEMM row's result does not depend on its tile, a depthwise row's not on the
- * rows around it), so fused and unfused results are bit-identical. */
+/* A fused group: a depthwise d, with the 1x1 before it (p), the 1x1 after it (q) or both.
+ * Each part takes the depthwise output rows of its share, `band` rows at a time.  With p, for
+ * a band it appends the 1x1's output rows the band needs and the scratch does not hold yet
+ * (rows shared with the previous band are not recomputed; when the scratch is full they are
+ * moved to its start), so p's output never leaves the cache.  With q, the band's depthwise
+ * output goes to the scratch and straight into q's GEMM (and its residual add), so the
+ * depthwise's output never leaves the cache either.  Every value is computed by the same
+ * kernels on the same inputs as unfused (a GEMM row's result does not depend on its tile, a
+ * depthwise row's not on the rows around it), so fused and unfused results are
+ * bit-identical. */
 typedef struct {
     const mnet_context *ctx;
-    const mnet_layer *p, *d;       /* the 1x1 and the depthwise */
-    const float *in, *pw, *dw;     /* the 1x1's input; both layers' packed weights */
+    const mnet_layer *p, *d, *q;   /* p or q NULL when not in the group */
+    const float *in, *pw, *dw, *qw;  /* the group's input; the layers' packed weights */
+    const float *res;              /* q's residual, or NULL */
     float *out, *means;
-    size_t in_stride, out_stride;  /* floats from one image to the next */
+    size_t in_stride, out_stride, res_stride;  /* floats from one image to the next */
     int band, batch;
 } fused_job;
 
@@ -315,46 +377,69 @@ static int next_rows(row_walk *w, int *b, int *y0, int *y1)
 static void fused_task(void *arg, int part, int parts)
 {
     const fused_job *j = arg;
-    const mnet_layer *p = j->p, *d = j->d;
+    const mnet_layer *p = j->p, *d = j->d, *q = j->q;
     const mnet_kernels *k = j->ctx->k;
-    const size_t row = (size_t)p->out_w * p->cout, in_row = (size_t)p->in_w * p->cin;
+    const size_t in_row = (size_t)d->in_w * d->cin, out_row = (size_t)d->out_w * d->cout;
     float *scratch = j->ctx->scratch + (size_t)part * j->ctx->scratch_floats;
-    float plo, phi, dlo, dhi;
-    int pepi, depi;
-    act_of(p->act, &plo, &phi, &pepi);
+    float *dwout = scratch;   /* with q: the band's depthwise output, after p's window */
+    const int cap = p ? (int)((j->ctx->scratch_floats - (q ? (size_t)j->band * out_row : 0)) /
+            in_row) : 0;      /* rows p's window holds */
+    dwout += (size_t)cap * in_row;
+    float plo = 0, phi = 0, dlo, dhi, qlo = 0, qhi = 0;
+    int pepi = 0, depi, qepi = 0;
+    if (p)
+        act_of(p->act, &plo, &phi, &pepi);
     act_of(d->act, &dlo, &dhi, &depi);
-    const int cap = (int)(j->ctx->scratch_floats / row);   /* rows the scratch holds */
+    if (q)
+        act_of(q->act, &qlo, &qhi, &qepi);
+    const mnet_conv3x3_ukernel dwfn = d->op == MNET_OP_DW3X3 ? k->dwconv3x3.fn : k->dwconv5x5.fn;
+    const size_t pin_row = p ? (size_t)p->in_w * p->cin : 0;
     row_walk rw = rows_of(d->out_h, j->batch, part, parts);
     int img, oy0, oy1;
     while (next_rows(&rw, &img, &oy0, &oy1)) {
-    const float *in = j->in + (size_t)img * j->in_stride;
-    float *out = j->out + (size_t)img * j->out_stride;
-    float *means = j->means ? j->means + (size_t)img * d->out_h * d->cout : NULL;
-    int base = 0, w1 = 0;   /* scratch row 0 holds 1x1 output row `base`; rows [base, w1) held */
-    for (int b0 = oy0; b0 < oy1; b0 += j->band) {
-        const int b1 = b0 + j->band < oy1 ? b0 + j->band : oy1;
-        int r0, r1;
-        dw_rows_needed(d, b0, b1, &r0, &r1);
-        if (r0 < base || r0 > w1)   /* nothing to reuse (the first band) */
-            base = w1 = r0;
-        if (r1 - base > cap) {      /* full: the shared rows to the start */
-            memmove(scratch, scratch + (size_t)(r0 - base) * row,
-                    (size_t)(w1 - r0) * row * sizeof(float));
-            base = r0;
+        const float *in = j->in + (size_t)img * j->in_stride;
+        float *out = j->out + (size_t)img * j->out_stride;
+        float *means = j->means ? j->means + (size_t)img * d->out_h * d->cout : NULL;
+        int base = 0, w1 = 0;   /* p's window: row 0 holds p's output row `base`; [base, w1) */
+        for (int b0 = oy0; b0 < oy1; b0 += j->band) {
+            const int b1 = b0 + j->band < oy1 ? b0 + j->band : oy1;
+            int r0, r1;
+            dw_rows_needed(d, b0, b1, &r0, &r1);
+            const float *win = in + (size_t)r0 * in_row;   /* d's input rows [r0, r1) */
+            if (p) {
+                if (r0 < base || r0 > w1)   /* nothing to reuse (the first band) */
+                    base = w1 = r0;
+                if (r1 - base > cap) {      /* full: the shared rows to the start */
+                    memmove(scratch, scratch + (size_t)(r0 - base) * in_row,
+                            (size_t)(w1 - r0) * in_row * sizeof(float));
+                    base = r0;
+                }
+                if (w1 < r1)
+                    mnet_gemm_run(&k->gemm, 0, (size_t)(r1 - w1) * p->out_w, (size_t)p->cout,
+                            (size_t)p->cin, in + (size_t)w1 * pin_row, (size_t)p->cin, j->pw,
+                            scratch + (size_t)(w1 - base) * in_row, (size_t)p->cout, plo, phi,
+                            pepi);
+                w1 = r1;
+                win = scratch + (size_t)(r0 - base) * in_row;
+            }
+            /* The depthwise sees a window of r1 - r0 input rows from image row r0 and writes
+             * the band's rows: its output row 0 is row b0.  Rows outside the window are
+             * exactly the image's own padding (r0 > 0 only when no tap reaches above). */
+            const mnet_conv_geom g = { r1 - r0, d->in_w, b1 - b0, d->out_w, d->stride,
+                d->pad_top + r0 - b0 * d->stride, d->pad_left, d->cin, d->cout };
+            float *o = q ? dwout : out + (size_t)b0 * out_row;
+            dwfn(&g, win, j->dw, o, 0, b1 - b0, dlo, dhi, depi);
+            if (q) {
+                const size_t qrow = (size_t)q->out_w * q->cout;
+                mnet_gemm_run_add(&k->gemm, k->add.fn, 0, (size_t)(b1 - b0) * d->out_w,
+                        (size_t)q->cout, (size_t)q->cin, dwout, (size_t)q->cin, j->qw,
+                        out + (size_t)b0 * qrow, (size_t)q->cout, qlo, qhi, qepi,
+                        j->res ? j->res + (size_t)img * j->res_stride + (size_t)b0 * qrow :
+                        NULL);
+            } else if (means) {
+                row_means(k, d, out, b0, b1, means);
+            }
         }
-        if (w1 < r1)
-            mnet_gemm_run(&k->gemm, 0, (size_t)(r1 - w1) * p->out_w, (size_t)p->cout,
-                    (size_t)p->cin, in + (size_t)w1 * in_row, (size_t)p->cin, j->pw,
-                    scratch + (size_t)(w1 - base) * row, (size_t)p->cout, plo, phi, pepi);
-        w1 = r1;
-        /* The depthwise sees a window of r1 - r0 rows starting at image row r0: rows outside
-         * it are exactly the image's own padding (r0 > 0 only when no tap reaches above). */
-        const mnet_conv_geom g = { r1 - r0, d->in_w, d->out_h, d->out_w, d->stride,
-            d->pad_top + r0, d->pad_left, d->cin, d->cout };
-        const mnet_conv3x3_ukernel fn = d->op == MNET_OP_DW3X3 ? k->dwconv3x3.fn : k->dwconv5x5.fn;
-        fn(&g, scratch + (size_t)(r0 - base) * row, j->dw, out, b0, b1, dlo, dhi, depi);
-        row_means(k, d, out, b0, b1, means);
-    }
     }
 }
 
@@ -434,17 +519,27 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
         const size_t out_img = l->out_buf < 0 ? 0 : m->buf_floats[l->out_buf];
         const float *in = (l->in_buf < 0 ? input : ctx->buf[l->in_buf]) + b0z * in_img;
         const float *w = ctx->packed->data + ctx->packed->offset[i];
-        if (ctx->band[i]) {   /* this 1x1 and the depthwise after it, fused */
-            const mnet_layer *d = &m->layers[i + 1];
-            fused_job f = { .ctx = ctx, .p = l, .d = d, .in = in, .pw = w,
-                .dw = ctx->packed->data + ctx->packed->offset[i + 1],
-                .out = ctx->buf[d->out_buf] + b0z * m->buf_floats[d->out_buf],
-                .in_stride = in_img, .out_stride = m->buf_floats[d->out_buf],
+        if (ctx->kind[i]) {   /* a fused group: [1x1 ->] depthwise [-> 1x1] */
+            const int pre = ctx->kind[i] & FUSE_PRE, post = ctx->kind[i] & FUSE_POST;
+            const int di = i + !!pre, last = di + !!post;
+            const mnet_layer *d = &m->layers[di], *q = post ? &m->layers[last] : NULL;
+            const size_t out_floats = m->buf_floats[m->layers[last].out_buf];
+            fused_job f = { .ctx = ctx, .p = pre ? l : NULL, .d = d, .q = q, .in = in,
+                .pw = w, .dw = ctx->packed->data + ctx->packed->offset[di],
+                .qw = post ? ctx->packed->data + ctx->packed->offset[last] : NULL,
+                .out = ctx->buf[m->layers[last].out_buf] + b0z * out_floats,
+                .in_stride = in_img, .out_stride = out_floats,
                 .band = ctx->band[i], .batch = nb,
-                .means = i + 2 < m->num_layers && m->layers[i + 2].op == MNET_OP_SE_REDUCE ?
+                .means = !post && di + 1 < m->num_layers &&
+                    m->layers[di + 1].op == MNET_OP_SE_REDUCE ?
                     ctx->row_means + b0z * d->out_h * d->cout : NULL };
+            if (q && q->res_from >= 0) {
+                const int rb = m->layers[q->res_from].in_buf;
+                f.res_stride = rb < 0 ? input_img : m->buf_floats[rb];
+                f.res = (rb < 0 ? input : ctx->buf[rb]) + b0z * f.res_stride;
+            }
             mnet_pool_run(ctx->pool, fused_task, &f);
-            i++;
+            i = last;
             continue;
         }
         layer_job j = { .ctx = ctx, .l = l, .in = in, .w = w, .batch = nb, .in_stride = in_img,
@@ -535,8 +630,9 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
             break;
         split--;
     }
-    if (split > 0 && split < m->num_layers && ctx->band[split - 1])
-        split++;   /* a fused pair runs whole in one phase */
+    for (int i = 0; i < split; i += group_span(ctx->kind, i))
+        if (i + group_span(ctx->kind, i) > split)
+            split = i + group_span(ctx->kind, i);   /* a fused group runs whole in one phase */
     if (batch == 1)
         split = 0;
     for (int b = 0; b < batch && split > 0; b++)

@@ -83,8 +83,9 @@ MNET_INTERNAL mnet_status mnet_model_write_random(int arch, double alpha, int h,
 /* CRC-32, zlib's polynomial (reflected 0xEDB88320), initial value 0. */
 MNET_INTERNAL uint32_t mnet_crc32(uint32_t crc, const uint8_t *p, size_t n);
 
-/* How many 1x1 -> depthwise pairs the context runs fused (lib/context.c; for the tests). */
-MNET_INTERNAL int mnet_context_fused_pairs(const mnet_context *ctx);
+/* How many fused groups of a kind the context runs: with / without the 1x1 before the
+ * depthwise (pre) and the 1x1 after it (post) (lib/context.c; for the tests). */
+MNET_INTERNAL int mnet_context_fused_groups(const mnet_context *ctx, int pre, int post);
 
 /* The model's weights packed for `t`'s kernels, packing them on first use (thread-safe). */
 MNET_INTERNAL mnet_status mnet_model_packed(mnet_model *m, const mnet_kernels *t,

@@ -1,7 +1,7 @@
 /* test_fusion.c - how lib/context.c schedules work must not change a single bit: the fused
- * 1x1 -> depthwise blocks against the layers run one by one (MNET_FUSE=0), and a batch (its
- * large early layers image by image, the rest layer by layer over the batch) against each
- * image alone; on every ISA, with 1 and 2 threads, on V1, V2 and V3 at sizes where the planner
+ * groups (1x1 -> depthwise, depthwise -> 1x1, 1x1 -> depthwise -> 1x1) against the layers run
+ * one by one (MNET_FUSE=0), and a batch (its large early layers image by image, the rest layer
+ * by layer over the batch) against each image alone; on every ISA, with 1 and 2 threads, on V1, V2 and V3 at sizes where the planner
  * fuses (and bands split the rows unevenly). */
 #include <check.h>
 #include <math.h>
@@ -10,9 +10,12 @@
 
 #include "model.h"
 
-static const struct { mnet_arch arch; float alpha; int res; } CASES[] = {
-    { MNET_ARCH_V1, 0.5f, 131 }, { MNET_ARCH_V2, 1.0f, 127 }, { MNET_ARCH_V2, 0.35f, 224 },
-    { MNET_ARCH_V3_LARGE, 1.0f, 150 }, { MNET_ARCH_V3_SMALL, 1.0f, 192 },
+/* kinds: the fused groups the planner must form, as bits 1 << (2 * pre + post): a 1x1 ->
+ * depthwise pair (4), a depthwise -> 1x1 pair (2), a whole 1x1 -> depthwise -> 1x1 block (8). */
+static const struct { mnet_arch arch; float alpha; int res; int kinds; } CASES[] = {
+    { MNET_ARCH_V1, 0.5f, 131, 2 | 4 }, { MNET_ARCH_V2, 1.0f, 127, 2 | 4 | 8 },
+    { MNET_ARCH_V2, 0.35f, 224, 2 | 4 | 8 }, { MNET_ARCH_V3_LARGE, 1.0f, 150, 2 | 4 | 8 },
+    { MNET_ARCH_V3_SMALL, 1.0f, 192, 4 },
 };
 #define CLASSES 10
 #define BATCH 5   /* 5 images of these sizes: the early layers run image by image */
@@ -52,8 +55,13 @@ START_TEST(test_fused_equals_unfused)
             float fused[BATCH * CLASSES], plain[BATCH * CLASSES];
             mnet_context *cf = context(m, (mnet_isa)isa, threads, 1);
             mnet_context *cp = context(m, (mnet_isa)isa, threads, 0);
-            ck_assert_msg(mnet_context_fused_pairs(cf) > 0, "case %d: nothing fused", _i);
-            ck_assert_int_eq(mnet_context_fused_pairs(cp), 0);
+            for (int kind = 1; kind < 4; kind++) {
+                const int pre = kind >> 1, post = kind & 1;
+                const int n = mnet_context_fused_groups(cf, pre, post);
+                ck_assert_msg((n > 0) == !!(CASES[_i].kinds & 1 << kind),
+                        "case %d: %d groups of kind pre %d post %d", _i, n, pre, post);
+                ck_assert_int_eq(mnet_context_fused_groups(cp, pre, post), 0);
+            }
             ck_assert_int_eq(mnet_context_run(cf, BATCH, x, fused), MNET_OK);
             ck_assert_int_eq(mnet_context_run(cp, BATCH, x, plain), MNET_OK);
             for (int j = 0; j < BATCH * CLASSES; j++)
