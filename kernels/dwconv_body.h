@@ -370,4 +370,17 @@ static inline void dw_run(int K, const mnet_conv_geom *g, const float *in,
 
 #undef DW_HALF
 
+/* The including file's two kernels (mnet_dwconv3x3_ukernel, mnet_dwconv5x5_ukernel), named. */
+#define DW_ENTRY_POINTS(name3x3, name5x5) \
+void name3x3(const mnet_conv_geom *g, const float *in, const float *packed_w, float *out, \
+        int oy0, int oy1, float out_min, float out_max, int act) \
+{ \
+    dw_run(3, g, in, packed_w, out, oy0, oy1, out_min, out_max, act); \
+} \
+void name5x5(const mnet_conv_geom *g, const float *in, const float *packed_w, float *out, \
+        int oy0, int oy1, float out_min, float out_max, int act) \
+{ \
+    dw_run(5, g, in, packed_w, out, oy0, oy1, out_min, out_max, act); \
+}
+
 #endif /* MNET_DWCONV_BODY_H */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mnet.h"
+#include "rss.h"
 
 static int count_dir(const char *path)
 {
@@ -20,18 +21,6 @@ static int count_dir(const char *path)
     if (d)
         closedir(d);
     return n;
-}
-
-static long rss_kb(void)
-{
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 /* One cycle; 0 on success. */

@@ -78,6 +78,17 @@ static void expect_format(uint8_t *f, size_t n, const char *what, const char *ne
                 what, mnet_last_error(), needle);
 }
 
+/* f = base with the header field at `off` set to v (the CRC made right again): must be
+ * refused with a message naming `needle`. */
+static void expect_header(uint8_t *f, const uint8_t *base, size_t n, size_t off, uint32_t v,
+        const char *what, const char *needle)
+{
+    memcpy(f, base, n);
+    put32(f + off, v);
+    recrc(f, n);
+    expect_format(f, n, what, needle);
+}
+
 /* The tensor entry named `name`. */
 static uint8_t *entry(uint8_t *f, const char *name)
 {
@@ -129,15 +140,8 @@ START_TEST(test_v3_fields)
     uint8_t *f = malloc(n);
     char name[64];
 
-    memcpy(f, v3, n);
-    put32(f + H_VERSION, 1);
-    recrc(f, n);
-    expect_format(f, n, "V3 in a version-1 file", "version");
-
-    memcpy(f, v3, n);
-    put32(f + H_ACT, 1);
-    recrc(f, n);
-    expect_format(f, n, "V3 with activation code 1", "activation");
+    expect_header(f, v3, n, H_VERSION, 1, "V3 in a version-1 file", "version");
+    expect_header(f, v3, n, H_ACT, 1, "V3 with activation code 1", "activation");
 
     memcpy(f, v3, n);   /* the SE bias renamed away: missing */
     snprintf(name, sizeof name, "l%d.b", se);
@@ -203,10 +207,7 @@ START_TEST(test_checksum_and_magic)
     f[0] = 'X';
     recrc(f, g_size);
     expect_format(f, g_size, "magic", "magic");
-    memcpy(f, g_base, g_size);
-    put32(f + H_VERSION, 3);
-    recrc(f, g_size);
-    expect_format(f, g_size, "version", "version");
+    expect_header(f, g_base, g_size, H_VERSION, 3, "version", "version");
     /* Version 1 files (before V3) still load. */
     memcpy(f, g_base, g_size);
     put32(f + H_VERSION, 1);
@@ -340,10 +341,8 @@ START_TEST(test_tensor_table)
     expect_format(f, g_size, "empty name", "empty");
     /* Fewer tensors than needed (count lowered past the classifier's weight: the last two
      * entries are l52.w and the optional l52.b), partial BatchNorm. */
-    memcpy(f, g_base, g_size);
-    put32(f + H_COUNT, get32(f + H_COUNT) - 2);
-    recrc(f, g_size);
-    expect_format(f, g_size, "count - 2", "missing tensor 'l52.w'");
+    expect_header(f, g_base, g_size, H_COUNT, get32(g_base + H_COUNT) - 2, "count - 2",
+            "missing tensor 'l52.w'");
     memcpy(f, g_base, g_size);
     memcpy(entry(f, "l4.bn.g"), "zz.bn.g", 7);
     recrc(f, g_size);

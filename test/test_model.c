@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "mnet.h"
+#include "rss.h"
 
 #define BATCH 3
 #define CLASSES 10
@@ -187,18 +188,6 @@ START_TEST(test_load_memory_same_as_path)
     fixture_free(&fx);
 }
 END_TEST
-
-static long rss_kb(void)
-{
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
 
 /* Loading is bounded by the file: 8 copies of a 8.9 MB model add no more than 8 x (file size +
  * 256 KB) of resident memory (folded weights, layer tables), before any context exists. */

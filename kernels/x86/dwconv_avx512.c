@@ -49,14 +49,4 @@ static inline void dw_store(float *p, __m512 v, dw_lanes l, __m512 vmin, __m512 
 
 #include "dwconv_body.h"
 
-void mnet_f32_dwconv3x3_minmax_16c__avx512(const mnet_conv_geom *g, const float *in,
-        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
-{
-    dw_run(3, g, in, packed_w, out, oy0, oy1, out_min, out_max, act);
-}
-
-void mnet_f32_dwconv5x5_minmax_16c__avx512(const mnet_conv_geom *g, const float *in,
-        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
-{
-    dw_run(5, g, in, packed_w, out, oy0, oy1, out_min, out_max, act);
-}
+DW_ENTRY_POINTS(mnet_f32_dwconv3x3_minmax_16c__avx512, mnet_f32_dwconv5x5_minmax_16c__avx512)
