@@ -226,7 +226,8 @@ MNET_API mnet_status mnet_model_get_preprocess(const mnet_model *m, float mean[3
 typedef struct mnet_options {
     int num_threads;    /* >= 1; 1 = the caller's thread only, no thread is created */
     mnet_isa isa;       /* MNET_ISA_AUTO = the selected tier */
-    int reserved[14];   /* zero: room to grow without breaking the ABI */
+    int profile;        /* 1: time every layer (mnet_context_get_profile); 0: off */
+    int reserved[13];   /* zero: room to grow without breaking the ABI */
 } mnet_options;
 MNET_API void mnet_options_default(mnet_options *o);   /* num_threads 1, isa AUTO */
 
@@ -239,6 +240,15 @@ MNET_API mnet_status mnet_context_create(const mnet_model *m, const mnet_options
 MNET_API mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input,
         float *logits);
 MNET_API void mnet_context_free(mnet_context *ctx);    /* joins the workers; NULL is a no-op */
+
+/* Where the time goes, layer by layer, in a context created with options.profile = 1
+ * (otherwise MNET_ERR_ARG).  ms and group hold `count` >= the model's layers entries; for each
+ * layer i, ms[i] = its mean wall-clock milliseconds per image over every mnet_context_run so
+ * far, and group[i] (group may be NULL) = the first layer of the fused group layer i runs in
+ * (i when it runs on its own): that layer's entry holds the whole group's time, the others 0.
+ * With several threads a layer's time is the wall time until all of them finished it. */
+MNET_API mnet_status mnet_context_get_profile(const mnet_context *ctx, int count, double *ms,
+        int *group);
 
 /* Preprocess an 8-bit RGB (or gray, channels = 1) HWC image of any size into the model's input:
  * bilinear resize to the model's height x width (half-pixel centres, like PyTorch's

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "model.h"
 #include "pool.h"
@@ -23,6 +24,8 @@ struct mnet_context {
     int images;           /* images the buffers, vectors and row means hold (grows on demand) */
     size_t used[MNET_NUM_BUFS];   /* floats per image each buffer really holds */
     size_t vec_floats, row_floats;   /* per image */
+    double *prof_ms;      /* options.profile: [layer] milliseconds so far (a group's on its first) */
+    double prof_images;   /* images run so far */
 };
 
 /* Bytes of the 1x1's output a fused band works on (or, without a 1x1 before the depthwise,
@@ -160,6 +163,7 @@ void mnet_context_free(mnet_context *ctx)
     free(ctx->row_means);
     free(ctx->kind);
     free(ctx->band);
+    free(ctx->prof_ms);
     mnet_big_free(ctx->scratch, ctx->scratch_floats * (size_t)ctx->threads * sizeof(float));
     free(ctx);
 }
@@ -227,6 +231,8 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     if (o->num_threads < 1 || o->num_threads > 1024)
         return mnet_error(MNET_ERR_ARG, "%s: num_threads %d is not within 1..1024", fn,
                 o->num_threads);
+    if (o->profile != 0 && o->profile != 1)
+        return mnet_error(MNET_ERR_ARG, "%s: profile %d is not 0 or 1", fn, o->profile);
     if ((unsigned)o->isa > MNET_ISA_AVX512)
         return mnet_error(MNET_ERR_ARG, "%s: isa %d is not a valid mnet_isa", fn, (int)o->isa);
     const mnet_kernels *k = mnet_kernels_for(o->isa);
@@ -248,7 +254,9 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     }
     ctx->kind = calloc((size_t)m->num_layers, sizeof *ctx->kind);
     ctx->band = calloc((size_t)m->num_layers, sizeof *ctx->band);
-    if (!ctx->kind || !ctx->band) {
+    if (o->profile)
+        ctx->prof_ms = calloc((size_t)m->num_layers, sizeof *ctx->prof_ms);
+    if (!ctx->kind || !ctx->band || (o->profile && !ctx->prof_ms)) {
         mnet_context_free(ctx);
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory", fn);
     }
@@ -289,6 +297,35 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     *out = ctx;
     mnet_clear_error();
     return MNET_OK;
+}
+
+mnet_status mnet_context_get_profile(const mnet_context *ctx, int count, double *ms, int *group)
+{
+    static const char fn[] = "mnet_context_get_profile";
+    if (!ctx || !ms)
+        return mnet_error(MNET_ERR_ARG, "%s: %s is NULL", fn, !ctx ? "ctx" : "ms");
+    if (!ctx->prof_ms)
+        return mnet_error(MNET_ERR_ARG, "%s: the context was created without options.profile",
+                fn);
+    const int n = ctx->model->num_layers;
+    if (count < n)
+        return mnet_error(MNET_ERR_ARG, "%s: count %d is less than the model's %d layers", fn,
+                count, n);
+    for (int s = 0; s < n; s += group_span(ctx->kind, s))
+        for (int i = s; i < s + group_span(ctx->kind, s); i++) {
+            ms[i] = i == s && ctx->prof_images > 0 ? ctx->prof_ms[i] / ctx->prof_images : 0.0;
+            if (group)
+                group[i] = s;
+        }
+    mnet_clear_error();
+    return MNET_OK;
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
 int mnet_context_fused_groups(const mnet_context *ctx, int pre, int post)
@@ -513,7 +550,16 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
     const mnet_model *m = ctx->model;
     const size_t b0z = (size_t)b0, nbz = (size_t)nb;
     const size_t input_img = (size_t)m->info.height * m->info.width * m->info.channels;
+    int timed = -1;       /* profiling: the layer (group) being timed, since t0 */
+    double t0 = 0.0;
     for (int i = i0; i < i1; i++) {
+        if (ctx->prof_ms) {
+            const double t = now_ms();
+            if (timed >= 0)
+                ctx->prof_ms[timed] += t - t0;
+            timed = i;
+            t0 = t;
+        }
         const mnet_layer *l = &m->layers[i];
         const size_t in_img = l->in_buf < 0 ? input_img : m->buf_floats[l->in_buf];
         const size_t out_img = l->out_buf < 0 ? 0 : m->buf_floats[l->out_buf];
@@ -592,6 +638,8 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
         }
         mnet_pool_run(ctx->pool, layer_task, &j);
     }
+    if (timed >= 0)
+        ctx->prof_ms[timed] += now_ms() - t0;
 }
 
 mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, float *logits)
@@ -638,6 +686,7 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
     for (int b = 0; b < batch && split > 0; b++)
         run_layers(ctx, 0, split, b, 1, input, logits);
     run_layers(ctx, split, m->num_layers, 0, batch, input, logits);
+    ctx->prof_images += batch;
     mnet_clear_error();
     return MNET_OK;
 }

@@ -83,6 +83,31 @@ def t_bench_last_line():
     assert kv(r.stdout.strip().splitlines()[-1])["isa"] == "scalar"
 
 
+def t_bench_profile():
+    """--profile: a line per layer or fused group, covering every layer once, in order, with
+    the machine-readable line still last."""
+    r = run("bench", "--arch", "v2", "--alpha", "0.5", "--res", "128", "--runs", "3",
+            "--threads", "2", "--profile")
+    lines = r.stdout.strip().splitlines()
+    assert lines[-1].startswith("mnet-bench "), lines[-1]
+    start = lines.index(next(l for l in lines if l.startswith("profile"))) + 2
+    rows = [l.split() for l in lines[start:] if l.startswith("  ") and not l.startswith("  total")]
+    info = run("info", "--arch", "v2", "--alpha", "0.5", "--res", "128").stdout
+    layers = [l.split() for l in info.splitlines() if l.split() and l.split()[0].isdigit()]
+    covered, fused = [], 0
+    for row in rows:
+        first, _, last = row[0].partition("-")
+        span = list(range(int(first), int(last or first) + 1))
+        assert row[1].split("+") == [layers[i][1] for i in span], (row, span)
+        fused += len(span) > 1
+        covered += span
+        assert float(row[-3]) > 0, row
+    assert covered == list(range(len(layers))), covered
+    assert fused > 0
+    total = float(next(l for l in lines if l.startswith("  total")).split()[-1])
+    assert abs(total - sum(float(r[-3]) for r in rows)) < 1e-3 + 1e-3 * total
+
+
 def t_errors_and_help():
     for cmd in ("isa", "info", "run", "classify", "bench"):
         r = run(cmd, "--help")

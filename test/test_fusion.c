@@ -20,7 +20,8 @@ static const struct { mnet_arch arch; float alpha; int res; int kinds; } CASES[]
 #define CLASSES 10
 #define BATCH 5   /* 5 images of these sizes: the early layers run image by image */
 
-static mnet_context *context(const mnet_model *m, mnet_isa isa, int threads, int fuse)
+static mnet_context *context_profiled(const mnet_model *m, mnet_isa isa, int threads, int fuse,
+        int profile)
 {
     if (fuse)
         unsetenv("MNET_FUSE");
@@ -30,11 +31,69 @@ static mnet_context *context(const mnet_model *m, mnet_isa isa, int threads, int
     mnet_options_default(&o);
     o.isa = isa;
     o.num_threads = threads;
+    o.profile = profile;
     mnet_context *ctx = NULL;
     ck_assert_msg(mnet_context_create(m, &o, &ctx) == MNET_OK, "%s", mnet_last_error());
     unsetenv("MNET_FUSE");
     return ctx;
 }
+
+static mnet_context *context(const mnet_model *m, mnet_isa isa, int threads, int fuse)
+{
+    return context_profiled(m, isa, threads, fuse, 0);
+}
+
+/* Profiling changes no bit of the result, and reports the groups the planner formed: every
+ * group's time on its first layer (> 0 once it ran), 0 on the others. */
+START_TEST(test_profile)
+{
+    mnet_model *m;
+    ck_assert_int_eq(mnet_model_create_random(CASES[_i].arch, CASES[_i].alpha, CASES[_i].res,
+            CLASSES, 3 + _i, &m), MNET_OK);
+    mnet_model_info info;
+    ck_assert_int_eq(mnet_model_get_info(m, &info), MNET_OK);
+    const size_t img = (size_t)CASES[_i].res * CASES[_i].res * 3;
+    float *x = malloc(2 * img * sizeof(float));
+    double *ms = malloc((size_t)info.layers * sizeof *ms);
+    int *group = malloc((size_t)info.layers * sizeof *group);
+    ck_assert(x && ms && group);
+    for (size_t j = 0; j < 2 * img; j++)
+        x[j] = cosf((float)j * 0.029f);
+    for (int threads = 1; threads <= 2; threads++) {
+        mnet_context *cp = context_profiled(m, MNET_ISA_AUTO, threads, 1, 1);
+        mnet_context *c = context(m, MNET_ISA_AUTO, threads, 1);
+        float yp[2 * CLASSES], y[2 * CLASSES];
+        ck_assert_int_eq(mnet_context_run(cp, 2, x, yp), MNET_OK);
+        ck_assert_int_eq(mnet_context_run(cp, 1, x, yp), MNET_OK);
+        ck_assert_int_eq(mnet_context_run(c, 1, x, y), MNET_OK);
+        ck_assert(memcmp(y, yp, CLASSES * sizeof(float)) == 0);
+        ck_assert_int_eq(mnet_context_get_profile(cp, info.layers, ms, group), MNET_OK);
+        int spans[4] = { 0 };   /* groups of 1, 2 and 3 layers */
+        for (int i = 0; i < info.layers;) {
+            int j = i + 1;
+            while (j < info.layers && group[j] == i)
+                j++;
+            ck_assert_int_eq(group[i], i);
+            ck_assert_msg(ms[i] > 0.0, "case %d: layer %d took %g ms", _i, i, ms[i]);
+            for (int k = i + 1; k < j; k++)
+                ck_assert(ms[k] == 0.0);
+            ck_assert_int_le(j - i, 3);
+            spans[j - i]++;
+            i = j;
+        }
+        ck_assert_int_eq(spans[2], mnet_context_fused_groups(cp, 1, 0) +
+                mnet_context_fused_groups(cp, 0, 1));
+        ck_assert_int_eq(spans[3], mnet_context_fused_groups(cp, 1, 1));
+        ck_assert_int_gt(spans[2] + spans[3], 0);
+        mnet_context_free(cp);
+        mnet_context_free(c);
+    }
+    free(x);
+    free(ms);
+    free(group);
+    mnet_model_free(m);
+}
+END_TEST
 
 START_TEST(test_fused_equals_unfused)
 {
@@ -100,6 +159,7 @@ int main(void)
     TCase *tc = tcase_create("fusion");
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_fused_equals_unfused, 0, (int)(sizeof CASES / sizeof CASES[0]));
+    tcase_add_loop_test(tc, test_profile, 0, (int)(sizeof CASES / sizeof CASES[0]));
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -412,6 +412,10 @@ START_TEST(test_api_errors)
             o.isa = (mnet_isa)isa;
             ck_assert_int_eq(mnet_context_create(m, &o, &ctx), MNET_ERR_UNSUPPORTED);
         }
+    o.isa = MNET_ISA_AUTO;
+    o.profile = 2;
+    ck_assert_int_eq(mnet_context_create(m, &o, &ctx), MNET_ERR_ARG);
+    ck_assert(strstr(mnet_last_error(), "profile") != NULL);
     ck_assert_int_eq(mnet_context_create(NULL, NULL, &ctx), MNET_ERR_ARG);
     ck_assert_int_eq(mnet_context_create(m, NULL, &ctx), MNET_OK);   /* NULL options = defaults */
 
@@ -435,6 +439,31 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(mnet_model_get_layer(m, 28, &li), MNET_ERR_ARG);
     ck_assert_int_eq(mnet_model_get_layer(m, 27, &li), MNET_OK);
     ck_assert_str_eq(li.op, "fc");
+
+    /* Profiling: only in a context created for it, into arrays of at least the model's 28
+     * layers; refused calls write nothing. */
+    double ms[28];
+    int group[28];
+    for (int i = 0; i < 28; i++) {
+        ms[i] = -1.0;
+        group[i] = -1;
+    }
+    ck_assert_int_eq(mnet_context_get_profile(ctx, 28, ms, group), MNET_ERR_ARG);
+    ck_assert(strstr(mnet_last_error(), "profile") != NULL);
+    mnet_context *pc = NULL;
+    o.profile = 1;
+    ck_assert_int_eq(mnet_context_create(m, &o, &pc), MNET_OK);
+    ck_assert_int_eq(mnet_context_get_profile(NULL, 28, ms, group), MNET_ERR_ARG);
+    ck_assert_int_eq(mnet_context_get_profile(pc, 28, NULL, group), MNET_ERR_ARG);
+    ck_assert_int_eq(mnet_context_get_profile(pc, 27, ms, group), MNET_ERR_ARG);
+    ck_assert(strstr(mnet_last_error(), "27") != NULL);
+    for (int i = 0; i < 28; i++)
+        ck_assert(ms[i] == -1.0 && group[i] == -1);
+    /* Before any run: zeros. */
+    ck_assert_int_eq(mnet_context_get_profile(pc, 28, ms, NULL), MNET_OK);
+    for (int i = 0; i < 28; i++)
+        ck_assert(ms[i] == 0.0);
+    mnet_context_free(pc);
     mnet_context_free(ctx);
     mnet_model_free(m);
 }

@@ -81,6 +81,7 @@ typedef struct {
     int res, classes;
     unsigned long long seed;
     int threads, batch, runs, top;
+    int profile;        /* bench --profile */
     mnet_isa isa;
     const char *input, *output, *labels, *idx_images, *idx_labels, *predictions;
     const char **images;
@@ -138,6 +139,8 @@ static int common_opt(opts *o, int argc, char **argv, int *i)
         o->idx_labels = VALUE();
     } else if (strcmp(a, "--predictions") == 0) {
         o->predictions = VALUE();
+    } else if (strcmp(a, "--profile") == 0) {
+        o->profile = 1;
     } else {
         return 0;
     }
@@ -196,6 +199,7 @@ static mnet_context *get_context(const mnet_model *m, const opts *o)
     mnet_options_default(&opt);
     opt.num_threads = o->threads;
     opt.isa = o->isa;
+    opt.profile = o->profile;
     mnet_context *ctx;
     check(mnet_context_create(m, &opt, &ctx), "context");
     return ctx;
@@ -631,6 +635,45 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* bench --profile: one line per layer, or per fused group (its layers' ops joined by '+'),
+ * with its mean time per image over the first and the timed runs. */
+static void print_profile(const mnet_context *ctx, const mnet_model *m, const mnet_model_info *in)
+{
+    double *ms = malloc((size_t)in->layers * sizeof *ms);
+    int *group = malloc((size_t)in->layers * sizeof *group);
+    if (!ms || !group)
+        die(1, "out of memory");
+    check(mnet_context_get_profile(ctx, in->layers, ms, group), "profile");
+    double total = 0.0;
+    for (int i = 0; i < in->layers; i++)
+        total += ms[i];
+    printf("profile    per image, over the first and the timed runs:\n");
+    printf("  layers  %-34s %-16s %9s %9s %7s\n", "op", "output", "ms", "GFLOP/s", "share");
+    for (int i = 0; i < in->layers;) {
+        int j = i + 1;
+        while (j < in->layers && group[j] == i)
+            j++;
+        char ops[128] = "", out[48], idx[16];
+        uint64_t macs = 0;
+        mnet_layer_info li;
+        for (int k = i; k < j; k++) {
+            check(mnet_model_get_layer(m, k, &li), "layer");
+            macs += li.macs;
+            const size_t len = strlen(ops);
+            snprintf(ops + len, sizeof ops - len, "%s%s", k > i ? "+" : "", li.op);
+        }
+        snprintf(out, sizeof out, "%dx%dx%d", li.out_h, li.out_w, li.out_c);
+        snprintf(idx, sizeof idx, j - i > 1 ? "%d-%d" : "%d", i, j - 1);
+        printf("  %-7s %-34s %-16s %9.4f %9.1f %6.1f%%\n", idx, ops, out, ms[i],
+                ms[i] > 0 ? 2.0 * (double)macs / (ms[i] * 1e6) : 0.0,
+                total > 0 ? 100.0 * ms[i] / total : 0.0);
+        i = j;
+    }
+    printf("  total   %-34s %-16s %9.4f\n", "", "", total);
+    free(ms);
+    free(group);
+}
+
 static int cmd_bench(int argc, char **argv)
 {
     opts o;
@@ -673,6 +716,8 @@ static int cmd_bench(int argc, char **argv)
     printf("latency    median %.3f ms, min %.3f ms (%.1f images/s, %.1f GFLOP/s)\n", median, t[0],
             o.batch / (median / 1e3), 2.0 * (double)in.macs * o.batch / (median * 1e6));
     printf("peak RSS   %.1f MB\n", rss_mb);
+    if (o.profile)
+        print_profile(ctx, m, &in);
     printf("mnet-bench model=%s isa=%s threads=%d batch=%d runs=%d load_ms=%.3f first_ms=%.3f "
             "median_ms=%.3f min_ms=%.3f peak_rss_mb=%.1f\n", label, mnet_isa_name(isa), o.threads,
             o.batch, o.runs, load_ms, first_ms, median, t[0], rss_mb);
@@ -699,8 +744,9 @@ static const char usage_text[] =
     "  mnet classify MODEL --idx-images FILE [--idx-labels FILE] [--predictions OUT]\n"
     "      PNG / JPEG / PGM / PPM images (or an IDX set): top-K classes with probabilities\n"
     "  mnet bench MODEL | --arch v1|v2|v3-large|v3-small [--alpha A] [--res R] [--threads N] [--isa X]\n"
-    "             [--batch B] [--runs N]\n"
-    "      load time, first and steady latency, peak memory; last line machine-readable\n"
+    "             [--batch B] [--runs N] [--profile]\n"
+    "      load time, first and steady latency, peak memory; last line machine-readable;\n"
+    "      --profile: milliseconds and GFLOP/s per layer (a fused group on one line)\n"
     "--isa takes scalar|avx2|avx512|neon|auto; --arch models get seeded random weights (--seed S).\n";
 
 int main(int argc, char **argv)

@@ -36,7 +36,7 @@ class ModelInfo(ctypes.Structure):
 
 class Options(ctypes.Structure):
     _fields_ = [("num_threads", ctypes.c_int), ("isa", ctypes.c_int),
-                ("reserved", ctypes.c_int * 14)]
+                ("profile", ctypes.c_int), ("reserved", ctypes.c_int * 13)]
 
 
 _P = ctypes.c_void_p
