@@ -3,9 +3,11 @@
 #include "ukernels.h"
 
 /* K x K: packed_w holds { bias, w[K * K] } per channel (tap = ky * K + kx).  Each output
- * accumulates its bias, then the taps inside the image in kernel order. */
-static inline void dwconv_kxk(int K, const mnet_conv_geom *g, const float *in,
-        const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
+ * accumulates its bias, then the taps inside the image in kernel order.  Inlined into each
+ * kernel, so that K is a constant there. */
+static inline __attribute__((always_inline)) void dwconv_kxk(int K, const mnet_conv_geom *g,
+        const float *in, const float *packed_w, float *out, int oy0, int oy1, float out_min,
+        float out_max, int act)
 {
     const int c = g->cin;
     for (int oy = oy0; oy < oy1; oy++) {
