@@ -61,6 +61,8 @@ _SIGNATURES = {
     "mnet_context_create": (_I, [_P, ctypes.POINTER(Options), ctypes.POINTER(_P)]),
     "mnet_context_run": (_I, [_P, _I, _P, _P]),
     "mnet_context_free": (None, [_P]),
+    "mnet_context_get_profile": (_I, [_P, _I, ctypes.POINTER(ctypes.c_double),
+                                      ctypes.POINTER(_I)]),
     "mnet_preprocess_u8": (_I, [_P, _P, _I, _I, _I, _SZ, _P]),
     "mnet_dwconv3x3_f32": (_I, [_I, _I, _I, _I, _I, _P, _P, _P, ctypes.POINTER(ConvParams), _P]),
     "mnet_conv3x3_f32": (_I, [_I, _I, _I, _I, _I, _I, _P, _P, _P, ctypes.POINTER(ConvParams), _P]),

@@ -71,9 +71,10 @@ class Model:
         check(LIB.mnet_model_get_preprocess(self._require(), mean, std))
         return list(mean), list(std)
 
-    def context(self, threads=1, isa="auto"):
-        """A context (scratch memory + `threads` - 1 worker threads) for running this model."""
-        return Context(self, threads, isa)
+    def context(self, threads=1, isa="auto", profile=False):
+        """A context (scratch memory + `threads` - 1 worker threads) for running this model;
+        profile=True times every layer (Context.profile)."""
+        return Context(self, threads, isa, profile)
 
     def _require(self):
         if self._h is None or self._closing:
@@ -119,13 +120,14 @@ class Context:
     """Runs a model.  One call at a time (calls from several threads are serialised); use one
     context per thread for parallelism."""
 
-    def __init__(self, model, threads=1, isa="auto"):
+    def __init__(self, model, threads=1, isa="auto", profile=False):
         if not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive int, not {threads!r}")
         opts = Options()
         LIB.mnet_options_default(ctypes.byref(opts))
         opts.num_threads = threads
         opts.isa = isa_code(isa)
+        opts.profile = 1 if profile else 0
         model._acquire()
         h = ctypes.c_void_p()
         try:
@@ -159,6 +161,22 @@ class Context:
             check(LIB.mnet_context_run(self._require(), x.shape[0], x.ctypes.data,
                                        out.ctypes.data))
         return out
+
+    def profile(self):
+        """Where the time went, for a context made with profile=True: one (first, last, ms)
+        per layer, or per fused group of layers first..last, ms its mean milliseconds per image
+        over every run so far (mnet_context_get_profile)."""
+        n = self.model.info.layers
+        ms, group = (ctypes.c_double * n)(), (ctypes.c_int * n)()
+        with self._lock:
+            check(LIB.mnet_context_get_profile(self._require(), n, ms, group))
+        rows = []
+        for i in range(n):
+            if group[i] == i:
+                rows.append([i, i, ms[i]])
+            else:
+                rows[-1][1] = i
+        return [tuple(r) for r in rows]
 
     def preprocess(self, image):
         """An 8-bit HWC image (RGB, or gray [h, w] / [h, w, 1]) of any size -> the model's

@@ -173,6 +173,22 @@ def test_from_bytes_and_random():
             assert y.shape == (1, 5) and np.isfinite(y).all() and np.ptp(y) > 0
 
 
+def test_profile():
+    """profile=True: the same logits, and (first, last, ms) rows covering every layer once,
+    fused groups as one row; without it, profile() raises."""
+    m = mnet.Model.random("v2", alpha=1.0, resolution=96, num_classes=10, seed=2)
+    x = np.random.default_rng(1).standard_normal((2, 96, 96, 3), np.float32)
+    with m.context(threads=2, profile=True) as cp, m.context(threads=2) as c:
+        assert np.array_equal(cp.run(x), c.run(x))
+        rows = cp.profile()
+        with pytest.raises(mnet.Error):
+            c.profile()
+    covered = [i for first, last, _ in rows for i in range(first, last + 1)]
+    assert covered == list(range(m.info.layers))
+    assert any(last > first for first, last, _ in rows)   # V2's blocks run fused
+    assert all(ms > 0 for _, _, ms in rows)
+
+
 def test_model_bad_inputs_raise():
     with pytest.raises(mnet.Error) as e:
         mnet.Model.load("/nonexistent/x.mnet")
