@@ -56,7 +56,7 @@ static mnet_layer *push(builder *b, mnet_op op, int cout, int stride, mnet_act a
         l->out_h = b->h;
         l->out_w = b->w;
     }
-    if (op == MNET_OP_DW3X3 || op == MNET_OP_DW5X5)
+    if (mnet_op_is_dw(op))
         l->cout = b->c;
     if (op == MNET_OP_SE_REDUCE || op == MNET_OP_SE_EXPAND)
         return l;   /* the tensor keeps its shape (SE_EXPAND scales it in place) */
@@ -134,11 +134,6 @@ uint64_t mnet_layer_params(const mnet_layer *l)
 
 /* Give every layer an output buffer that is neither its input nor a residual source a later
  * layer still needs.  Three buffers suffice for V2: block input (kept), expanded, depthwise. */
-static int is_dw(int op)
-{
-    return op == MNET_OP_DW3X3 || op == MNET_OP_DW5X5;
-}
-
 void mnet_plan_buffers(mnet_layer *l, int n, size_t buf_floats[MNET_NUM_BUFS])
 {
     int cur = -1;   /* buffer holding the current activation; -1 = the caller's input */
@@ -166,10 +161,10 @@ void mnet_plan_buffers(mnet_layer *l, int n, size_t buf_floats[MNET_NUM_BUFS])
          * depthwise follows an expanding 1x1 (one not fed by a depthwise: V2/V3 blocks, fused
          * as 1x1 -> depthwise -> 1x1), that 1x1's input. */
         int avoid = -2;
-        if (i > 0 && l[i - 1].op == MNET_OP_PW && is_dw(l[i].op))
+        if (i > 0 && l[i - 1].op == MNET_OP_PW && mnet_op_is_dw(l[i].op))
             avoid = l[i - 1].in_buf;
-        if (i > 0 && l[i].op == MNET_OP_PW && is_dw(l[i - 1].op))
-            avoid = i > 1 && l[i - 2].op == MNET_OP_PW && !(i > 2 && is_dw(l[i - 3].op)) ?
+        if (i > 0 && l[i].op == MNET_OP_PW && mnet_op_is_dw(l[i - 1].op))
+            avoid = i > 1 && l[i - 2].op == MNET_OP_PW && !(i > 2 && mnet_op_is_dw(l[i - 3].op)) ?
                 l[i - 2].in_buf : l[i - 1].in_buf;
         int out = 0;
         while (out == cur || out == keep || out == avoid)

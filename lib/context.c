@@ -24,13 +24,14 @@ struct mnet_context {
     int images;           /* images the buffers, vectors and row means hold (grows on demand) */
     size_t used[MNET_NUM_BUFS];   /* floats per image each buffer really holds */
     size_t vec_floats, row_floats;   /* per image */
-    double *prof_ms;      /* options.profile: [layer] milliseconds so far (a group's on its first) */
+    double *prof_ms;      /* options.profile: [layer] ms so far (a group's on its first layer) */
     double prof_images;   /* images run so far */
 };
 
 /* Bytes of the 1x1's output a fused band works on (or, without a 1x1 before the depthwise,
- * of the depthwise's output): within a 1 MiB L2 with the rest of the band and the weights.  The scratch holds MNET_FUSE_WINDOWS windows, so the
- * rows two bands share are moved back to its start only once in a while. */
+ * of the depthwise's output): within a 1 MiB L2 with the rest of the band and the weights.
+ * The scratch holds MNET_FUSE_WINDOWS windows, so the rows two bands share are moved back to
+ * its start only once in a while. */
 #define MNET_FUSE_WINDOW_BYTES (256u * 1024u)
 #define MNET_FUSE_WINDOWS 3
 /* Tensors of a whole batch up to this size run layer by layer over the batch (see
@@ -51,9 +52,11 @@ static void dw_rows_needed(const mnet_layer *d, int b0, int b1, int *r0, int *r1
     *r1 = *r1 > d->in_h ? d->in_h : *r1;
 }
 
-static int is_dw(const mnet_layer *l)
+/* The ukernel of a spatial layer (stem or depthwise; they share one signature). */
+static mnet_conv3x3_ukernel conv_kernel(const mnet_kernels *k, mnet_op op)
 {
-    return l->op == MNET_OP_DW3X3 || l->op == MNET_OP_DW5X5;
+    return op == MNET_OP_CONV3X3 ? k->conv3x3.fn : op == MNET_OP_DW3X3 ? k->dwconv3x3.fn :
+        k->dwconv5x5.fn;
 }
 
 /* Whether a later layer's residual reads layer i's input (the output of layer i - 1). */
@@ -91,7 +94,7 @@ static void plan_fusion(const mnet_model *m, int *kind, int *band, size_t *scrat
     for (int i = 0; !off && i < m->num_layers; i++) {
         const mnet_layer *l = &m->layers[i];
         int f = 0, di = i;
-        if (l->op == MNET_OP_PW && i + 1 < m->num_layers && is_dw(&m->layers[i + 1])) {
+        if (l->op == MNET_OP_PW && i + 1 < m->num_layers && mnet_op_is_dw(m->layers[i + 1].op)) {
             const mnet_layer *d = &m->layers[i + 1];
             if (l->res_from < 0 && d->out_buf != l->in_buf && !input_read_later(m, i + 1) &&
                     worth_fusing((size_t)l->out_h * l->out_w * l->cout, l)) {
@@ -99,7 +102,7 @@ static void plan_fusion(const mnet_model *m, int *kind, int *band, size_t *scrat
                 di = i + 1;
             }
         }
-        if (!f && !is_dw(l))
+        if (!f && !mnet_op_is_dw(l->op))
             continue;
         const mnet_layer *d = &m->layers[di];
         const int group_in = f ? l->in_buf : d->in_buf;
@@ -429,7 +432,7 @@ static void fused_task(void *arg, int part, int parts)
     act_of(d->act, &dlo, &dhi, &depi);
     if (q)
         act_of(q->act, &qlo, &qhi, &qepi);
-    const mnet_conv3x3_ukernel dwfn = d->op == MNET_OP_DW3X3 ? k->dwconv3x3.fn : k->dwconv5x5.fn;
+    const mnet_conv3x3_ukernel dwfn = conv_kernel(k, d->op);
     const size_t pin_row = p ? (size_t)p->in_w * p->cin : 0;
     row_walk rw = rows_of(d->out_h, j->batch, part, parts);
     int img, oy0, oy1;
@@ -497,11 +500,10 @@ static void layer_task(void *arg, int part, int parts)
                     j->out + b * out_img + (size_t)oy0 * row);
         return;
     }
-    if (l->op == MNET_OP_CONV3X3 || l->op == MNET_OP_DW3X3 || l->op == MNET_OP_DW5X5) {
+    if (l->op == MNET_OP_CONV3X3 || mnet_op_is_dw(l->op)) {
         const mnet_conv_geom g = { l->in_h, l->in_w, l->out_h, l->out_w, l->stride, l->pad_top,
             l->pad_left, l->cin, l->cout };
-        const mnet_conv3x3_ukernel fn = l->op == MNET_OP_CONV3X3 ? k->conv3x3.fn :
-            l->op == MNET_OP_DW3X3 ? k->dwconv3x3.fn : k->dwconv5x5.fn;
+        const mnet_conv3x3_ukernel fn = conv_kernel(k, l->op);
         while (next_rows(&rw, &b, &oy0, &oy1)) {
             fn(&g, j->in + b * in_img, j->w, j->out + b * out_img, oy0, oy1, j->lo, j->hi, j->epi);
             row_means(k, l, j->out + b * out_img, oy0, oy1,
@@ -539,6 +541,16 @@ static void layer_task(void *arg, int part, int parts)
                 j->out + im * out_img, n, j->lo, j->hi, j->epi,
                 j->res ? j->res + im * j->res_stride : NULL);
     }
+}
+
+/* The residual layer l adds (the input of layer res_from) for images from b0: its first
+ * image, and *stride the floats from one image to the next. */
+static const float *residual_of(const mnet_context *ctx, const mnet_layer *l, size_t b0,
+        const float *input, size_t input_img, size_t *stride)
+{
+    const int rb = ctx->model->layers[l->res_from].in_buf;
+    *stride = rb < 0 ? input_img : ctx->model->buf_floats[rb];
+    return (rb < 0 ? input : ctx->buf[rb]) + b0 * *stride;
 }
 
 /* Layers [i0, i1) for images [b0, b0 + nb).  Each image has its own slot in every buffer
@@ -579,11 +591,8 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
                 .means = !post && di + 1 < m->num_layers &&
                     m->layers[di + 1].op == MNET_OP_SE_REDUCE ?
                     ctx->row_means + b0z * d->out_h * d->cout : NULL };
-            if (q && q->res_from >= 0) {
-                const int rb = m->layers[q->res_from].in_buf;
-                f.res_stride = rb < 0 ? input_img : m->buf_floats[rb];
-                f.res = (rb < 0 ? input : ctx->buf[rb]) + b0z * f.res_stride;
-            }
+            if (q && q->res_from >= 0)
+                f.res = residual_of(ctx, q, b0z, input, input_img, &f.res_stride);
             mnet_pool_run(ctx->pool, fused_task, &f);
             i = last;
             continue;
@@ -631,11 +640,8 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
                 j.row_means = ctx->row_means + b0z * l->out_h * l->cout;
             break;
         }
-        if (l->res_from >= 0) {
-            const int rb = m->layers[l->res_from].in_buf;
-            j.res_stride = rb < 0 ? input_img : m->buf_floats[rb];
-            j.res = (rb < 0 ? input : ctx->buf[rb]) + b0z * j.res_stride;
-        }
+        if (l->res_from >= 0)
+            j.res = residual_of(ctx, l, b0z, input, input_img, &j.res_stride);
         mnet_pool_run(ctx->pool, layer_task, &j);
     }
     if (timed >= 0)

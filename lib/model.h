@@ -71,6 +71,10 @@ MNET_INTERNAL const char *mnet_op_name(mnet_op op);
 MNET_INTERNAL const char *mnet_act_name(mnet_act act);
 /* Kernel size of a convolution layer (1 for 1x1, SE and FC). */
 MNET_INTERNAL int mnet_layer_ksize(const mnet_layer *l);
+static inline int mnet_op_is_dw(int op)   /* a depthwise convolution, 3x3 or 5x5 */
+{
+    return op == MNET_OP_DW3X3 || op == MNET_OP_DW5X5;
+}
 
 /* Parse and validate a model file image; the model holds no pointer into `data`. */
 MNET_INTERNAL mnet_status mnet_model_parse(const uint8_t *data, size_t size, mnet_model **out);
