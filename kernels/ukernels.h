@@ -61,10 +61,22 @@ typedef void (*mnet_conv3x3_ukernel)(const mnet_conv_geom *g, const float *in,
 /* GEMM tile: c[i][j] = epilogue(bias[j] + sum_k a[i][k] * w[k][j]) for i < mr, j < nc.
  * 1 <= mr <= MR, nc >= 1 (the kernel walks NR-wide panels, the last one partial), kc >= 1.
  * a and c have row strides a_stride and c_stride, in floats.
- * packed_w: ceil(n / NR) panels, each { bias[NR], w[kc][NR] }, zero past n (mnet_pack_gemm). */
+ * packed_w: ceil(n / NR) panels, each { bias[NR], w[kc][NR] }, zero past n (mnet_pack_gemm).
+ * pf, pf_lines: 64-byte lines the caller needs next (the next block of packed weights), which a
+ * SIMD tile prefetches into L2 one line per k step while it computes (MNET_PREFETCH_STEP), so
+ * that weights streaming from DRAM or L3 arrive spread over the block instead of as a burst of
+ * misses on the next block's first tile.  A hint only: it reads nothing and may be ignored. */
 typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *packed_w, float *c, size_t c_stride,
-        float out_min, float out_max, int act);
+        float out_min, float out_max, int act, const char *pf, size_t pf_lines);
+
+#define MNET_PREFETCH_STEP(pf, pf_lines) do {                                  \
+        if (pf_lines) {                                                         \
+            __builtin_prefetch(pf, 0, 2);                                       \
+            (pf) += 64;                                                         \
+            (pf_lines)--;                                                       \
+        }                                                                       \
+    } while (0)
 
 /* y[p][ch] = min(max(x[p][ch] * scale[ch] + shift[ch], 0), 6); x == y allowed. */
 typedef void (*mnet_bn_relu6_ukernel)(size_t pixels, size_t c, const float *x,
@@ -96,7 +108,8 @@ typedef void (*mnet_channel_scale_ukernel)(size_t pixels, size_t c, const float 
 #define MNET_CONV3X3(isa, fn, cr) \
     MNET_INTERNAL void fn(const mnet_conv_geom *, const float *, const float *, float *, int, int, float, float, int);
 #define MNET_GEMM(isa, fn, mr, nr) \
-    MNET_INTERNAL void fn(size_t, size_t, size_t, const float *, size_t, const float *, float *, size_t, float, float, int);
+    MNET_INTERNAL void fn(size_t, size_t, size_t, const float *, size_t, const float *, float *, size_t, float, float, int, \
+            const char *, size_t);
 #define MNET_BN_RELU6(isa, fn) \
     MNET_INTERNAL void fn(size_t, size_t, const float *, const float *, const float *, float *);
 #define MNET_GAVGPOOL(isa, fn) MNET_INTERNAL void fn(size_t, size_t, const float *, float *);

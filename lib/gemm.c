@@ -22,11 +22,18 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
     for (size_t j0 = 0; j0 < n; j0 += nc_block) {
         const size_t nc = n - j0 < nc_block ? n - j0 : nc_block;
         const float *w = packed + (j0 / nr) * panel_floats;
-        for (size_t i = m0; i < m1; i += mr) {
+        /* The next block's weights, a share per row tile for the kernels to prefetch as they
+         * go: the first tile of every block otherwise waits on DRAM or L3 for its weights. */
+        const size_t nnext = n - j0 - nc < nc_block ? n - j0 - nc : nc_block;
+        const char *next = (const char *)(w + (nc + nr - 1) / nr * panel_floats);
+        const size_t next_lines = ((nnext + nr - 1) / nr * panel_floats * sizeof(float) + 63) / 64;
+        const size_t tiles = (m1 - m0 + mr - 1) / mr;
+        for (size_t i = m0, t = 0; i < m1; i += mr, t++) {
             const size_t rows = m1 - i < mr ? m1 - i : mr;
+            const size_t l0 = next_lines * t / tiles, l1 = next_lines * (t + 1) / tiles;
             float *ct = c + i * c_stride + j0;
             cfg->fn(rows, nc, k, a + i * a_stride, a_stride, w, ct, c_stride, out_min, out_max,
-                    act);
+                    act, next + 64 * l0, l1 - l0);
             /* The residual goes in while the tile is still in L1. */
             for (size_t r = 0; res && r < rows; r++)
                 add(nc, ct + r * c_stride, res + (i + r) * c_stride + j0, -INFINITY, INFINITY,

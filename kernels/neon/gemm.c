@@ -18,7 +18,7 @@
  * tile's 16 idle-but-computed rows.  Each column accumulates bias, then k = 0, 1, ... in order
  * with fused multiply-adds, as the tile does, so a row's result does not depend on its tile. */
 static void gemm_1x8(size_t nc, size_t kc, const float *a, const float *w, float *c,
-        float32x4_t vmin, float32x4_t vmax, int act)
+        float32x4_t vmin, float32x4_t vmax, int act, const char *pf, size_t pf_lines)
 {
     const size_t panel = NR * (kc + 1);
     for (size_t j0 = 0; j0 < nc; j0 += 2 * NR, w += 2 * panel) {
@@ -27,6 +27,7 @@ static void gemm_1x8(size_t nc, size_t kc, const float *a, const float *w, float
         float32x4_t xl = vld1q_f32(w), xh = vld1q_f32(w + 4);
         float32x4_t yl = vld1q_f32(v), yh = vld1q_f32(v + 4);
         for (size_t k = 0; k < kc; k++) {
+            MNET_PREFETCH_STEP(pf, pf_lines);
             const float ak = a[k];
             xl = vfmaq_n_f32(xl, vld1q_f32(w + NR * (k + 1)), ak);
             xh = vfmaq_n_f32(xh, vld1q_f32(w + NR * (k + 1) + 4), ak);
@@ -46,10 +47,11 @@ static void gemm_1x8(size_t nc, size_t kc, const float *a, const float *w, float
 
 void mnet_f32_gemm_minmax_8x8__neon(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *packed_w, float *c, size_t c_stride,
-        float out_min, float out_max, int act)
+        float out_min, float out_max, int act, const char *pf, size_t pf_lines)
 {
     if (mr == 1) {
-        gemm_1x8(nc, kc, a, packed_w, c, vdupq_n_f32(out_min), vdupq_n_f32(out_max), act);
+        gemm_1x8(nc, kc, a, packed_w, c, vdupq_n_f32(out_min), vdupq_n_f32(out_max), act, pf,
+                pf_lines);
         return;
     }
     /* MR = 8 rows.  Rows past mr re-read the row above them: computed, never stored, and always inside a. */
@@ -98,6 +100,7 @@ void mnet_f32_gemm_minmax_8x8__neon(size_t mr, size_t nc, size_t kc, const float
             const float32x4_t x4 = vld1q_f32(p4), x5 = vld1q_f32(p5);
             const float32x4_t x6 = vld1q_f32(p6), x7 = vld1q_f32(p7);
             p0 += 4; p1 += 4; p2 += 4; p3 += 4; p4 += 4; p5 += 4; p6 += 4; p7 += 4;
+            MNET_PREFETCH_STEP(pf, pf_lines);   /* one line per 4 k steps (2 lines of B) */
             STEP(0);
             STEP(1);
             STEP(2);

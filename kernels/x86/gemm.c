@@ -22,7 +22,7 @@
  * bias, then k = 0, 1, ... in order with FMAs, exactly as in the 6-row loop, so a row's result
  * does not depend on which rows share its tile. */
 static void gemm_1x16(size_t nc, size_t kc, const float *a, const float *w, float *c,
-        __m256 vmin, __m256 vmax, int act)
+        __m256 vmin, __m256 vmax, int act, const char *pf, size_t pf_lines)
 {
     const size_t panel = 16 * (kc + 1);
     for (; nc > 16; nc = nc > 32 ? nc - 32 : 0, w += 2 * panel, c += 32) {
@@ -30,6 +30,7 @@ static void gemm_1x16(size_t nc, size_t kc, const float *a, const float *w, floa
         __m256 x0 = _mm256_loadu_ps(w), y0 = _mm256_loadu_ps(w + 8);
         __m256 x1 = _mm256_loadu_ps(v), y1 = _mm256_loadu_ps(v + 8);
         for (size_t k = 0; k < kc; k++) {
+            MNET_PREFETCH_STEP(pf, pf_lines);
             const __m256 ak = _mm256_broadcast_ss(a + k);
             x0 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(w + 16 * (k + 1)), x0);
             y0 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(w + 16 * (k + 1) + 8), y0);
@@ -42,6 +43,7 @@ static void gemm_1x16(size_t nc, size_t kc, const float *a, const float *w, floa
     if (nc > 0) {
         __m256 x0 = _mm256_loadu_ps(w), y0 = _mm256_loadu_ps(w + 8);
         for (size_t k = 0; k < kc; k++) {
+            MNET_PREFETCH_STEP(pf, pf_lines);
             const __m256 ak = _mm256_broadcast_ss(a + k);
             x0 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(w + 16 * (k + 1)), x0);
             y0 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(w + 16 * (k + 1) + 8), y0);
@@ -51,11 +53,12 @@ static void gemm_1x16(size_t nc, size_t kc, const float *a, const float *w, floa
 }
 
 void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const float *a,
-        size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act)
+        size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
+        const char *pf, size_t pf_lines)
 {
     const __m256 vmin = _mm256_set1_ps(out_min), vmax = _mm256_set1_ps(out_max);
     if (mr == 1) {
-        gemm_1x16(nc, kc, a, w, c, vmin, vmax, act);
+        gemm_1x16(nc, kc, a, w, c, vmin, vmax, act, pf, pf_lines);
         return;
     }
     /* Rows past mr alias the row above: computed twice, stored twice with the same value. */
@@ -79,6 +82,7 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
         w += 16;
         for (size_t k = 0; k < kc; k++, w += 16) {
             const __m256 b0 = _mm256_loadu_ps(w), b1 = _mm256_loadu_ps(w + 8);
+            MNET_PREFETCH_STEP(pf, pf_lines);
             __m256 va = _mm256_broadcast_ss(a0 + k);
             x0 = _mm256_fmadd_ps(va, b0, x0);
             y0 = _mm256_fmadd_ps(va, b1, y0);
@@ -124,6 +128,7 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
     w += 16;
     for (size_t k = 0; k < kc; k++, w += 16) {
         const __m256 b0 = _mm256_loadu_ps(w);
+        MNET_PREFETCH_STEP(pf, pf_lines);
         x0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + k), b0, x0);
         x1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + k), b0, x1);
         x2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + k), b0, x2);

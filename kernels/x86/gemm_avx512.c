@@ -27,7 +27,7 @@ static inline void store_row(float *c, __m512 lo, __m512 hi, size_t n)
 }
 
 static void gemm_1x32(size_t nc, size_t kc, const float *a, const float *w, float *c,
-        __m512 vmin, __m512 vmax, int act)
+        __m512 vmin, __m512 vmax, int act, const char *pf, size_t pf_lines)
 {
     const size_t panel = 32 * (kc + 1);
     for (; nc > 32; nc = nc > 64 ? nc - 64 : 0, w += 2 * panel, c += 64) {
@@ -35,6 +35,7 @@ static void gemm_1x32(size_t nc, size_t kc, const float *a, const float *w, floa
         __m512 x0 = _mm512_loadu_ps(w), y0 = _mm512_loadu_ps(w + 16);
         __m512 x1 = _mm512_loadu_ps(v), y1 = _mm512_loadu_ps(v + 16);
         for (size_t k = 0; k < kc; k++) {
+            MNET_PREFETCH_STEP(pf, pf_lines);
             const __m512 ak = _mm512_set1_ps(a[k]);
             x0 = _mm512_fmadd_ps(ak, _mm512_loadu_ps(w + 32 * (k + 1)), x0);
             y0 = _mm512_fmadd_ps(ak, _mm512_loadu_ps(w + 32 * (k + 1) + 16), y0);
@@ -47,6 +48,7 @@ static void gemm_1x32(size_t nc, size_t kc, const float *a, const float *w, floa
     if (nc > 0) {
         __m512 x0 = _mm512_loadu_ps(w), y0 = _mm512_loadu_ps(w + 16);
         for (size_t k = 0; k < kc; k++) {
+            MNET_PREFETCH_STEP(pf, pf_lines);
             const __m512 ak = _mm512_set1_ps(a[k]);
             x0 = _mm512_fmadd_ps(ak, _mm512_loadu_ps(w + 32 * (k + 1)), x0);
             y0 = _mm512_fmadd_ps(ak, _mm512_loadu_ps(w + 32 * (k + 1) + 16), y0);
@@ -56,11 +58,12 @@ static void gemm_1x32(size_t nc, size_t kc, const float *a, const float *w, floa
 }
 
 void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const float *a,
-        size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act)
+        size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
+        const char *pf, size_t pf_lines)
 {
     const __m512 vmin = _mm512_set1_ps(out_min), vmax = _mm512_set1_ps(out_max);
     if (mr == 1) {
-        gemm_1x32(nc, kc, a, w, c, vmin, vmax, act);
+        gemm_1x32(nc, kc, a, w, c, vmin, vmax, act, pf, pf_lines);
         return;
     }
     /* Rows past mr alias the row above: computed twice, stored twice with the same value. */
@@ -82,6 +85,7 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
         w += 32;
         for (size_t k = 0; k < kc; k++, w += 32) {
             const __m512 b0 = _mm512_loadu_ps(w), b1 = _mm512_loadu_ps(w + 16);
+            MNET_PREFETCH_STEP(pf, pf_lines);
             __m512 va = _mm512_set1_ps(a0[k]);
             x0 = _mm512_fmadd_ps(va, b0, x0); y0 = _mm512_fmadd_ps(va, b1, y0);
             va = _mm512_set1_ps(a1[k]);
@@ -122,6 +126,7 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
     w += 32;
     for (size_t k = 0; k < kc; k++, w += 32) {
         const __m512 b0 = _mm512_loadu_ps(w);
+        MNET_PREFETCH_STEP(pf, pf_lines);
         x0 = _mm512_fmadd_ps(_mm512_set1_ps(a0[k]), b0, x0);
         x1 = _mm512_fmadd_ps(_mm512_set1_ps(a1[k]), b0, x1);
         x2 = _mm512_fmadd_ps(_mm512_set1_ps(a2[k]), b0, x2);
