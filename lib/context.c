@@ -521,15 +521,28 @@ static void layer_task(void *arg, int part, int parts)
     const int images = pw ? j->batch : 1;
     if (parts > 1 && tiles < 4 * (size_t)parts && panels >= (size_t)parts) {
         /* Few row tiles (the 7x7 and 14x14 layers, the classifier): split the columns instead,
-         * in whole NR panels.  Every element is still computed by the same kernel code, so the
-         * result does not depend on the thread count. */
-        const size_t p0 = panels * (size_t)part / (size_t)parts;
-        const size_t p1 = panels * (size_t)(part + 1) / (size_t)parts;
-        const size_t j0 = p0 * nr, j1 = p1 * nr < n ? p1 * nr : n;
-        for (int im = 0; j0 < j1 && im < images; im++)
-            mnet_gemm_run_add(&k->gemm, k->add.fn, 0, m, j1 - j0, cin, j->in + im * in_img, cin,
-                    j->w + p0 * nr * (cin + 1), j->out + im * out_img + j0, n, j->lo, j->hi,
-                    j->epi, j->res ? j->res + im * j->res_stride + j0 : NULL);
+         * so that each thread streams only its own share of the weights.  The work is the
+         * panels x tiles grid, panel-major, cut into equal runs of tiles: a thread gets whole
+         * NR panels and at most a part of a panel at each end (5 panels on 2 threads: 2.5
+         * each, not 3 and 2).  Every element is still computed by the same kernel code, so
+         * the result does not depend on the thread count. */
+        const size_t units = panels * tiles;
+        const size_t u0 = units * (size_t)part / (size_t)parts;
+        const size_t u1 = units * (size_t)(part + 1) / (size_t)parts;
+        for (size_t u = u0; u < u1;) {
+            const size_t p = u / tiles, t0 = u % tiles;
+            /* whole panels from p while the run covers them, else tiles of panel p */
+            const size_t pe = t0 == 0 && u1 - u >= tiles ? p + (u1 - u) / tiles : p + 1;
+            const size_t t1 = pe > p + 1 || u1 - u >= tiles - t0 ? tiles : t0 + (u1 - u);
+            const size_t j0 = p * nr, j1 = pe * nr < n ? pe * nr : n;
+            const size_t m0 = t0 * mr, m1 = t1 * mr < m ? t1 * mr : m;
+            for (int im = 0; im < images; im++)
+                mnet_gemm_run_add(&k->gemm, k->add.fn, m0, m1, j1 - j0, cin,
+                        j->in + im * in_img, cin, j->w + p * nr * (cin + 1),
+                        j->out + im * out_img + j0, n, j->lo, j->hi, j->epi,
+                        j->res ? j->res + im * j->res_stride + j0 : NULL);
+            u = pe > p + 1 ? pe * tiles : p * tiles + t1;
+        }
         return;
     }
     /* Whole MR tiles of each image's rows, the tiles of all images split evenly. */
