@@ -83,6 +83,7 @@ void mnet_f32_gemm_minmax_8x8__neon(size_t mr, size_t nc, size_t kc, const float
             const float32x4x2_t b = vld1q_f32_x2(w);                          \
             const float32x4_t bl = b.val[0], bh = b.val[1];                   \
             w += NR;                                                          \
+            MNET_PREFETCH_STEP(pf, pf_lines);                                 \
             c0l = vfmaq_laneq_f32(c0l, bl, x0, L); c0h = vfmaq_laneq_f32(c0h, bh, x0, L); \
             c1l = vfmaq_laneq_f32(c1l, bl, x1, L); c1h = vfmaq_laneq_f32(c1h, bh, x1, L); \
             c2l = vfmaq_laneq_f32(c2l, bl, x2, L); c2h = vfmaq_laneq_f32(c2h, bh, x2, L); \
@@ -100,7 +101,6 @@ void mnet_f32_gemm_minmax_8x8__neon(size_t mr, size_t nc, size_t kc, const float
             const float32x4_t x4 = vld1q_f32(p4), x5 = vld1q_f32(p5);
             const float32x4_t x6 = vld1q_f32(p6), x7 = vld1q_f32(p7);
             p0 += 4; p1 += 4; p2 += 4; p3 += 4; p4 += 4; p5 += 4; p6 += 4; p7 += 4;
-            MNET_PREFETCH_STEP(pf, pf_lines);   /* one line per 4 k steps (2 lines of B) */
             STEP(0);
             STEP(1);
             STEP(2);
