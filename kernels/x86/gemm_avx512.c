@@ -83,26 +83,37 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
         __m512 x1 = x0, y1 = y0, x2 = x0, y2 = y0, x3 = x0, y3 = y0;
         __m512 x4 = x0, y4 = y0, x5 = x0, y5 = y0, x6 = x0, y6 = y0, x7 = x0, y7 = y0;
         w += 32;
-        for (size_t k = 0; k < kc; k++, w += 32) {
-            const __m512 b0 = _mm512_loadu_ps(w), b1 = _mm512_loadu_ps(w + 16);
-            MNET_PREFETCH_STEP(pf, pf_lines);
-            __m512 va = _mm512_set1_ps(a0[k]);
-            x0 = _mm512_fmadd_ps(va, b0, x0); y0 = _mm512_fmadd_ps(va, b1, y0);
-            va = _mm512_set1_ps(a1[k]);
-            x1 = _mm512_fmadd_ps(va, b0, x1); y1 = _mm512_fmadd_ps(va, b1, y1);
-            va = _mm512_set1_ps(a2[k]);
-            x2 = _mm512_fmadd_ps(va, b0, x2); y2 = _mm512_fmadd_ps(va, b1, y2);
-            va = _mm512_set1_ps(a3[k]);
-            x3 = _mm512_fmadd_ps(va, b0, x3); y3 = _mm512_fmadd_ps(va, b1, y3);
-            va = _mm512_set1_ps(a4[k]);
-            x4 = _mm512_fmadd_ps(va, b0, x4); y4 = _mm512_fmadd_ps(va, b1, y4);
-            va = _mm512_set1_ps(a5[k]);
-            x5 = _mm512_fmadd_ps(va, b0, x5); y5 = _mm512_fmadd_ps(va, b1, y5);
-            va = _mm512_set1_ps(a6[k]);
-            x6 = _mm512_fmadd_ps(va, b0, x6); y6 = _mm512_fmadd_ps(va, b1, y6);
-            va = _mm512_set1_ps(a7[k]);
-            x7 = _mm512_fmadd_ps(va, b0, x7); y7 = _mm512_fmadd_ps(va, b1, y7);
+        /* The first kp k steps also prefetch (the loop is split so that the rest, usually
+         * all of it, is the plain loop). */
+        const size_t kp = pf_lines < kc ? pf_lines : kc;
+        pf_lines -= kp;
+#define STEP8x32(k) do { \
+            const __m512 b0 = _mm512_loadu_ps(w), b1 = _mm512_loadu_ps(w + 16); \
+            __m512 va = _mm512_set1_ps(a0[k]); \
+            x0 = _mm512_fmadd_ps(va, b0, x0); y0 = _mm512_fmadd_ps(va, b1, y0); \
+            va = _mm512_set1_ps(a1[k]); \
+            x1 = _mm512_fmadd_ps(va, b0, x1); y1 = _mm512_fmadd_ps(va, b1, y1); \
+            va = _mm512_set1_ps(a2[k]); \
+            x2 = _mm512_fmadd_ps(va, b0, x2); y2 = _mm512_fmadd_ps(va, b1, y2); \
+            va = _mm512_set1_ps(a3[k]); \
+            x3 = _mm512_fmadd_ps(va, b0, x3); y3 = _mm512_fmadd_ps(va, b1, y3); \
+            va = _mm512_set1_ps(a4[k]); \
+            x4 = _mm512_fmadd_ps(va, b0, x4); y4 = _mm512_fmadd_ps(va, b1, y4); \
+            va = _mm512_set1_ps(a5[k]); \
+            x5 = _mm512_fmadd_ps(va, b0, x5); y5 = _mm512_fmadd_ps(va, b1, y5); \
+            va = _mm512_set1_ps(a6[k]); \
+            x6 = _mm512_fmadd_ps(va, b0, x6); y6 = _mm512_fmadd_ps(va, b1, y6); \
+            va = _mm512_set1_ps(a7[k]); \
+            x7 = _mm512_fmadd_ps(va, b0, x7); y7 = _mm512_fmadd_ps(va, b1, y7); \
+        } while (0)
+        size_t k = 0;
+        for (; k < kp; k++, w += 32, pf += 64) {
+            __builtin_prefetch(pf, 0, 2);
+            STEP8x32(k);
         }
+        for (; k < kc; k++, w += 32)
+            STEP8x32(k);
+#undef STEP8x32
         /* Highest row first: aliased rows then end with the real row's (identical) values. */
         store_row(cr[7], mnet_avx512_epi(x7, vmin, vmax, act), mnet_avx512_epi(y7, vmin, vmax, act), nc);
         store_row(cr[6], mnet_avx512_epi(x6, vmin, vmax, act), mnet_avx512_epi(y6, vmin, vmax, act), nc);
@@ -124,18 +135,26 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
     __m512 x0 = _mm512_loadu_ps(w);
     __m512 x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0, x6 = x0, x7 = x0;
     w += 32;
-    for (size_t k = 0; k < kc; k++, w += 32) {
-        const __m512 b0 = _mm512_loadu_ps(w);
-        MNET_PREFETCH_STEP(pf, pf_lines);
-        x0 = _mm512_fmadd_ps(_mm512_set1_ps(a0[k]), b0, x0);
-        x1 = _mm512_fmadd_ps(_mm512_set1_ps(a1[k]), b0, x1);
-        x2 = _mm512_fmadd_ps(_mm512_set1_ps(a2[k]), b0, x2);
-        x3 = _mm512_fmadd_ps(_mm512_set1_ps(a3[k]), b0, x3);
-        x4 = _mm512_fmadd_ps(_mm512_set1_ps(a4[k]), b0, x4);
-        x5 = _mm512_fmadd_ps(_mm512_set1_ps(a5[k]), b0, x5);
-        x6 = _mm512_fmadd_ps(_mm512_set1_ps(a6[k]), b0, x6);
-        x7 = _mm512_fmadd_ps(_mm512_set1_ps(a7[k]), b0, x7);
+    const size_t kp = pf_lines < kc ? pf_lines : kc;
+#define STEP8x16(k) do { \
+        const __m512 b0 = _mm512_loadu_ps(w); \
+        x0 = _mm512_fmadd_ps(_mm512_set1_ps(a0[k]), b0, x0); \
+        x1 = _mm512_fmadd_ps(_mm512_set1_ps(a1[k]), b0, x1); \
+        x2 = _mm512_fmadd_ps(_mm512_set1_ps(a2[k]), b0, x2); \
+        x3 = _mm512_fmadd_ps(_mm512_set1_ps(a3[k]), b0, x3); \
+        x4 = _mm512_fmadd_ps(_mm512_set1_ps(a4[k]), b0, x4); \
+        x5 = _mm512_fmadd_ps(_mm512_set1_ps(a5[k]), b0, x5); \
+        x6 = _mm512_fmadd_ps(_mm512_set1_ps(a6[k]), b0, x6); \
+        x7 = _mm512_fmadd_ps(_mm512_set1_ps(a7[k]), b0, x7); \
+    } while (0)
+    size_t k = 0;
+    for (; k < kp; k++, w += 32, pf += 64) {
+        __builtin_prefetch(pf, 0, 2);
+        STEP8x16(k);
     }
+    for (; k < kc; k++, w += 32)
+        STEP8x16(k);
+#undef STEP8x16
     const __mmask16 m = lanes(nc);
     _mm512_mask_storeu_ps(cr[7], m, mnet_avx512_epi(x7, vmin, vmax, act));
     _mm512_mask_storeu_ps(cr[6], m, mnet_avx512_epi(x6, vmin, vmax, act));
