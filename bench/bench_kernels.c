@@ -7,6 +7,7 @@
 
 #include "gbench_shim.h"
 #include "internal.h"
+#include "peak.h"
 
 /* ---------------------------------------------------------------------------------------------
  * The kernels: one entry per line of ukernels.inc, whatever the ISA.  Every family macro is
@@ -316,8 +317,9 @@ typedef struct bench_case {
 } bench_case;
 
 #define BENCH_SEED UINT64_C(0x6d6e657462656e63)   /* "mnetbenc" */
-#define DEFAULT_PEAK_GFLOPS 110.8                 /* AVX2 FMA peak of the dev box: bench_machine peak/fma_avx2 */
-static double g_peak_gflops = DEFAULT_PEAK_GFLOPS;
+/* Each tier's multiply-add peak, measured at start-up (bench/peak.h), or MNET_PEAK_GFLOPS for
+ * every tier: pct_peak is a kernel's GFLOP/s against its own tier's peak. */
+static double g_peak_gflops[MNET_ISA_AVX512 + 1];
 
 /* splitmix64: a fast, well-mixed generator; quality far beyond what timing data needs. */
 static uint64_t next_u64(uint64_t *state)
@@ -367,7 +369,9 @@ static void set_flop_counters(mnet_bench_state *st, const bench_case *bc, double
     const double gflop = 2.0 * macs * 1e-9;   /* a multiply-add is 2 FLOPs */
     const int per_second = MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE;
     mnet_bench_set_counter(st, "GFLOPS", gflop, per_second);
-    mnet_bench_set_counter(st, "pct_peak", 100.0 * gflop / g_peak_gflops, per_second);
+    const double peak = g_peak_gflops[bc->kern->isa];
+    if (peak > 0.0)
+        mnet_bench_set_counter(st, "pct_peak", 100.0 * gflop / peak, per_second);
     mnet_bench_set_label(st, bc->shp->layers);
 }
 
@@ -625,24 +629,28 @@ static void format_dims(char *buf, size_t size, const shape *s)
         snprintf(buf + used, size - (size_t)used, ",act=%s", act_names[s->act]);
 }
 
-static double peak_from_env(void)
+/* MNET_PEAK_GFLOPS (one figure for every tier), else each tier measured here. */
+static void set_peaks(void)
 {
     const char *env = getenv("MNET_PEAK_GFLOPS");
-    if (!env || !*env)
-        return DEFAULT_PEAK_GFLOPS;
-    char *end;
-    const double v = strtod(env, &end);
-    if (*end != '\0' || !(v > 0.0) || !isfinite(v)) {
-        fprintf(stderr, "bench_kernels: MNET_PEAK_GFLOPS=%s is not a positive number; using %g\n",
-                env, DEFAULT_PEAK_GFLOPS);
-        return DEFAULT_PEAK_GFLOPS;
+    double fixed = 0.0;
+    if (env && *env) {
+        char *end;
+        fixed = strtod(env, &end);
+        if (*end != '\0' || !(fixed > 0.0) || !isfinite(fixed)) {
+            fprintf(stderr, "bench_kernels: MNET_PEAK_GFLOPS=%s is not a positive number; "
+                    "measuring each tier's peak instead\n", env);
+            fixed = 0.0;
+        }
     }
-    return v;
+    for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_AVX512; isa++)
+        g_peak_gflops[isa] = fixed > 0.0 && mnet_isa_available((mnet_isa)isa) ? fixed :
+            peak_gflops((mnet_isa)isa);
 }
 
 int main(int argc, char **argv)
 {
-    g_peak_gflops = peak_from_env();
+    set_peaks();
     add_mobilenet_v1();
     add_mobilenet_v2();
     add_mobilenet_v3_large();
@@ -682,8 +690,13 @@ int main(int argc, char **argv)
         }
     }
 
-    char peak[32];
-    snprintf(peak, sizeof peak, "%g", g_peak_gflops);
+    char peak[160] = "";
+    for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_AVX512; isa++) {
+        const size_t used = strlen(peak);
+        if (g_peak_gflops[isa] > 0.0)
+            snprintf(peak + used, sizeof peak - used, "%s%s=%.1f", used ? " " : "",
+                    mnet_isa_name((mnet_isa)isa), g_peak_gflops[isa]);
+    }
     mnet_bench_add_context("mnet_version", mnet_version_string());
     mnet_bench_add_context("mnet_isa_selected", mnet_isa_name(mnet_isa_selected()));
     mnet_bench_add_context("mnet_peak_gflops", peak);

@@ -1,5 +1,5 @@
 /* bench_machine.c - what the machine itself can do, to judge the kernels against it:
- *  - peak/fma_*: the single-core FMA peak of each vector width (independent FMA chains);
+ *  - peak/...: the single-core multiply-add peak of each kernel tier (bench/peak.h);
  *  - bw/{read,write,copy}/SIZE: cache and memory bandwidth at working sets from L1 to DRAM;
  *  - dwbound/ISA/SHAPE: each MobileNet 3x3 depthwise layer against its own bandwidth bound,
  *    the time to read its input and write its output once, measured on the same buffers in
@@ -14,6 +14,7 @@
 
 #include "gbench_shim.h"
 #include "internal.h"
+#include "peak.h"
 
 static double now_s(void)
 {
@@ -34,57 +35,22 @@ static float *alloc_floats(size_t count)
 
 static volatile float g_sink;   /* keeps results alive */
 
-/* ---- FMA peak -------------------------------------------------------------------------- */
-
-#define PEAK_STEPS 4096   /* FMA rounds per call */
-
-/* 12 independent chains: more than latency (4) x FMA pipes (2) needs, fewer than the
- * registers, so the loop runs at the FMA throughput. */
-__attribute__((target("avx512f"))) static float fma_avx512(void)
-{
-    __m512 a[12];
-    const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-    for (int k = 0; k < 12; k++)
-        a[k] = _mm512_set1_ps((float)k);
-    for (int i = 0; i < PEAK_STEPS; i++)
-        for (int k = 0; k < 12; k++)
-            a[k] = _mm512_fmadd_ps(a[k], m, c);
-    for (int k = 1; k < 12; k++)
-        a[0] = _mm512_add_ps(a[0], a[k]);
-    return _mm512_reduce_add_ps(a[0]);
-}
-
-__attribute__((target("avx2,fma"))) static float fma_avx2(void)
-{
-    __m256 a[12];
-    const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-    for (int k = 0; k < 12; k++)
-        a[k] = _mm256_set1_ps((float)k);
-    for (int i = 0; i < PEAK_STEPS; i++)
-        for (int k = 0; k < 12; k++)
-            a[k] = _mm256_fmadd_ps(a[k], m, c);
-    for (int k = 1; k < 12; k++)
-        a[0] = _mm256_add_ps(a[0], a[k]);
-    float v[8];
-    _mm256_storeu_ps(v, a[0]);
-    return v[0] + v[7];
-}
-
-typedef struct { int avx512; float (*fn)(void); int lanes; } peak_case;
+/* ---- FMA peak (bench/peak.h) ------------------------------------------------------------ */
 
 static void bench_peak(mnet_bench_state *st, void *arg)
 {
-    const peak_case *pc = arg;
-    if (!(pc->avx512 ? __builtin_cpu_supports("avx512f") : __builtin_cpu_supports("avx2") &&
-            __builtin_cpu_supports("fma"))) {
+    const mnet_isa isa = (mnet_isa)(intptr_t)arg;
+    int lanes = 0;
+    float (*fn)(void) = peak_fn(isa, &lanes);
+    if (!fn) {
         mnet_bench_skip_with_error(st, "this CPU lacks the instructions");
         while (mnet_bench_keep_running(st)) {
         }
         return;
     }
     while (mnet_bench_keep_running(st))
-        g_sink = pc->fn();
-    mnet_bench_set_counter(st, "GFLOPS", 2.0 * 12 * pc->lanes * PEAK_STEPS * 1e-9,
+        g_sink = fn();
+    mnet_bench_set_counter(st, "GFLOPS", peak_flops_per_call(lanes) * 1e-9,
             MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE);
 }
 
@@ -195,10 +161,9 @@ static void bench_dwbound(mnet_bench_state *st, void *arg)
 
 int main(int argc, char **argv)
 {
-    static const peak_case peaks[] = { { 0, fma_avx2, 8 }, { 1, fma_avx512, 16 } };
-    static const char *const peak_names[] = { "peak/fma_avx2", "peak/fma_avx512" };
-    for (int i = 0; i < 2; i++)
-        mnet_bench_register(peak_names[i], bench_peak, (void *)&peaks[i], NULL);
+    mnet_bench_register("peak/scalar", bench_peak, (void *)(intptr_t)MNET_ISA_SCALAR, NULL);
+    mnet_bench_register("peak/fma_avx2", bench_peak, (void *)(intptr_t)MNET_ISA_AVX2, NULL);
+    mnet_bench_register("peak/fma_avx512", bench_peak, (void *)(intptr_t)MNET_ISA_AVX512, NULL);
 
     static const size_t sizes[] = { 16 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 256 << 20 };
     static const char *const kinds[] = { "read", "write", "copy" };
