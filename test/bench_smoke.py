@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""bench_smoke.py BENCH_KERNELS BENCH_MODELS - the benchmarks run and report what they claim.
+
+Timing-free checks (no speed is asserted): bench_kernels' JSON lists a measured peak for every
+tier whose kernels it runs, each kernel's pct_peak is 100 * GFLOPS / its own tier's peak (and
+/ MNET_PEAK_GFLOPS when that is set), and bench_models runs a model end to end."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+
+def run_json(cmd, env=None):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out)
+
+
+def check_kernels(exe, fixed=None):
+    env = dict(os.environ)
+    env.pop("MNET_PEAK_GFLOPS", None)
+    if fixed is not None:
+        env["MNET_PEAK_GFLOPS"] = str(fixed)
+    rep = run_json([exe, "--benchmark_filter=^gemm/.*/v1_b7_pw/|^dwconv3x3/.*/v1_b3_dw/",
+                    "--benchmark_min_time=0.001", "--benchmark_format=json"], env)
+    ctx = rep["context"]
+    peaks = dict(kv.split("=") for kv in ctx["mnet_peak_gflops"].split())
+    peaks = {k: float(v) for k, v in peaks.items()}
+    tiers = {re.search(r"__(\w+)$", k).group(1) for k in ctx["mnet_kernels"].split()}
+    assert tiers <= set(peaks), f"no peak for tiers {tiers - set(peaks)}: {peaks}"
+    for tier, p in peaks.items():
+        assert p > 0, (tier, p)
+        if fixed is not None:
+            assert p == fixed, (tier, p, fixed)
+    benches = rep["benchmarks"]
+    seen = set()
+    for b in benches:
+        tier = re.search(r"__(\w+)/", b["name"]).group(1)
+        seen.add(tier)
+        assert b["GFLOPS"] > 0, b["name"]
+        want = 100.0 * b["GFLOPS"] / peaks[tier]
+        assert abs(b["pct_peak"] - want) <= 1e-3 * want, (b["name"], b["pct_peak"], want)
+    assert seen == tiers, f"kernels of tiers {tiers - seen} did not run"
+    return len(benches)
+
+
+def main():
+    kernels, models = sys.argv[1], sys.argv[2]
+    n = check_kernels(kernels)
+    check_kernels(kernels, fixed=100)
+    rep = run_json([models, "--benchmark_filter=^model/v2-0.5-128/threads:1/batch:1/",
+                    "--benchmark_min_time=0.001", "--benchmark_format=json"])
+    assert rep["benchmarks"], "bench_models ran nothing"
+    print(f"bench_smoke: {n} kernel benchmarks consistent with their tiers' peaks; "
+          f"bench_models ran {len(rep['benchmarks'])}")
+
+
+if __name__ == "__main__":
+    main()
