@@ -108,6 +108,22 @@ def t_bench_profile():
     assert abs(total - sum(float(r[-3]) for r in rows)) < 1e-3 + 1e-3 * total
 
 
+def t_ab_bench_pairs_rounds():
+    """tools/ab_bench.py: a table row per command, the first one's own ratio exactly 1, and a
+    command whose output has no median_ms= refused with a message."""
+    tool = os.path.join(os.path.dirname(FASHION), "ab_bench.py")
+    cmd = f"{MNET} bench --arch v2 --alpha 0.35 --res 96 --runs 3"
+    r = subprocess.run([sys.executable, tool, "--rounds", "2", "--", "one", cmd, "two",
+                        cmd + " --threads 2"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    rows = [l.split("|")[1:-1] for l in r.stdout.splitlines()[2:]]
+    assert [c[0].strip() for c in rows] == ["one", "two"], r.stdout
+    assert all(float(c[1]) > 0 for c in rows) and rows[0][2].strip() == "1.000", r.stdout
+    r = subprocess.run([sys.executable, tool, "--rounds", "1", "--", "a", f"{MNET} isa", "b",
+                        f"{MNET} isa"], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "no median_ms=" in r.stderr, (r.returncode, r.stderr)
+
+
 def t_errors_and_help():
     for cmd in ("isa", "info", "run", "classify", "bench"):
         r = run(cmd, "--help")
