@@ -131,6 +131,11 @@ void mnet_f32_conv3x3_minmax_8c__neon(const mnet_conv_geom *g, const float *in,
             const size_t nc = cout - co < CR ? cout - co : CR;
             int ox = 0;
             for (; ox < g->ow; ox++) {
+                /* Fewer than four interior pixels left: one more quad ending at the last,
+                 * which writes the pixels it shares with the quad before again, with the same
+                 * bits (each pixel's sums run in the same order in every path). */
+                if (ox >= ox_lo && ox < ox_hi && ox + 4 > ox_hi && ox_hi - 4 >= ox_lo)
+                    ox = ox_hi - 4;
                 const int ix0 = ox * s - pl;
                 /* Four interior pixels at once while they last. */
                 if (ox >= ox_lo && ox + 4 <= ox_hi) {

@@ -66,7 +66,15 @@ void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
                 ONE_PIXEL(ox);
             /* Interior, 4 pixels at a time: per (tap, ci) 2 weight loads + 4 broadcasts feed
              * 8 FMAs into 8 independent accumulators. */
-            for (; ox + 4 <= ox_hi; ox += 4) {
+            for (;; ox += 4) {
+                /* Fewer than 4 left: one more tile ending at the last interior pixel; the
+                 * pixels it shares with the tile before get the same bits again (each pixel's
+                 * sums run in the same order in every path). */
+                if (ox + 4 > ox_hi) {
+                    if (ox >= ox_hi || ox_hi - 4 < ox_lo)
+                        break;
+                    ox = ox_hi - 4;
+                }
                 __m256 l0 = blo, h0 = bhi, l1 = blo, h1 = bhi, l2 = blo, h2 = bhi, l3 = blo, h3 = bhi;
                 const size_t ix0 = (size_t)(ox * s - pl);
                 for (int ky = 0; ky < 3; ky++) {

@@ -43,7 +43,13 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
             const float *wp = packed_w + (co0 / CR) * group_floats;
             const size_t n = cout - co0 < CR ? cout - co0 : CR;
             const __m512 blo = _mm512_loadu_ps(wp), bhi = _mm512_loadu_ps(wp + 16);
+            const int tile = n <= 16 ? 8 : 4;
             for (int ox = 0; ox < g->ow;) {
+                /* Fewer than a tile of interior pixels left: one more tile ending at the last,
+                 * which writes the pixels it shares with the tile before again, with the same
+                 * bits (each pixel's sums run in the same order in every path). */
+                if (ox >= ox_lo && ox < ox_hi && ox + tile > ox_hi && ox_hi - tile >= ox_lo)
+                    ox = ox_hi - tile;
                 if (n <= 16 && ox >= ox_lo && ox + 8 <= ox_hi) {
                     /* At most 16 channels left (V3's 16-channel stem): the upper half of the
                      * group is zero padding, so 8 pixels x one zmm instead of 4 x two. */
