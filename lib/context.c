@@ -42,7 +42,7 @@ struct mnet_context {
 #define MNET_FUSE_WEIGHT_RATIO 4
 enum { FUSE_PRE = 1, FUSE_POST = 2 };   /* a group's 1x1 before / after its depthwise */
 
-/* Input rows of a depthwise for output rows [b0, b1), clipped to the image. */
+/* Input rows of a depthwise (or the stem) for output rows [b0, b1), clipped to the image. */
 static void dw_rows_needed(const mnet_layer *d, int b0, int b1, int *r0, int *r1)
 {
     const int k = mnet_layer_ksize(d);
@@ -69,17 +69,17 @@ static int input_read_later(const mnet_model *m, int i)
 }
 
 /* Whether a tensor of `floats` is worth keeping out of memory, produced or consumed by a 1x1
- * of cin x cout weights: large (smaller ones stay in cache anyway) and large against the
- * weights (every band streams the whole weight matrix again, which only pays while it is
- * small). */
+ * (or the stem) `pw`: large (smaller ones stay in cache anyway) and large against pw's weights
+ * (every band streams the whole weight matrix again, which only pays while it is small). */
 static int worth_fusing(size_t floats, const mnet_layer *pw)
 {
+    const size_t k = (size_t)mnet_layer_ksize(pw);
     return floats * sizeof(float) >= MNET_FUSE_MIN_BYTES &&
-        floats >= MNET_FUSE_WEIGHT_RATIO * (size_t)pw->cin * (size_t)pw->cout;
+        floats >= MNET_FUSE_WEIGHT_RATIO * k * k * (size_t)pw->cin * (size_t)pw->cout;
 }
 
-/* Plan the fusions around each depthwise d: the 1x1 before it (p: its output then never
- * leaves the cache) when d is that output's only reader, and the 1x1 after it (q: d's output
+/* Plan the fusions around each depthwise d: the 1x1 or the stem before it (p: its output
+ * then never leaves the cache) when d is that output's only reader, and the 1x1 after it (q: d's output
  * goes straight into q's GEMM) when q is the only reader of d's output and q's output does
  * not overwrite what the group still reads.  Groups are taken from the first layer on and do
  * not overlap.  For each group: its kind (FUSE_PRE | FUSE_POST), the depthwise output rows
@@ -94,7 +94,10 @@ static void plan_fusion(const mnet_model *m, int *kind, int *band, size_t *scrat
     for (int i = 0; !off && i < m->num_layers; i++) {
         const mnet_layer *l = &m->layers[i];
         int f = 0, di = i;
-        if (l->op == MNET_OP_PW && i + 1 < m->num_layers && mnet_op_is_dw(m->layers[i + 1].op)) {
+        /* p: a 1x1, or the stem (the full 3x3 convolution whose 112x112 output would
+         * otherwise go to L3 and come back for the first depthwise). */
+        if ((l->op == MNET_OP_PW || l->op == MNET_OP_CONV3X3) && i + 1 < m->num_layers &&
+                mnet_op_is_dw(m->layers[i + 1].op)) {
             const mnet_layer *d = &m->layers[i + 1];
             if (l->res_from < 0 && d->out_buf != l->in_buf && !input_read_later(m, i + 1) &&
                     worth_fusing((size_t)l->out_h * l->out_w * l->cout, l)) {
@@ -370,7 +373,8 @@ static void row_means(const mnet_kernels *k, const mnet_layer *l, const float *o
         k->gavgpool.fn((size_t)l->out_w, c, out + (size_t)oy * row, means + (size_t)oy * c);
 }
 
-/* A fused group: a depthwise d, with the 1x1 before it (p), the 1x1 after it (q) or both.
+/* A fused group: a depthwise d, with the 1x1 or stem before it (p), the 1x1 after it (q) or
+ * both.
  * Each part takes the depthwise output rows of its share, `band` rows at a time.  With p, for
  * a band it appends the 1x1's output rows the band needs and the scratch does not hold yet
  * (rows shared with the previous band are not recomputed; when the scratch is full they are
@@ -454,11 +458,19 @@ static void fused_task(void *arg, int part, int parts)
                             (size_t)(w1 - r0) * in_row * sizeof(float));
                     base = r0;
                 }
-                if (w1 < r1)
+                if (w1 < r1 && p->op == MNET_OP_PW) {
                     mnet_gemm_run(&k->gemm, 0, (size_t)(r1 - w1) * p->out_w, (size_t)p->cout,
                             (size_t)p->cin, in + (size_t)w1 * pin_row, (size_t)p->cin, j->pw,
                             scratch + (size_t)(w1 - base) * in_row, (size_t)p->cout, plo, phi,
                             pepi);
+                } else if (w1 < r1) {   /* the stem: rows [w1, r1) from the input they need */
+                    int i0, i1;
+                    dw_rows_needed(p, w1, r1, &i0, &i1);
+                    const mnet_conv_geom gp = { i1 - i0, p->in_w, r1 - w1, p->out_w, p->stride,
+                        p->pad_top + i0 - w1 * p->stride, p->pad_left, p->cin, p->cout };
+                    k->conv3x3.fn(&gp, in + (size_t)i0 * pin_row, j->pw,
+                            scratch + (size_t)(w1 - base) * in_row, 0, r1 - w1, plo, phi, pepi);
+                }
                 w1 = r1;
                 win = scratch + (size_t)(r0 - base) * in_row;
             }
@@ -590,7 +602,7 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
         const size_t out_img = l->out_buf < 0 ? 0 : m->buf_floats[l->out_buf];
         const float *in = (l->in_buf < 0 ? input : ctx->buf[l->in_buf]) + b0z * in_img;
         const float *w = ctx->packed->data + ctx->packed->offset[i];
-        if (ctx->kind[i]) {   /* a fused group: [1x1 ->] depthwise [-> 1x1] */
+        if (ctx->kind[i]) {   /* a fused group: [1x1 or stem ->] depthwise [-> 1x1] */
             const int pre = ctx->kind[i] & FUSE_PRE, post = ctx->kind[i] & FUSE_POST;
             const int di = i + !!pre, last = di + !!post;
             const mnet_layer *d = &m->layers[di], *q = post ? &m->layers[last] : NULL;
