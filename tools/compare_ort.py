@@ -3,7 +3,7 @@
 
     /usr/bin/python3 tools/compare_ort.py [--models v1-1.0-224,v2-1.0-224,v3-large-1.0-224,...]
         [--threads 1,2] [--runs 50] [--rounds 3] [--batch 1] [--mnet build/mnet]
-        [--peers ../shared/peers] [--work /tmp/mnet-vs-ort]
+        [--peers ../shared/peers] [--work /tmp/mnet-vs-ort] [--pin-cpu N]
 
 A model is ARCH-ALPHA-RESOLUTION, ARCH one of v1, v2, v3-large, v3-small (mnet_convert's --arch).
 Models come from ../shared/peers/models.py (its V1 definition and torchvision's V2 and V3, seeded
@@ -13,9 +13,15 @@ threads) pair with both runtimes back to back, alternating which goes first; the
 median over rounds of each runtime's median latency and the ratio mnet / ONNX Runtime, plus the
 max |logit difference| between the two on the same input.  Needs onnxruntime-node (NODE_PATH,
 see ../shared/peers/README.md).
+
+One-thread runs of both runtimes are pinned to the same CPU (taskset; --pin-cpu, by default the
+last one, -1 for none): the vCPUs of a shared VM need not be equally fast (on the development
+machine one ran the same binary 20% slower than the other), and an unpinned process lands on
+either, which made one-thread rounds bimodal.  Two-thread runs use every CPU.
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -73,8 +79,13 @@ def prepare(spec, args):
     return onnx_path, mnet_path, nchw, nhwc
 
 
+def pinned(threads, args):
+    """The command prefix that pins a one-thread run to args.pin_cpu, if any."""
+    return ["taskset", "-c", str(args.pin_cpu)] if threads == 1 and args.pin_cpu >= 0 else []
+
+
 def run_ort(onnx_path, nchw, res, threads, args, dump=None):
-    cmd = ["node", os.path.join(args.peers, "ort_bench.js"), onnx_path, "--threads", str(threads),
+    cmd = pinned(threads, args) + ["node", os.path.join(args.peers, "ort_bench.js"), onnx_path, "--threads", str(threads),
            "--runs", str(args.runs), "--input", nchw, "--shape", f"{args.batch},3,{res},{res}"]
     if dump:
         cmd += ["--dump", dump]
@@ -82,7 +93,7 @@ def run_ort(onnx_path, nchw, res, threads, args, dump=None):
 
 
 def run_mnet(mnet_path, threads, args):
-    cmd = [args.mnet, "bench", mnet_path, "--threads", str(threads), "--runs", str(args.runs),
+    cmd = pinned(threads, args) + [args.mnet, "bench", mnet_path, "--threads", str(threads), "--runs", str(args.runs),
            "--batch", str(args.batch)]
     return parse_line(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout, "mnet-bench ")
 
@@ -98,7 +109,14 @@ def main():
     ap.add_argument("--mnet", default=os.path.join(HERE, "..", "build", "mnet"))
     ap.add_argument("--peers", default=os.path.join(HERE, "..", "..", "shared", "peers"))
     ap.add_argument("--work", default="/tmp/mnet-vs-ort")
+    ap.add_argument("--pin-cpu", type=int, default=None,
+                    help="CPU for one-thread runs (default: the last one; -1: no pinning)")
     args = ap.parse_args()
+    if args.pin_cpu is None:
+        cpus = sorted(os.sched_getaffinity(0))
+        args.pin_cpu = cpus[-1] if len(cpus) > 1 and shutil.which("taskset") else -1
+    if args.pin_cpu >= 0:
+        print(f"one-thread runs pinned to CPU {args.pin_cpu}", flush=True)
     args.peers = os.path.abspath(args.peers)
     os.makedirs(args.work, exist_ok=True)
     threads = [int(t) for t in args.threads.split(",")]
@@ -123,15 +141,17 @@ def main():
                 if not first_ort:
                     o.append(float(run_ort(onnx_path, nchw, res, t, args)["median_ms"]))
             mo, mm = statistics.median(o), statistics.median(m)
-            rows.append((spec, t, mm, mo, mm / mo, diff))
+            paired = statistics.median(a / b for a, b in zip(m, o))
+            rows.append((spec, t, mm, mo, mm / mo, paired, diff))
             print(f"{spec:12s} threads {t}: mnet {mm:7.3f} ms  ort {mo:7.3f} ms  ratio {mm / mo:.2f}"
                   f"  (rounds mnet {['%.2f' % x for x in m]} ort {['%.2f' % x for x in o]})",
                   flush=True)
     print()
-    print(f"| model (batch {args.batch}) | threads | mnet median ms | ONNX Runtime median ms | mnet / ORT | max abs logit diff |")
-    print("|---|---|---|---|---|---|")
-    for spec, t, mm, mo, ratio, diff in rows:
-        print(f"| {spec} | {t} | {mm:.2f} | {mo:.2f} | {ratio:.2f} | {diff:.1e} |")
+    print(f"| model (batch {args.batch}) | threads | mnet median ms | ONNX Runtime median ms | "
+          "mnet / ORT | same, median of rounds | max abs logit diff |")
+    print("|---|---|---|---|---|---|---|")
+    for spec, t, mm, mo, ratio, paired, diff in rows:
+        print(f"| {spec} | {t} | {mm:.2f} | {mo:.2f} | {ratio:.2f} | {paired:.2f} | {diff:.1e} |")
 
 
 if __name__ == "__main__":
