@@ -227,7 +227,9 @@ typedef struct mnet_options {
     int num_threads;    /* >= 1; 1 = the caller's thread only, no thread is created */
     mnet_isa isa;       /* MNET_ISA_AUTO = the selected tier */
     int profile;        /* 1: time every layer (mnet_context_get_profile); 0: off */
-    int reserved[13];   /* zero: room to grow without breaking the ABI */
+    int max_batch;      /* images the context allocates for when created (0 = 1): a run with
+                           up to this many allocates nothing, the first with more grows it */
+    int reserved[12];   /* zero: room to grow without breaking the ABI */
 } mnet_options;
 MNET_API void mnet_options_default(mnet_options *o);   /* num_threads 1, isa AUTO */
 

@@ -239,6 +239,8 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
                 o->num_threads);
     if (o->profile != 0 && o->profile != 1)
         return mnet_error(MNET_ERR_ARG, "%s: profile %d is not 0 or 1", fn, o->profile);
+    if (o->max_batch < 0)
+        return mnet_error(MNET_ERR_ARG, "%s: max_batch %d is negative", fn, o->max_batch);
     if ((unsigned)o->isa > MNET_ISA_AVX512)
         return mnet_error(MNET_ERR_ARG, "%s: isa %d is not a valid mnet_isa", fn, (int)o->isa);
     const mnet_kernels *k = mnet_kernels_for(o->isa);
@@ -285,7 +287,7 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
             ctx->vec_floats = (size_t)l->cout > ctx->vec_floats ? (size_t)l->cout : ctx->vec_floats;
         }
     }
-    if ((s = reserve_images(ctx, 1)) != MNET_OK) {
+    if ((s = reserve_images(ctx, o->max_batch > 1 ? o->max_batch : 1)) != MNET_OK) {
         mnet_context_free(ctx);
         return s;
     }
@@ -332,6 +334,11 @@ static double now_ms(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+int mnet_context_images(const mnet_context *ctx)
+{
+    return ctx->images;
 }
 
 int mnet_context_fused_groups(const mnet_context *ctx, int pre, int post)

@@ -90,6 +90,8 @@ MNET_INTERNAL uint32_t mnet_crc32(uint32_t crc, const uint8_t *p, size_t n);
 /* How many fused groups of a kind the context runs: with / without the 1x1 before the
  * depthwise (pre) and the 1x1 after it (post) (lib/context.c; for the tests). */
 MNET_INTERNAL int mnet_context_fused_groups(const mnet_context *ctx, int pre, int post);
+/* Images the context's buffers hold now (options.max_batch, grown by larger runs); for tests. */
+MNET_INTERNAL int mnet_context_images(const mnet_context *ctx);
 
 /* The model's weights packed for `t`'s kernels, packing them on first use (thread-safe). */
 MNET_INTERNAL mnet_status mnet_model_packed(mnet_model *m, const mnet_kernels *t,

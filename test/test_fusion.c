@@ -154,6 +154,41 @@ START_TEST(test_fused_equals_unfused)
 }
 END_TEST
 
+/* options.max_batch: the buffers for that many images exist when the context does (a run with
+ * up to that many allocates nothing), a larger batch grows them, and neither changes a bit. */
+START_TEST(test_max_batch)
+{
+    mnet_model *m;
+    ck_assert_int_eq(mnet_model_create_random(MNET_ARCH_V2, 0.35f, 96, CLASSES, 7, &m), MNET_OK);
+    const size_t img = 96 * 96 * 3;
+    float *x = malloc(7 * img * sizeof(float));
+    ck_assert_ptr_nonnull(x);
+    for (size_t j = 0; j < 7 * img; j++)
+        x[j] = sinf((float)j * 0.017f);
+    mnet_context *plain = context(m, MNET_ISA_AUTO, 2, 1);
+    ck_assert_int_eq(mnet_context_images(plain), 1);
+    mnet_options o;
+    mnet_options_default(&o);
+    o.num_threads = 2;
+    o.max_batch = 5;
+    mnet_context *ctx;
+    ck_assert_int_eq(mnet_context_create(m, &o, &ctx), MNET_OK);
+    ck_assert_int_eq(mnet_context_images(ctx), 5);
+    float y[7 * CLASSES], want[7 * CLASSES];
+    const int batches[] = { 5, 3, 7 }, images_after[] = { 5, 5, 7 };
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(mnet_context_run(ctx, batches[i], x, y), MNET_OK);
+        ck_assert_int_eq(mnet_context_images(ctx), images_after[i]);
+        ck_assert_int_eq(mnet_context_run(plain, batches[i], x, want), MNET_OK);
+        ck_assert(memcmp(y, want, (size_t)batches[i] * CLASSES * sizeof(float)) == 0);
+    }
+    mnet_context_free(ctx);
+    mnet_context_free(plain);
+    free(x);
+    mnet_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fusion");
@@ -161,6 +196,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_fused_equals_unfused, 0, (int)(sizeof CASES / sizeof CASES[0]));
     tcase_add_loop_test(tc, test_profile, 0, (int)(sizeof CASES / sizeof CASES[0]));
+    tcase_add_test(tc, test_max_batch);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -416,6 +416,13 @@ START_TEST(test_api_errors)
     o.profile = 2;
     ck_assert_int_eq(mnet_context_create(m, &o, &ctx), MNET_ERR_ARG);
     ck_assert(strstr(mnet_last_error(), "profile") != NULL);
+    o.profile = 0;
+    o.max_batch = -1;
+    ctx = (mnet_context *)&ctx;
+    ck_assert_int_eq(mnet_context_create(m, &o, &ctx), MNET_ERR_ARG);
+    ck_assert(strstr(mnet_last_error(), "max_batch") != NULL);
+    ck_assert_ptr_null(ctx);
+    o.max_batch = 0;
     ck_assert_int_eq(mnet_context_create(NULL, NULL, &ctx), MNET_ERR_ARG);
     ck_assert_int_eq(mnet_context_create(m, NULL, &ctx), MNET_OK);   /* NULL options = defaults */
 

@@ -200,6 +200,7 @@ static mnet_context *get_context(const mnet_model *m, const opts *o)
     opt.num_threads = o->threads;
     opt.isa = o->isa;
     opt.profile = o->profile;
+    opt.max_batch = o->batch;   /* the buffers for the whole batch now, not in the first run */
     mnet_context *ctx;
     check(mnet_context_create(m, &opt, &ctx), "context");
     return ctx;

@@ -36,7 +36,8 @@ class ModelInfo(ctypes.Structure):
 
 class Options(ctypes.Structure):
     _fields_ = [("num_threads", ctypes.c_int), ("isa", ctypes.c_int),
-                ("profile", ctypes.c_int), ("reserved", ctypes.c_int * 13)]
+                ("profile", ctypes.c_int), ("max_batch", ctypes.c_int),
+                ("reserved", ctypes.c_int * 12)]
 
 
 _P = ctypes.c_void_p

@@ -71,10 +71,11 @@ class Model:
         check(LIB.mnet_model_get_preprocess(self._require(), mean, std))
         return list(mean), list(std)
 
-    def context(self, threads=1, isa="auto", profile=False):
+    def context(self, threads=1, isa="auto", profile=False, max_batch=1):
         """A context (scratch memory + `threads` - 1 worker threads) for running this model;
-        profile=True times every layer (Context.profile)."""
-        return Context(self, threads, isa, profile)
+        profile=True times every layer (Context.profile); max_batch: images its buffers are
+        allocated for now (a larger batch grows them on its first run)."""
+        return Context(self, threads, isa, profile, max_batch)
 
     def _require(self):
         if self._h is None or self._closing:
@@ -120,14 +121,17 @@ class Context:
     """Runs a model.  One call at a time (calls from several threads are serialised); use one
     context per thread for parallelism."""
 
-    def __init__(self, model, threads=1, isa="auto", profile=False):
+    def __init__(self, model, threads=1, isa="auto", profile=False, max_batch=1):
         if not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive int, not {threads!r}")
+        if not isinstance(max_batch, int) or max_batch < 1:
+            raise ValueError(f"max_batch must be a positive int, not {max_batch!r}")
         opts = Options()
         LIB.mnet_options_default(ctypes.byref(opts))
         opts.num_threads = threads
         opts.isa = isa_code(isa)
         opts.profile = 1 if profile else 0
+        opts.max_batch = max_batch
         model._acquire()
         h = ctypes.c_void_p()
         try:

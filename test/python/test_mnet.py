@@ -173,6 +173,18 @@ def test_from_bytes_and_random():
             assert y.shape == (1, 5) and np.isfinite(y).all() and np.ptp(y) > 0
 
 
+def test_max_batch():
+    """max_batch allocates for that many images up front; the logits do not change, and a
+    non-positive or non-int value is refused before anything is created."""
+    m = mnet.Model.random("v2", alpha=0.35, resolution=96, num_classes=10, seed=4)
+    x = np.random.default_rng(2).standard_normal((3, 96, 96, 3), np.float32)
+    with m.context(max_batch=3) as cb, m.context() as c:
+        assert np.array_equal(cb.run(x), c.run(x))
+    for bad in (0, -2, 2.5):
+        with pytest.raises(ValueError):
+            m.context(max_batch=bad)
+
+
 def test_profile():
     """profile=True: the same logits, and (first, last, ms) rows covering every layer once,
     fused groups as one row; without it, profile() raises."""
