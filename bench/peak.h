@@ -8,6 +8,7 @@
 #define MNET_BENCH_PEAK_H
 
 #include <stddef.h>
+#include <string.h>
 #include <time.h>
 
 #include "mnet.h"
@@ -21,72 +22,47 @@
 #define PEAK_STEPS 4096   /* rounds of the 12 chains per call */
 #define PEAK_CHAINS 12
 
+/* One tier's loop: PEAK_CHAINS chains of vectors `vec`, each step acc = madd(acc, m, c); the
+ * first and last lanes of their sum are returned so that nothing is optimised away. */
+#define PEAK_FN(attrs, name, vec, splat, madd, add)                             \
+    attrs static float name(void)                                               \
+    {                                                                           \
+        vec a[PEAK_CHAINS];                                                     \
+        const vec m = splat(0.999999f), c = splat(1e-7f);                       \
+        for (int k = 0; k < PEAK_CHAINS; k++)                                   \
+            a[k] = splat((float)k);                                             \
+        for (int i = 0; i < PEAK_STEPS; i++)                                    \
+            for (int k = 0; k < PEAK_CHAINS; k++)                               \
+                a[k] = madd(a[k], m, c);                                        \
+        for (int k = 1; k < PEAK_CHAINS; k++)                                   \
+            a[0] = add(a[0], a[k]);                                             \
+        float v[sizeof(vec) / sizeof(float)];                                   \
+        memcpy(v, &a[0], sizeof v);                                             \
+        return v[0] + v[sizeof v / sizeof v[0] - 1];                            \
+    }
+
 /* The scalar tier is plain C compiled for the base ISA, and the compiler vectorizes its loops
  * (the 4x4 GEMM tile, for one) with the base ISA's 4-float vectors: SSE2 mulps + addps on
- * x86-64, AdvSIMD on AArch64.  Its peak is theirs. */
+ * x86-64, AdvSIMD on AArch64.  Its peak is theirs: a multiply and an add, as C writes them. */
 typedef float peak_v4 __attribute__((vector_size(16)));
-
-static float peak_scalar(void)
-{
-    peak_v4 a[PEAK_CHAINS];
-    const peak_v4 m = { 0.999999f, 0.999999f, 0.999999f, 0.999999f };
-    const peak_v4 c = { 1e-7f, 1e-7f, 1e-7f, 1e-7f };
-    for (int k = 0; k < PEAK_CHAINS; k++)
-        a[k] = (peak_v4){ (float)k, (float)k, (float)k, (float)k };
-    for (int i = 0; i < PEAK_STEPS; i++)
-        for (int k = 0; k < PEAK_CHAINS; k++)
-            a[k] = a[k] * m + c;
-    for (int k = 1; k < PEAK_CHAINS; k++)
-        a[0] += a[k];
-    return a[0][0] + a[0][3];
-}
+static inline peak_v4 peak_v4_splat(float f) { return (peak_v4){ f, f, f, f }; }
+static inline peak_v4 peak_v4_madd(peak_v4 a, peak_v4 m, peak_v4 c) { return a * m + c; }
+static inline peak_v4 peak_v4_add(peak_v4 a, peak_v4 b) { return a + b; }
+PEAK_FN(, peak_scalar, peak_v4, peak_v4_splat, peak_v4_madd, peak_v4_add)
 
 #if defined(__x86_64__)
-__attribute__((target("avx512f"))) static float peak_avx512(void)
-{
-    __m512 a[PEAK_CHAINS];
-    const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-    for (int k = 0; k < PEAK_CHAINS; k++)
-        a[k] = _mm512_set1_ps((float)k);
-    for (int i = 0; i < PEAK_STEPS; i++)
-        for (int k = 0; k < PEAK_CHAINS; k++)
-            a[k] = _mm512_fmadd_ps(a[k], m, c);
-    for (int k = 1; k < PEAK_CHAINS; k++)
-        a[0] = _mm512_add_ps(a[0], a[k]);
-    return _mm512_reduce_add_ps(a[0]);
-}
-
-__attribute__((target("avx2,fma"))) static float peak_avx2(void)
-{
-    __m256 a[PEAK_CHAINS];
-    const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-    for (int k = 0; k < PEAK_CHAINS; k++)
-        a[k] = _mm256_set1_ps((float)k);
-    for (int i = 0; i < PEAK_STEPS; i++)
-        for (int k = 0; k < PEAK_CHAINS; k++)
-            a[k] = _mm256_fmadd_ps(a[k], m, c);
-    for (int k = 1; k < PEAK_CHAINS; k++)
-        a[0] = _mm256_add_ps(a[0], a[k]);
-    float v[8];
-    _mm256_storeu_ps(v, a[0]);
-    return v[0] + v[7];
-}
+PEAK_FN(__attribute__((target("avx512f"))), peak_avx512, __m512, _mm512_set1_ps,
+        _mm512_fmadd_ps, _mm512_add_ps)
+PEAK_FN(__attribute__((target("avx2,fma"))), peak_avx2, __m256, _mm256_set1_ps,
+        _mm256_fmadd_ps, _mm256_add_ps)
 #endif
 
 #if defined(__aarch64__)
-static float peak_neon(void)
+static inline float32x4_t peak_neon_madd(float32x4_t a, float32x4_t m, float32x4_t c)
 {
-    float32x4_t a[PEAK_CHAINS];
-    const float32x4_t m = vdupq_n_f32(0.999999f), c = vdupq_n_f32(1e-7f);
-    for (int k = 0; k < PEAK_CHAINS; k++)
-        a[k] = vdupq_n_f32((float)k);
-    for (int i = 0; i < PEAK_STEPS; i++)
-        for (int k = 0; k < PEAK_CHAINS; k++)
-            a[k] = vfmaq_f32(c, a[k], m);
-    for (int k = 1; k < PEAK_CHAINS; k++)
-        a[0] = vaddq_f32(a[0], a[k]);
-    return vaddvq_f32(a[0]);
+    return vfmaq_f32(c, a, m);
 }
+PEAK_FN(, peak_neon, float32x4_t, vdupq_n_f32, peak_neon_madd, vaddq_f32)
 #endif
 
 /* The loop of a tier and its lanes per multiply-add; NULL when this build or CPU lacks it. */

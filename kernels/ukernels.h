@@ -78,6 +78,21 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
         }                                                                       \
     } while (0)
 
+/* A tile's k loop: STEP(k) for k = 0 .. kc - 1, w advancing `wstep` floats per step; the first
+ * min(pf_lines, kc) steps also prefetch a line each.  The loop is split in two so that the
+ * rest, usually all of it, is the plain loop. */
+#define MNET_GEMM_K_LOOP(kc, w, wstep, pf, pf_lines, STEP) do {                   \
+        const size_t kp_ = (pf_lines) < (kc) ? (pf_lines) : (kc);               \
+        (pf_lines) -= kp_;                                                      \
+        size_t k_ = 0;                                                          \
+        for (; k_ < kp_; k_++, (w) += (wstep), (pf) += 64) {                    \
+            __builtin_prefetch(pf, 0, 2);                                       \
+            STEP(k_);                                                           \
+        }                                                                       \
+        for (; k_ < (kc); k_++, (w) += (wstep))                                 \
+            STEP(k_);                                                           \
+    } while (0)
+
 /* y[p][ch] = min(max(x[p][ch] * scale[ch] + shift[ch], 0), 6); x == y allowed. */
 typedef void (*mnet_bn_relu6_ukernel)(size_t pixels, size_t c, const float *x,
         const float *scale, const float *shift, float *y);

@@ -465,18 +465,18 @@ static void fused_task(void *arg, int part, int parts)
                             (size_t)(w1 - r0) * in_row * sizeof(float));
                     base = r0;
                 }
+                float *pout = scratch + (size_t)(w1 - base) * in_row;   /* p's rows [w1, r1) */
                 if (w1 < r1 && p->op == MNET_OP_PW) {
                     mnet_gemm_run(&k->gemm, 0, (size_t)(r1 - w1) * p->out_w, (size_t)p->cout,
                             (size_t)p->cin, in + (size_t)w1 * pin_row, (size_t)p->cin, j->pw,
-                            scratch + (size_t)(w1 - base) * in_row, (size_t)p->cout, plo, phi,
-                            pepi);
-                } else if (w1 < r1) {   /* the stem: rows [w1, r1) from the input they need */
+                            pout, (size_t)p->cout, plo, phi, pepi);
+                } else if (w1 < r1) {   /* the stem, from the input rows those need */
                     int i0, i1;
                     dw_rows_needed(p, w1, r1, &i0, &i1);
                     const mnet_conv_geom gp = { i1 - i0, p->in_w, r1 - w1, p->out_w, p->stride,
                         p->pad_top + i0 - w1 * p->stride, p->pad_left, p->cin, p->cout };
-                    k->conv3x3.fn(&gp, in + (size_t)i0 * pin_row, j->pw,
-                            scratch + (size_t)(w1 - base) * in_row, 0, r1 - w1, plo, phi, pepi);
+                    k->conv3x3.fn(&gp, in + (size_t)i0 * pin_row, j->pw, pout, 0, r1 - w1, plo,
+                            phi, pepi);
                 }
                 w1 = r1;
                 win = scratch + (size_t)(r0 - base) * in_row;
@@ -550,9 +550,10 @@ static void layer_task(void *arg, int part, int parts)
         const size_t u1 = units * (size_t)(part + 1) / (size_t)parts;
         for (size_t u = u0; u < u1;) {
             const size_t p = u / tiles, t0 = u % tiles;
-            /* whole panels from p while the run covers them, else tiles of panel p */
+            /* from a panel's start, every whole panel the run covers (tiles [0, tiles) of
+             * panels [p, pe)); else tiles [t0, t1) of panel p */
             const size_t pe = t0 == 0 && u1 - u >= tiles ? p + (u1 - u) / tiles : p + 1;
-            const size_t t1 = pe > p + 1 || u1 - u >= tiles - t0 ? tiles : t0 + (u1 - u);
+            const size_t t1 = t0 + (u1 - u) < tiles ? t0 + (u1 - u) : tiles;
             const size_t j0 = p * nr, j1 = pe * nr < n ? pe * nr : n;
             const size_t m0 = t0 * mr, m1 = t1 * mr < m ? t1 * mr : m;
             for (int im = 0; im < images; im++)
@@ -560,7 +561,7 @@ static void layer_task(void *arg, int part, int parts)
                         j->in + im * in_img, cin, j->w + p * nr * (cin + 1),
                         j->out + im * out_img + j0, n, j->lo, j->hi, j->epi,
                         j->res ? j->res + im * j->res_stride + j0 : NULL);
-            u = pe > p + 1 ? pe * tiles : p * tiles + t1;
+            u = (pe - 1) * tiles + t1;
         }
         return;
     }

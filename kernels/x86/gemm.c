@@ -80,10 +80,6 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
         __m256 x1 = x0, y1 = y0, x2 = x0, y2 = y0, x3 = x0, y3 = y0, x4 = x0, y4 = y0;
         __m256 x5 = x0, y5 = y0;
         w += 16;
-        /* The first kp k steps also prefetch (the loop is split so that the rest, usually
-         * all of it, is the plain loop). */
-        const size_t kp = pf_lines < kc ? pf_lines : kc;
-        pf_lines -= kp;
 #define STEP6x16(k) do { \
             const __m256 b0 = _mm256_loadu_ps(w), b1 = _mm256_loadu_ps(w + 8); \
             __m256 va = _mm256_broadcast_ss(a0 + (k)); \
@@ -105,13 +101,7 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
             x5 = _mm256_fmadd_ps(va, b0, x5); \
             y5 = _mm256_fmadd_ps(va, b1, y5); \
         } while (0)
-        size_t k = 0;
-        for (; k < kp; k++, w += 16, pf += 64) {
-            __builtin_prefetch(pf, 0, 2);
-            STEP6x16(k);
-        }
-        for (; k < kc; k++, w += 16)
-            STEP6x16(k);
+        MNET_GEMM_K_LOOP(kc, w, 16, pf, pf_lines, STEP6x16);
 #undef STEP6x16
         x0 = mnet_avx2_epi(x0, vmin, vmax, act); y0 = mnet_avx2_epi(y0, vmin, vmax, act);
         x1 = mnet_avx2_epi(x1, vmin, vmax, act); y1 = mnet_avx2_epi(y1, vmin, vmax, act);
@@ -137,7 +127,6 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
     __m256 x0 = _mm256_loadu_ps(w);
     __m256 x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0;
     w += 16;
-    const size_t kp = pf_lines < kc ? pf_lines : kc;
 #define STEP6x8(k) do { \
         const __m256 b0 = _mm256_loadu_ps(w); \
         x0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + (k)), b0, x0); \
@@ -147,13 +136,7 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
         x4 = _mm256_fmadd_ps(_mm256_broadcast_ss(a4 + (k)), b0, x4); \
         x5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + (k)), b0, x5); \
     } while (0)
-    size_t k = 0;
-    for (; k < kp; k++, w += 16, pf += 64) {
-        __builtin_prefetch(pf, 0, 2);
-        STEP6x8(k);
-    }
-    for (; k < kc; k++, w += 16)
-        STEP6x8(k);
+    MNET_GEMM_K_LOOP(kc, w, 16, pf, pf_lines, STEP6x8);
 #undef STEP6x8
     const __m256 z = _mm256_setzero_ps();
     STORE_ROW(c5, mnet_avx2_epi(x5, vmin, vmax, act), z, nc);

@@ -83,10 +83,6 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
         __m512 x1 = x0, y1 = y0, x2 = x0, y2 = y0, x3 = x0, y3 = y0;
         __m512 x4 = x0, y4 = y0, x5 = x0, y5 = y0, x6 = x0, y6 = y0, x7 = x0, y7 = y0;
         w += 32;
-        /* The first kp k steps also prefetch (the loop is split so that the rest, usually
-         * all of it, is the plain loop). */
-        const size_t kp = pf_lines < kc ? pf_lines : kc;
-        pf_lines -= kp;
 #define STEP8x32(k) do { \
             const __m512 b0 = _mm512_loadu_ps(w), b1 = _mm512_loadu_ps(w + 16); \
             __m512 va = _mm512_set1_ps(a0[k]); \
@@ -106,13 +102,7 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
             va = _mm512_set1_ps(a7[k]); \
             x7 = _mm512_fmadd_ps(va, b0, x7); y7 = _mm512_fmadd_ps(va, b1, y7); \
         } while (0)
-        size_t k = 0;
-        for (; k < kp; k++, w += 32, pf += 64) {
-            __builtin_prefetch(pf, 0, 2);
-            STEP8x32(k);
-        }
-        for (; k < kc; k++, w += 32)
-            STEP8x32(k);
+        MNET_GEMM_K_LOOP(kc, w, 32, pf, pf_lines, STEP8x32);
 #undef STEP8x32
         /* Highest row first: aliased rows then end with the real row's (identical) values. */
         store_row(cr[7], mnet_avx512_epi(x7, vmin, vmax, act), mnet_avx512_epi(y7, vmin, vmax, act), nc);
@@ -135,7 +125,6 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
     __m512 x0 = _mm512_loadu_ps(w);
     __m512 x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0, x6 = x0, x7 = x0;
     w += 32;
-    const size_t kp = pf_lines < kc ? pf_lines : kc;
 #define STEP8x16(k) do { \
         const __m512 b0 = _mm512_loadu_ps(w); \
         x0 = _mm512_fmadd_ps(_mm512_set1_ps(a0[k]), b0, x0); \
@@ -147,13 +136,7 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
         x6 = _mm512_fmadd_ps(_mm512_set1_ps(a6[k]), b0, x6); \
         x7 = _mm512_fmadd_ps(_mm512_set1_ps(a7[k]), b0, x7); \
     } while (0)
-    size_t k = 0;
-    for (; k < kp; k++, w += 32, pf += 64) {
-        __builtin_prefetch(pf, 0, 2);
-        STEP8x16(k);
-    }
-    for (; k < kc; k++, w += 32)
-        STEP8x16(k);
+    MNET_GEMM_K_LOOP(kc, w, 32, pf, pf_lines, STEP8x16);
 #undef STEP8x16
     const __mmask16 m = lanes(nc);
     _mm512_mask_storeu_ps(cr[7], m, mnet_avx512_epi(x7, vmin, vmax, act));
