@@ -1,4 +1,4 @@
-/* gemm.c - the GEMM driver: L2-sized column blocks of packed weights, MR-row tiles streamed past. */
+/* gemm.c - the GEMM driver: L2-sized column blocks of packed weights, row tiles streamed past. */
 #include <math.h>
 
 #include "internal.h"
@@ -27,9 +27,12 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
         const size_t nnext = n - j0 - nc < nc_block ? n - j0 - nc : nc_block;
         const char *next = (const char *)(w + (nc + nr - 1) / nr * panel_floats);
         const size_t next_lines = ((nnext + nr - 1) / nr * panel_floats * sizeof(float) + 63) / 64;
+        /* The rows in ceil(rows / MR) tiles of near-equal height (49 = 7 x 7, not 6 x 8 + 1):
+         * a short last tile would stream the whole block of weights for a few rows. */
         const size_t tiles = (m1 - m0 + mr - 1) / mr;
-        for (size_t i = m0, t = 0; i < m1; i += mr, t++) {
-            const size_t rows = m1 - i < mr ? m1 - i : mr;
+        for (size_t t = 0; t < tiles; t++) {
+            const size_t i = m0 + (m1 - m0) * t / tiles;
+            const size_t rows = m0 + (m1 - m0) * (t + 1) / tiles - i;
             const size_t l0 = next_lines * t / tiles, l1 = next_lines * (t + 1) / tiles;
             float *ct = c + i * c_stride + j0;
             cfg->fn(rows, nc, k, a + i * a_stride, a_stride, w, ct, c_stride, out_min, out_max,

@@ -837,7 +837,9 @@ START_TEST(test_gemm)
     memset(&b, 0, sizeof b);
     const int mr = v->t0, nr = v->t1;
     intlist ms = { .n = 0 }, ns = { .n = 0 };
-    /* m = 1 is the one-row path; n <= nr / 2 the half-panel path; mr x nr the full tiles */
+    /* m = 1 is the one-row path; n <= nr / 2 the half-panel path; mr x nr the full tiles.  The
+     * driver cuts m rows into near-equal tiles, so these m also give every tile height from 1
+     * to mr (9 = 5 + 4, 11 = 6 + 5, 13 = 5 + 4 + 4, 31 = 8 + 8 + 7 + 8 with mr = 8). */
     const int m_extra[] = { mr - 1, mr, mr + 1, 2 * mr + 1, 1, 2, 3, 5, 11, 17, 31 };
     const int n_extra[] = { nr - 1, nr, nr + 1, 3 * nr + 1, nr / 2, nr / 2 + 1, 1, 2, 3, 5, 13,
                             37 };
