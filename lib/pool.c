@@ -8,8 +8,12 @@
 
 #include "pool.h"
 
-/* Spin iterations before sleeping: about 50-100 us of pause/yield instructions. */
+/* Spin iterations before sleeping: about 50-100 us of pause/yield instructions.  test_pool
+ * also builds this file with a spin of a few iterations, so that nearly every handshake takes
+ * the sleeping paths. */
+#ifndef SPIN_ITERATIONS
 #define SPIN_ITERATIONS 4000
+#endif
 
 static inline void cpu_relax(void)
 {
@@ -141,7 +145,11 @@ void mnet_pool_run(mnet_pool *p, mnet_task_fn fn, void *arg)
         cpu_relax();
     }
     pthread_mutex_lock(&p->mu);
-    atomic_store(&p->waiting, 1);
+    /* An exchange, not a plain store: `waiting` must be globally visible before `pending` is
+     * read (the last worker does the mirror image, with an RMW).  C11 promises that for a
+     * seq_cst store then load, but qemu-user's x86 back end emits STLR + LDAR as a plain store
+     * and load, which x86 may reorder; an RMW is a locked instruction there. */
+    atomic_exchange(&p->waiting, 1);
     while (atomic_load(&p->pending) > 0)
         pthread_cond_wait(&p->done, &p->mu);
     atomic_store(&p->waiting, 0);

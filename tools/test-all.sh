@@ -2,8 +2,8 @@
 # test-all.sh - the whole test suite: native (AVX2 + the qemu CPU-model runs, Nehalem included),
 # scalar-only (-Dsimd=disabled), the AArch64 NEON build under qemu-aarch64, and the kernel,
 # runtime, malformed-file, concurrency and dlopen-cycle tests again under AddressSanitizer +
-# UndefinedBehaviorSanitizer (LeakSanitizer included), and the threaded ones under
-# ThreadSanitizer.
+# UndefinedBehaviorSanitizer (LeakSanitizer included), and the threaded ones (the worker pool's
+# stress test among them) under ThreadSanitizer.
 # A skipped test counts as a failure.  Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ configs=(
     "build-scalar::-Dsimd=disabled::"
     "build-arm64::--cross-file cross/aarch64-linux-gnu.ini::"
     "build-asan::-Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all -Dbuildtype=debugoptimized -Dbenchmarks=disabled::kernels errors model format fusion concurrency dlcycle fpenv fuzz-replay dlopen dlopen-example dispatch-default dispatch-bogus exported-symbols"
-    "build-tsan::-Db_sanitize=thread -Dbuildtype=debugoptimized -Dbenchmarks=disabled::concurrency model fusion"
+    "build-tsan::-Db_sanitize=thread -Dbuildtype=debugoptimized -Dbenchmarks=disabled::concurrency model fusion pool pool-nospin"
 )
 passed=0
 failed=0

@@ -1,0 +1,122 @@
+/* test_pool.c - the worker pool's handshakes under stress: thousands of tasks back to back whose
+ * parts finish at random times around the publisher's spin limit, so that both the spinning
+ * and the sleeping paths of both sides (workers waiting for a task, the publisher waiting for
+ * the workers) are taken, and their races with them.  A lost wake-up hangs the run: Check's
+ * timeout turns that into a failure.  Every part of every task must run exactly once, see the
+ * task's own argument, and finish before mnet_pool_run returns. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "pool.h"
+
+#define TASKS 6000
+#define MAX_PARTS 4
+
+typedef struct {
+    long seq;                       /* the task's number, written by the publisher */
+    atomic_long ran[MAX_PARTS];     /* per part: tasks run */
+    atomic_int bad;                 /* a part saw another task's number */
+    long done[MAX_PARTS];           /* per part: the last task it finished */
+    unsigned seed;
+} job;
+
+static double now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+static void busy_us(double us)
+{
+    const double end = now_us() + us;
+    while (now_us() < end)
+        ;
+}
+
+static void task(void *arg, int part, int parts)
+{
+    job *j = arg;
+    (void)parts;
+    if (j->done[part] != j->seq - 1)   /* each part runs every task once, in order */
+        atomic_fetch_add(&j->bad, 1);
+    /* Workers take 0..200 us, across the publisher's spin of roughly 50-100 us; one task in
+     * 16 sleeps instead, so the publisher surely blocks.  Part 0 is the publisher itself. */
+    if (part > 0) {
+        const unsigned h = (unsigned)(j->seq * 2654435761u) ^ (unsigned)part * 40503u ^ j->seed;
+        if (h % 16 == 0) {
+            const struct timespec ts = { 0, 300 * 1000 };
+            nanosleep(&ts, NULL);
+        } else {
+            busy_us((double)(h % 200));
+        }
+    }
+    j->done[part] = j->seq;
+    atomic_fetch_add(&j->ran[part], 1);
+}
+
+START_TEST(test_pool_stress)
+{
+    const int threads = 2 + _i;
+    mnet_pool *p = mnet_pool_create(threads);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(mnet_pool_threads(p), threads);
+    job j = { .seq = 0, .seed = 12345u + (unsigned)_i };
+    for (int i = 0; i < MAX_PARTS; i++) {
+        atomic_init(&j.ran[i], 0);
+        j.done[i] = 0;
+    }
+    atomic_init(&j.bad, 0);
+    for (long t = 1; t <= TASKS; t++) {
+        j.seq = t;
+        mnet_pool_run(p, task, &j);
+        for (int i = 0; i < threads; i++)   /* every part finished before the return */
+            ck_assert_int_eq(j.done[i], t);
+        if (t % 64 == 0) {   /* a pause: the workers give up spinning and sleep */
+            const struct timespec ts = { 0, 500 * 1000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    for (int i = 0; i < threads; i++)
+        ck_assert_int_eq(atomic_load(&j.ran[i]), TASKS);
+    ck_assert_int_eq(atomic_load(&j.bad), 0);
+    mnet_pool_free(p);
+}
+END_TEST
+
+START_TEST(test_pool_one_thread)
+{
+    /* One thread: no worker, the task runs inline as part 0 of 1. */
+    mnet_pool *p = mnet_pool_create(1);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(mnet_pool_threads(p), 1);
+    job j = { .seq = 1 };
+    for (int i = 0; i < MAX_PARTS; i++)
+        atomic_init(&j.ran[i], 0);
+    atomic_init(&j.bad, 0);
+    j.done[0] = 0;
+    mnet_pool_run(p, task, &j);
+    ck_assert_int_eq(atomic_load(&j.ran[0]), 1);
+    ck_assert_int_eq(atomic_load(&j.ran[1]), 0);
+    ck_assert_int_eq(atomic_load(&j.bad), 0);
+    mnet_pool_free(p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("pool");
+    TCase *tc = tcase_create("pool");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, test_pool_stress, 0, 3);   /* 2, 3 and 4 threads */
+    tcase_add_test(tc, test_pool_one_thread);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    const int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
