@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "model.h"
+#include "check_run.h"
 
 /* Header and entry offsets (docs/FORMAT.md), restated here rather than shared with the loader. */
 enum { H_VERSION = 8, H_HDR_SIZE = 12, H_ARCH = 16, H_ALPHA = 20, H_HEIGHT = 28, H_WIDTH = 32,
@@ -416,9 +417,5 @@ int main(void)
     tcase_add_test(tc, test_bad_values);
     tcase_add_test(tc, test_random_mutations);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    const int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "check_run.h"
 
 /* kinds: the fused groups the planner must form, as bits 1 << (2 * pre + post): a 1x1 ->
  * depthwise pair (4), a depthwise -> 1x1 pair (2), a whole 1x1 -> depthwise -> 1x1 block or
@@ -198,9 +199,5 @@ int main(void)
     tcase_add_loop_test(tc, test_profile, 0, (int)(sizeof CASES / sizeof CASES[0]));
     tcase_add_test(tc, test_max_batch);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    const int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -18,6 +18,7 @@
 
 #include "mnet.h"
 #include "rss.h"
+#include "check_run.h"
 
 #define BATCH 3
 #define CLASSES 10
@@ -524,9 +525,5 @@ int main(void)
     tcase_add_test(tc, test_api_errors);
     tcase_add_test(tc, test_preprocess);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    const int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

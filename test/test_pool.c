@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "pool.h"
+#include "check_run.h"
 
 #define TASKS 6000
 #define MAX_PARTS 4
@@ -114,9 +115,5 @@ int main(void)
     tcase_add_loop_test(tc, test_pool_stress, 0, 3);   /* 2, 3 and 4 threads */
     tcase_add_test(tc, test_pool_one_thread);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    const int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

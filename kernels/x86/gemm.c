@@ -5,7 +5,7 @@
 /* 6x16: 12 accumulators + 2 weight vectors + 1 broadcast = 15 of the 16 ymm registers.  Per k
  * step: 2 weight loads + 6 broadcast loads feed 12 FMAs, so the two FMA pipes, not the load
  * ports, set the pace; 12 independent accumulators cover the 4-cycle FMA latency x 2 pipes.
- * A tile of mr < 6 rows computes exactly mr rows (gemm_2x16 .. gemm_5x16, one macro body),
+ * A tile of mr < 6 rows computes exactly mr rows (gemm_2x .. gemm_5x, gemm_tile.h),
  * and the driver cuts a layer's rows into near-equal tiles.  Two shapes get their own loops
  * instead of wasting the tile:
  *  - one row (the classifier, m = 1): only that row, two panels at a time;
@@ -54,52 +54,20 @@ static void gemm_1x16(size_t nc, size_t kc, const float *a, const float *w, floa
     }
 }
 
-/* The pieces of gemm_Rx16, for row r of the tile. */
-#define PTRS(r)  const float *const a##r = a + (r) * a_stride; float *c##r = c + (r) * c_stride;
-#define ACC2(r)  __m256 x##r = bx, y##r = by;
-#define ACC1(r)  __m256 x##r = bx;
-#define FMA2(r)  { const __m256 va = _mm256_broadcast_ss(a##r + kq); \
-                   x##r = _mm256_fmadd_ps(va, b0, x##r); y##r = _mm256_fmadd_ps(va, b1, y##r); }
-#define FMA1(r)  x##r = _mm256_fmadd_ps(_mm256_broadcast_ss(a##r + kq), b0, x##r);
-#define STORE2(r) STORE_ROW(c##r, mnet_avx2_epi(x##r, vmin, vmax, act), \
-                      mnet_avx2_epi(y##r, vmin, vmax, act), nc); c##r += 16;
-#define STORE1(r) STORE_ROW(c##r, mnet_avx2_epi(x##r, vmin, vmax, act), z, nc);
-#define STEP2(R) { const __m256 b0 = _mm256_loadu_ps(w), b1 = _mm256_loadu_ps(w + 8); \
-                   MNET_REP(R, FMA2) }
-#define STEP1(R) { const __m256 b0 = _mm256_loadu_ps(w); MNET_REP(R, FMA1) }
-
-/* gemm_Rx16: a tile of exactly R rows (2..6), so the driver's near-equal tiles (49 rows =
- * 4 x 5 + 5 x 6) cost what they compute.  Per 16-column panel: R x 2 accumulators, two weight
- * loads and R broadcasts per k step; a last panel of at most 8 columns, only its low half (the
- * packed panel's upper 8 columns are zero padding). */
-#define DEFINE_TILE(R) \
-static void gemm_##R##x16(size_t nc, size_t kc, const float *a, size_t a_stride, \
-        const float *w, float *c, size_t c_stride, __m256 vmin, __m256 vmax, int act, \
-        const char *pf, size_t pf_lines) \
-{ \
-    MNET_REP(R, PTRS) \
-    for (; nc > 8; nc -= 16) { \
-        const __m256 bx = _mm256_loadu_ps(w), by = _mm256_loadu_ps(w + 8); /* bias */ \
-        MNET_REP(R, ACC2) \
-        w += 16; \
-        MNET_GEMM_K_LOOP_KQ(16, STEP2(R)) \
-        MNET_REP(R, STORE2) \
-        if (nc <= 16) \
-            return; \
-    } \
-    if (nc == 0) \
-        return; \
-    const __m256 bx = _mm256_loadu_ps(w), z = _mm256_setzero_ps(); \
-    MNET_REP(R, ACC1) \
-    w += 16; \
-    MNET_GEMM_K_LOOP_KQ(16, STEP1(R)) \
-    MNET_REP(R, STORE1) \
-}
-DEFINE_TILE(2)
-DEFINE_TILE(3)
-DEFINE_TILE(4)
-DEFINE_TILE(5)
-DEFINE_TILE(6)
+#define GT_VEC __m256
+#define GT_W 8
+#define GT_LOAD(p) _mm256_loadu_ps(p)
+#define GT_BCAST(p) _mm256_broadcast_ss(p)
+#define GT_FMA(a, b, acc) _mm256_fmadd_ps(a, b, acc)
+#define GT_STORE2(c, x, y, n) STORE_ROW(c, mnet_avx2_epi(x, vmin, vmax, act), \
+        mnet_avx2_epi(y, vmin, vmax, act), n)
+#define GT_STORE1(c, x, n) STORE_ROW(c, mnet_avx2_epi(x, vmin, vmax, act), _mm256_setzero_ps(), n)
+#include "gemm_tile.h"
+GEMM_TILE(2)
+GEMM_TILE(3)
+GEMM_TILE(4)
+GEMM_TILE(5)
+GEMM_TILE(6)
 
 void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
@@ -108,7 +76,7 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
     const __m256 vmin = _mm256_set1_ps(out_min), vmax = _mm256_set1_ps(out_max);
     static void (*const tile[7])(size_t, size_t, const float *, size_t, const float *, float *,
             size_t, __m256, __m256, int, const char *, size_t) = {   /* by row count */
-        NULL, NULL, gemm_2x16, gemm_3x16, gemm_4x16, gemm_5x16, gemm_6x16 };
+        NULL, NULL, gemm_2x, gemm_3x, gemm_4x, gemm_5x, gemm_6x };
     if (mr == 1)
         gemm_1x16(nc, kc, a, w, c, vmin, vmax, act, pf, pf_lines);
     else

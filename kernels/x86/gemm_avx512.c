@@ -7,7 +7,7 @@
 /* 8x32: 16 accumulators + 2 weight vectors + 1 broadcast of the 32 zmm registers.  Per k step:
  * 2 weight loads + 8 broadcasts feed 16 FMAs: on cores with two 512-bit FMA pipes that is 8
  * cycles of FMAs against 10 loads, and 16 independent chains cover the FMA latency.
- * A tile of mr < 8 rows computes exactly mr rows (gemm_2x32 .. gemm_7x32, one macro body), and
+ * A tile of mr < 8 rows computes exactly mr rows (gemm_2x .. gemm_7x, gemm_tile.h), and
  * the driver cuts a layer's rows into near-equal tiles: V1's 7x7 layers run 7 tiles of 7 rows
  * instead of 6 of 8 plus one row that streams the whole weight block for 1/8 of the work.
  * As in the AVX2 kernel, a last panel of at most 16 columns computes only its low half, and a
@@ -59,53 +59,22 @@ static void gemm_1x32(size_t nc, size_t kc, const float *a, const float *w, floa
     }
 }
 
-/* The pieces of gemm_Rx32, for row r of the tile. */
-#define PTRS(r)  const float *const a##r = a + (r) * a_stride; float *c##r = c + (r) * c_stride;
-#define ACC2(r)  __m512 x##r = bx, y##r = by;
-#define ACC1(r)  __m512 x##r = bx;
-#define FMA2(r)  { const __m512 va = _mm512_set1_ps(a##r[kq]); \
-                   x##r = _mm512_fmadd_ps(va, b0, x##r); y##r = _mm512_fmadd_ps(va, b1, y##r); }
-#define FMA1(r)  x##r = _mm512_fmadd_ps(_mm512_set1_ps(a##r[kq]), b0, x##r);
-#define STORE2(r) store_row(c##r, mnet_avx512_epi(x##r, vmin, vmax, act), \
-                      mnet_avx512_epi(y##r, vmin, vmax, act), nc); c##r += 32;
-#define STORE1(r) _mm512_mask_storeu_ps(c##r, lanes(nc), mnet_avx512_epi(x##r, vmin, vmax, act));
-#define STEP2(R) { const __m512 b0 = _mm512_loadu_ps(w), b1 = _mm512_loadu_ps(w + 16); \
-                   MNET_REP(R, FMA2) }
-#define STEP1(R) { const __m512 b0 = _mm512_loadu_ps(w); MNET_REP(R, FMA1) }
-
-/* gemm_Rx32: a tile of exactly R rows (2..8).  Per 32-column panel: R x 2 accumulators, two
- * weight loads and R broadcasts per k step; a last panel of at most 16 columns, only its low
- * half. */
-#define DEFINE_TILE(R) \
-static void gemm_##R##x32(size_t nc, size_t kc, const float *a, size_t a_stride, \
-        const float *w, float *c, size_t c_stride, __m512 vmin, __m512 vmax, int act, \
-        const char *pf, size_t pf_lines) \
-{ \
-    MNET_REP(R, PTRS) \
-    for (; nc > 16; nc -= 32) { \
-        const __m512 bx = _mm512_loadu_ps(w), by = _mm512_loadu_ps(w + 16); /* bias */ \
-        MNET_REP(R, ACC2) \
-        w += 32; \
-        MNET_GEMM_K_LOOP_KQ(32, STEP2(R)) \
-        MNET_REP(R, STORE2) \
-        if (nc <= 32) \
-            return; \
-    } \
-    if (nc == 0) \
-        return; \
-    const __m512 bx = _mm512_loadu_ps(w); \
-    MNET_REP(R, ACC1) \
-    w += 32; \
-    MNET_GEMM_K_LOOP_KQ(32, STEP1(R)) \
-    MNET_REP(R, STORE1) \
-}
-DEFINE_TILE(2)
-DEFINE_TILE(3)
-DEFINE_TILE(4)
-DEFINE_TILE(5)
-DEFINE_TILE(6)
-DEFINE_TILE(7)
-DEFINE_TILE(8)
+#define GT_VEC __m512
+#define GT_W 16
+#define GT_LOAD(p) _mm512_loadu_ps(p)
+#define GT_BCAST(p) _mm512_set1_ps(*(p))
+#define GT_FMA(a, b, acc) _mm512_fmadd_ps(a, b, acc)
+#define GT_STORE2(c, x, y, n) store_row(c, mnet_avx512_epi(x, vmin, vmax, act), \
+        mnet_avx512_epi(y, vmin, vmax, act), n)
+#define GT_STORE1(c, x, n) _mm512_mask_storeu_ps(c, lanes(n), mnet_avx512_epi(x, vmin, vmax, act))
+#include "gemm_tile.h"
+GEMM_TILE(2)
+GEMM_TILE(3)
+GEMM_TILE(4)
+GEMM_TILE(5)
+GEMM_TILE(6)
+GEMM_TILE(7)
+GEMM_TILE(8)
 
 void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
@@ -114,7 +83,7 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
     const __m512 vmin = _mm512_set1_ps(out_min), vmax = _mm512_set1_ps(out_max);
     static void (*const tile[9])(size_t, size_t, const float *, size_t, const float *, float *,
             size_t, __m512, __m512, int, const char *, size_t) = {   /* by row count */
-        NULL, NULL, gemm_2x32, gemm_3x32, gemm_4x32, gemm_5x32, gemm_6x32, gemm_7x32, gemm_8x32 };
+        NULL, NULL, gemm_2x, gemm_3x, gemm_4x, gemm_5x, gemm_6x, gemm_7x, gemm_8x };
     if (mr == 1)
         gemm_1x32(nc, kc, a, w, c, vmin, vmax, act, pf, pf_lines);
     else
