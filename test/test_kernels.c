@@ -841,8 +841,9 @@ START_TEST(test_gemm)
      * driver cuts m rows into near-equal tiles, so these m also give every tile height from 1
      * to mr (9 = 5 + 4, 11 = 6 + 5, 13 = 5 + 4 + 4, 31 = 8 + 8 + 7 + 8 with mr = 8). */
     const int m_extra[] = { mr - 1, mr, mr + 1, 2 * mr + 1, 1, 2, 3, 5, 11, 17, 31 };
+    /* nr - nr / 4 (24 with nr = 32): the AVX-512 pairs' tail panel, also after whole panels */
     const int n_extra[] = { nr - 1, nr, nr + 1, 3 * nr + 1, nr / 2, nr / 2 + 1, 1, 2, 3, 5, 13,
-                            37 };
+                            37, nr - nr / 4, 2 * nr - nr / 4 };
     const int ks[] = { 1, 2, 3, 7, 16, 64, 129 };
     for (int i = 0; i < COUNT(m_extra); i++)
         add_unique(&ms, m_extra[i]);
@@ -1503,6 +1504,10 @@ START_TEST(test_gemm_run)
     gemm_run_case(v, 2 * mr + 3, 3 * nr + 5, 7, MNET_EPI_HSWISH, &r);
     gemm_run_case(v, mr, nr, 1, MNET_EPI_HSIGMOID, &r);
     gemm_run_case(v, 1, nr / 2, 13, MNET_EPI_HSWISH, &r);
+    /* last panels of 17..24 columns (AVX-512 pairs two rows' tails): whole tiles of 8 and 6
+     * rows, with and without whole panels before, against pieces tiled otherwise */
+    gemm_run_case(v, 4 * mr, nr + nr / 2 + 3, 23, MNET_EPI_CLAMP, &r);
+    gemm_run_case(v, 3 * mr - 6, nr - nr / 4, 9, MNET_EPI_HSWISH, &r);
     /* k = 1100: a packed panel is nr * 1101 floats, so n = 150 spans several L2 blocks */
     gemm_run_case(v, 13, 150, 1100, MNET_EPI_CLAMP, &r);
 }

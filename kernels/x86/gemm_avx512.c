@@ -76,6 +76,50 @@ GEMM_TILE(6)
 GEMM_TILE(7)
 GEMM_TILE(8)
 
+/* The last panel of 17..24 columns for an even number of rows R = 2P: columns 0-15 of each row
+ * in one vector, and columns 16-23 of a pair of rows in one more (row i in the low half, row
+ * i + 1 in the high half), so n = 24 layers take 3 FMAs per pair and k step instead of 4 (one
+ * shuffle makes the pair's multiplier, one the weights' doubled tail).  Each lane still
+ * accumulates its bias, then k = 0, 1, ... in order, as in the tile: the same bits. */
+#define PAIRS1(M) M(0, 1, 0)
+#define PAIRS2(M) PAIRS1(M) M(2, 3, 1)
+#define PAIRS3(M) PAIRS2(M) M(4, 5, 2)
+#define PAIRS4(M) PAIRS3(M) M(6, 7, 3)
+#define PAIRS(P, M) PAIRS##P(M)
+#define T_PTRS(i, j, p) const float *const a##i = a + (i) * a_stride, *const a##j = a##i + a_stride;
+#define T_ACC(i, j, p)  __m512 x##i = bx, x##j = bx, t##p = bt;
+#define T_FMA(i, j, p)  { const __m512 u = _mm512_set1_ps(a##i[kq]), v = _mm512_set1_ps(a##j[kq]); \
+                          x##i = _mm512_fmadd_ps(u, b0, x##i); x##j = _mm512_fmadd_ps(v, b0, x##j); \
+                          t##p = _mm512_fmadd_ps(_mm512_shuffle_f32x4(u, v, 0), b1, t##p); }
+#define T_OUT(i, j, p)  { const __m512 e = mnet_avx512_epi(t##p, vmin, vmax, act); \
+                          _mm512_storeu_ps(c + (i) * c_stride, mnet_avx512_epi(x##i, vmin, vmax, act)); \
+                          _mm512_storeu_ps(c + (j) * c_stride, mnet_avx512_epi(x##j, vmin, vmax, act)); \
+                          _mm512_mask_storeu_ps(c + (i) * c_stride + 16, lo, e); \
+                          _mm512_mask_storeu_ps(c + (j) * c_stride + 8, hi, e); }
+#define T_STEP(P) { const __m512 b0 = _mm512_loadu_ps(w), b1 = tail8x2(w + 16); PAIRS(P, T_FMA) }
+static inline __m512 tail8x2(const float *p)   /* p[0..7] in both halves */
+{
+    const __m512 h = _mm512_castps256_ps512(_mm256_loadu_ps(p));
+    return _mm512_shuffle_f32x4(h, h, 0x44);
+}
+#define GEMM_TAIL24(P) \
+static void gemm_tail24_##P(size_t nc, size_t kc, const float *a, size_t a_stride, \
+        const float *w, float *c, size_t c_stride, __m512 vmin, __m512 vmax, int act, \
+        const char *pf, size_t pf_lines) \
+{ \
+    PAIRS(P, T_PTRS) \
+    const __m512 bx = _mm512_loadu_ps(w), bt = tail8x2(w + 16); \
+    PAIRS(P, T_ACC) \
+    w += 32; \
+    MNET_GEMM_K_LOOP_KQ(32, T_STEP(P)) \
+    const __mmask16 lo = lanes(nc - 16), hi = (__mmask16)(lo << 8); \
+    PAIRS(P, T_OUT) \
+}
+GEMM_TAIL24(1)
+GEMM_TAIL24(2)
+GEMM_TAIL24(3)
+GEMM_TAIL24(4)
+
 void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
         const char *pf, size_t pf_lines)
@@ -84,8 +128,23 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
     static void (*const tile[9])(size_t, size_t, const float *, size_t, const float *, float *,
             size_t, __m512, __m512, int, const char *, size_t) = {   /* by row count */
         NULL, NULL, gemm_2x, gemm_3x, gemm_4x, gemm_5x, gemm_6x, gemm_7x, gemm_8x };
-    if (mr == 1)
+    static void (*const tail24[5])(size_t, size_t, const float *, size_t, const float *,
+            float *, size_t, __m512, __m512, int, const char *, size_t) = {   /* by row pairs */
+        NULL, gemm_tail24_1, gemm_tail24_2, gemm_tail24_3, gemm_tail24_4 };
+    const size_t last = (nc - 1) % 32 + 1;   /* columns in the last panel */
+    if (mr <= 8 && mr % 2 == 0 && last > 16 && last <= 24) {
+        const size_t head = nc - last, panels = head / 32;
+        if (head) {
+            tile[mr](head, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines);
+            const size_t used = pf_lines < panels * kc ? pf_lines : panels * kc;
+            pf += 64 * used;
+            pf_lines -= used;
+        }
+        tail24[mr / 2](last, kc, a, a_stride, w + panels * 32 * (kc + 1), c + head, c_stride,
+                vmin, vmax, act, pf, pf_lines);
+    } else if (mr == 1) {
         gemm_1x32(nc, kc, a, w, c, vmin, vmax, act, pf, pf_lines);
-    else
+    } else {
         tile[mr < 8 ? mr : 8](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines);
+    }
 }
