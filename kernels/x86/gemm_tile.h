@@ -42,7 +42,7 @@ static void gemm_##R##x(size_t nc, size_t kc, const float *a, size_t a_stride, c
         const GT_VEC bx = GT_LOAD(w), by = GT_LOAD(w + GT_W);   /* bias */ \
         MNET_REP(R, GT_ACC2) \
         w += 2 * GT_W; \
-        MNET_GEMM_K_LOOP_KQ(2 * GT_W, GT_STEP2(R)) \
+        MNET_GEMM_K_LOOP(2 * GT_W, GT_STEP2(R)) \
         MNET_REP(R, GT_ST2) \
         if (nc <= 2 * GT_W) \
             return; \
@@ -52,7 +52,7 @@ static void gemm_##R##x(size_t nc, size_t kc, const float *a, size_t a_stride, c
     const GT_VEC bx = GT_LOAD(w); \
     MNET_REP(R, GT_ACC1) \
     w += 2 * GT_W; \
-    MNET_GEMM_K_LOOP_KQ(2 * GT_W, GT_STEP1(R)) \
+    MNET_GEMM_K_LOOP(2 * GT_W, GT_STEP1(R)) \
     MNET_REP(R, GT_ST1) \
 }
 
