@@ -108,6 +108,7 @@ static void gemm_tail24_##P(size_t nc, size_t kc, const float *a, size_t a_strid
         const char *pf, size_t pf_lines) \
 { \
     PAIRS(P, T_PTRS) \
+    const size_t pf_every = MNET_PF_EVERY(kc); \
     const __m512 bx = _mm512_loadu_ps(w), bt = tail8x2(w + 16); \
     PAIRS(P, T_ACC) \
     w += 32; \

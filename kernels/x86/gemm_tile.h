@@ -38,6 +38,7 @@ static void gemm_##R##x(size_t nc, size_t kc, const float *a, size_t a_stride, c
         size_t pf_lines) \
 { \
     MNET_REP(R, GT_PTRS) \
+    const size_t pf_every = MNET_PF_EVERY(kc * ((nc + 2 * GT_W - 1) / (2 * GT_W))); \
     for (; nc > GT_W; nc -= 2 * GT_W) { \
         const GT_VEC bx = GT_LOAD(w), by = GT_LOAD(w + GT_W);   /* bias */ \
         MNET_REP(R, GT_ACC2) \
