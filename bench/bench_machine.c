@@ -3,7 +3,11 @@
  *  - bw/{read,write,copy}/SIZE: cache and memory bandwidth at working sets from L1 to DRAM;
  *  - dwbound/ISA/SHAPE: each MobileNet 3x3 depthwise layer against its own bandwidth bound,
  *    the time to read its input and write its output once, measured on the same buffers in
- *    the same cache state as the kernel (x_bound = kernel time / bound time).
+ *    the same cache state as the kernel (x_bound = kernel time / bound time);
+ *  - gemmstream/ISA/SHAPE/{hot,cold}: the late 1x1 layers of V1 (and the classifier), which in
+ *    a network read weights another layer has evicted: the same GEMM with one copy of its
+ *    packed weights, hot in cache, and cycling through copies that together exceed any cache
+ *    (MNET_STREAM_BYTES), so every call streams its weights from DRAM.
  * Single thread.  `bench_machine --benchmark_format=json` for tools/bench_compare.py. */
 #include <immintrin.h>
 #include <stdint.h>
@@ -159,6 +163,60 @@ static void bench_dwbound(mnet_bench_state *st, void *arg)
     free(packed);
 }
 
+/* ---- 1x1 layers with weights hot or streaming from DRAM -------------------------------- */
+
+#define MNET_STREAM_BYTES ((size_t)96 << 20)   /* more than this machine's L3 share */
+
+typedef struct { const char *what; int m, n, k, cold; mnet_isa isa; } stream_case;
+
+static void bench_gemmstream(mnet_bench_state *st, void *arg)
+{
+    const stream_case *sc = arg;
+    const mnet_kernels *kn = mnet_kernels_for(sc->isa);
+    if (!kn) {
+        mnet_bench_skip_with_error(st, "ISA not available");
+        while (mnet_bench_keep_running(st)) {
+        }
+        return;
+    }
+    const size_t m = (size_t)sc->m, n = (size_t)sc->n, k = (size_t)sc->k;
+    const size_t pf = mnet_packed_gemm_floats(sc->k, sc->n, kn->gemm.nr);
+    size_t copies = sc->cold ? MNET_STREAM_BYTES / (pf * sizeof(float)) + 1 : 1;
+    float *a = alloc_floats(m * k), *c = alloc_floats(m * n), *b = alloc_floats(k * n);
+    float *bias = alloc_floats(n);
+    float **w = calloc(copies, sizeof *w);
+    int ok = a && c && b && bias && w;
+    for (size_t i = 0; ok && i < copies; i++) {
+        ok = (w[i] = mnet_big_alloc(pf * sizeof(float))) != NULL;   /* as a model's (2 MiB pages) */
+        if (ok)
+            mnet_pack_gemm(sc->k, sc->n, kn->gemm.nr, b, bias, w[i]);
+    }
+    if (!ok) {
+        mnet_bench_skip_with_error(st, "out of memory");
+        while (mnet_bench_keep_running(st)) {
+        }
+    } else {
+        size_t i = 0;
+        while (mnet_bench_keep_running(st)) {
+            mnet_gemm_run(&kn->gemm, 0, m, n, k, a, k, w[i], c, n, 0.0f, 6.0f, MNET_EPI_CLAMP);
+            i = i + 1 == copies ? 0 : i + 1;
+        }
+        mnet_bench_set_counter(st, "GFLOPS", 2.0 * (double)(m * n * k) * 1e-9,
+                MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE);
+        mnet_bench_set_counter(st, "weight_GBps", (double)(pf * sizeof(float)) * 1e-9,
+                MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE);
+        mnet_bench_set_label(st, sc->what);
+    }
+    for (size_t j = 0; w && j < copies; j++)
+        if (w[j])
+            mnet_big_free(w[j], pf * sizeof(float));
+    free(w);
+    free(a);
+    free(c);
+    free(b);
+    free(bias);
+}
+
 int main(int argc, char **argv)
 {
     mnet_bench_register("peak/scalar", bench_peak, (void *)(intptr_t)MNET_ISA_SCALAR, NULL);
@@ -194,5 +252,24 @@ int main(int argc, char **argv)
                     dws[i].hw, dws[i].hw, dws[i].c, dws[i].stride);
             mnet_bench_register(name, bench_dwbound, &dcs[t * NDW + i], NULL);
         }
+
+    /* The 1x1 layers with the most weights per row: V1's 14x14 and 7x7 at 224, its 5x5 at
+     * 160, and the classifier (m, n, k). */
+    static const struct { const char *what; int m, n, k; } gs[] = {
+        { "v1 14x14 512->512", 196, 512, 512 }, { "v1 7x7 512->1024", 49, 1024, 512 },
+        { "v1 7x7 1024->1024", 49, 1024, 1024 }, { "v1-160 5x5 1024->1024", 25, 1024, 1024 },
+        { "v1 classifier", 1, 1000, 1024 },
+    };
+    enum { NGS = sizeof gs / sizeof gs[0] };
+    static stream_case scs[2 * 2 * NGS];
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < NGS; i++)
+            for (int cold = 0; cold < 2; cold++) {
+                stream_case *sc = &scs[(t * NGS + i) * 2 + cold];
+                *sc = (stream_case){ gs[i].what, gs[i].m, gs[i].n, gs[i].k, cold, isas[t] };
+                snprintf(name, sizeof name, "gemmstream/%s/m=%d,n=%d,k=%d/%s",
+                        mnet_isa_name(isas[t]), gs[i].m, gs[i].n, gs[i].k, cold ? "cold" : "hot");
+                mnet_bench_register(name, bench_gemmstream, sc, NULL);
+            }
     return mnet_bench_main(argc, argv);
 }
