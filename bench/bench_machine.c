@@ -1,5 +1,7 @@
 /* bench_machine.c - what the machine itself can do, to judge the kernels against it:
  *  - peak/...: the single-core multiply-add peak of each kernel tier (bench/peak.h);
+ *  - peak_pair/...: the same on one thread while a second one runs it too (unpinned): whether
+ *    the CPUs are cores of their own (pair_scaling ~2) or share one (~1);
  *  - bw/{read,write,copy}/SIZE: cache and memory bandwidth at working sets from L1 to DRAM;
  *  - dwbound/ISA/SHAPE: each MobileNet 3x3 depthwise layer against its own bandwidth bound,
  *    the time to read its input and write its output once, measured on the same buffers in
@@ -10,6 +12,8 @@
  *    (MNET_STREAM_BYTES), so every call streams its weights from DRAM.
  * Single thread.  `bench_machine --benchmark_format=json` for tools/bench_compare.py. */
 #include <immintrin.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +167,65 @@ static void bench_dwbound(mnet_bench_state *st, void *arg)
     free(packed);
 }
 
+/* ---- FMA peak of one thread while a second one runs the same loop ---------------------- */
+
+/* Whether the machine's two (or more) CPUs are really cores of their own: the same peak loop
+ * timed on this thread while another thread (which the OS puts on another CPU; run it without
+ * taskset) runs it too.  pair_scaling = 2 x this thread's rate / its rate alone: about 2 on two
+ * cores, about 1 when the CPUs are SMT siblings or one core time-shared (two threads of
+ * anything FMA-bound, mnet included, can then not beat one). */
+static atomic_int g_pair_stop;
+static float (*g_pair_fn)(void);   /* set before the helper starts */
+static volatile float g_sink2;
+
+static void *peak_spin(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&g_pair_stop, memory_order_relaxed))
+        g_sink2 = g_pair_fn();
+    return NULL;
+}
+
+static void bench_peak_pair(mnet_bench_state *st, void *arg)
+{
+    const mnet_isa isa = (mnet_isa)(intptr_t)arg;
+    int lanes = 0;
+    float (*fn)(void) = peak_fn(isa, &lanes);
+    pthread_t helper;
+    if (!fn) {
+        mnet_bench_skip_with_error(st, "this CPU lacks the instructions");
+        while (mnet_bench_keep_running(st)) {
+        }
+        return;
+    }
+    double solo;
+    MEDIAN_TIME(31, g_sink = fn(), solo);
+    atomic_store(&g_pair_stop, 0);
+    g_pair_fn = fn;
+    if (pthread_create(&helper, NULL, peak_spin, NULL) != 0) {
+        mnet_bench_skip_with_error(st, "no second thread");
+        while (mnet_bench_keep_running(st)) {
+        }
+        return;
+    }
+    const double t0 = now_s();
+    while (now_s() - t0 < 0.01)   /* the helper running before the timing starts */
+        g_sink = fn();
+    const double ts = now_s();
+    while (mnet_bench_keep_running(st))
+        g_sink = fn();
+    const double te = now_s();
+    atomic_store(&g_pair_stop, 1);
+    pthread_join(helper, NULL);
+    const double flops = peak_flops_per_call(lanes);
+    const double paired = (double)mnet_bench_iterations(st) * flops / (te - ts);
+    mnet_bench_set_counter(st, "GFLOPS", flops * 1e-9,
+            MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE);
+    mnet_bench_set_counter(st, "solo_GFLOPS", flops / solo * 1e-9, MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "pair_scaling", 2.0 * paired * solo / flops,
+            MNET_BENCH_COUNTER_DEFAULT);
+}
+
 /* ---- 1x1 layers with weights hot or streaming from DRAM -------------------------------- */
 
 #define MNET_STREAM_BYTES ((size_t)96 << 20)   /* more than this machine's L3 share */
@@ -222,6 +285,10 @@ int main(int argc, char **argv)
     mnet_bench_register("peak/scalar", bench_peak, (void *)(intptr_t)MNET_ISA_SCALAR, NULL);
     mnet_bench_register("peak/fma_avx2", bench_peak, (void *)(intptr_t)MNET_ISA_AVX2, NULL);
     mnet_bench_register("peak/fma_avx512", bench_peak, (void *)(intptr_t)MNET_ISA_AVX512, NULL);
+    mnet_bench_register("peak_pair/fma_avx2", bench_peak_pair, (void *)(intptr_t)MNET_ISA_AVX2,
+            NULL);
+    mnet_bench_register("peak_pair/fma_avx512", bench_peak_pair,
+            (void *)(intptr_t)MNET_ISA_AVX512, NULL);
 
     static const size_t sizes[] = { 16 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 256 << 20 };
     static const char *const kinds[] = { "read", "write", "copy" };
