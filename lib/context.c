@@ -26,6 +26,10 @@ struct mnet_context {
     size_t vec_floats, row_floats;   /* per image */
     double *prof_ms;      /* options.profile: [layer] ms so far (a group's on its first layer) */
     double prof_images;   /* images run so far */
+    unsigned *cut;        /* [threads + 1]: part t takes [cut[t], cut[t + 1]) / MNET_CUT_ONE of
+                             every layer (see rebalance) */
+    double *busy;         /* [threads]: seconds each part computed in the last run */
+    int hold_split;       /* tests: keep the cut mnet_context_set_split gave */
 };
 
 /* Bytes of the 1x1's output a fused band works on (or, without a 1x1 before the depthwise,
@@ -40,7 +44,11 @@ struct mnet_context {
 /* See worth_fusing. */
 #define MNET_FUSE_MIN_BYTES (256u * 1024u)
 #define MNET_FUSE_WEIGHT_RATIO 4
-enum { FUSE_PRE = 1, FUSE_POST = 2 };   /* a group's 1x1 before / after its depthwise */
+enum { FUSE_PRE = 1, FUSE_POST = 2 };
+/* The unit of the split between threads, and how far each run moves it towards the measured
+ * speeds (see rebalance). */
+#define MNET_CUT_ONE 65536u
+#define MNET_CUT_STEP 0.25   /* a group's 1x1 before / after its depthwise */
 
 /* Input rows of a depthwise (or the stem) for output rows [b0, b1), clipped to the image. */
 static void dw_rows_needed(const mnet_layer *d, int b0, int b1, int *r0, int *r1)
@@ -170,6 +178,8 @@ void mnet_context_free(mnet_context *ctx)
     free(ctx->kind);
     free(ctx->band);
     free(ctx->prof_ms);
+    free(ctx->cut);
+    free(ctx->busy);
     mnet_big_free(ctx->scratch, ctx->scratch_floats * (size_t)ctx->threads * sizeof(float));
     free(ctx);
 }
@@ -264,10 +274,15 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     ctx->band = calloc((size_t)m->num_layers, sizeof *ctx->band);
     if (o->profile)
         ctx->prof_ms = calloc((size_t)m->num_layers, sizeof *ctx->prof_ms);
-    if (!ctx->kind || !ctx->band || (o->profile && !ctx->prof_ms)) {
+    ctx->cut = malloc(((size_t)o->num_threads + 1) * sizeof *ctx->cut);
+    ctx->busy = calloc((size_t)o->num_threads, sizeof *ctx->busy);
+    if (!ctx->kind || !ctx->band || (o->profile && !ctx->prof_ms) || !ctx->cut || !ctx->busy) {
         mnet_context_free(ctx);
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory", fn);
     }
+    for (int t = 0; t <= o->num_threads; t++)   /* even to start with */
+        ctx->cut[t] = (unsigned)((unsigned long long)MNET_CUT_ONE * (unsigned)t /
+                (unsigned)o->num_threads);
     size_t scratch_floats;
     plan_fusion(m, ctx->kind, ctx->band, &scratch_floats);
     /* What each buffer really holds: only a fused group's last layer writes its buffer. */
@@ -407,10 +422,19 @@ typedef struct {
  * images of part `part`'s rows: image *b, its rows [*y0, *y1). */
 typedef struct { long g, g1; int h; } row_walk;
 
-static row_walk rows_of(int h, int batch, int part, int parts)
+/* Where part `part` of `total` units starts: at the context's cut (part == parts: total). */
+static long split_at(const mnet_context *ctx, long total, int part, int parts)
+{
+    if (parts != ctx->threads)   /* not the pool's split: even */
+        return total * part / parts;
+    return (long)(((unsigned long long)total * ctx->cut[part]) / MNET_CUT_ONE);
+}
+
+static row_walk rows_of(const mnet_context *ctx, int h, int batch, int part, int parts)
 {
     const long total = (long)h * batch;
-    return (row_walk){ total * part / parts, total * (part + 1) / parts, h };
+    return (row_walk){ split_at(ctx, total, part, parts), split_at(ctx, total, part + 1, parts),
+        h };
 }
 
 static int next_rows(row_walk *w, int *b, int *y0, int *y1)
@@ -445,7 +469,7 @@ static void fused_task(void *arg, int part, int parts)
         act_of(q->act, &qlo, &qhi, &qepi);
     const mnet_conv3x3_ukernel dwfn = conv_kernel(k, d->op);
     const size_t pin_row = p ? (size_t)p->in_w * p->cin : 0;
-    row_walk rw = rows_of(d->out_h, j->batch, part, parts);
+    row_walk rw = rows_of(j->ctx, d->out_h, j->batch, part, parts);
     int img, oy0, oy1;
     while (next_rows(&rw, &img, &oy0, &oy1)) {
         const float *in = j->in + (size_t)img * j->in_stride;
@@ -510,7 +534,7 @@ static void layer_task(void *arg, int part, int parts)
     const mnet_kernels *k = j->ctx->k;
     const size_t row = (size_t)l->out_w * l->cout;
     const size_t in_img = j->in_stride, out_img = j->out_stride;
-    row_walk rw = rows_of(l->out_h, j->batch, part, parts);
+    row_walk rw = rows_of(j->ctx, l->out_h, j->batch, part, parts);
     int b, oy0, oy1;
     if (j->scale) {
         while (next_rows(&rw, &b, &oy0, &oy1))
@@ -546,8 +570,8 @@ static void layer_task(void *arg, int part, int parts)
          * each, not 3 and 2).  Every element is still computed by the same kernel code, so
          * the result does not depend on the thread count. */
         const size_t units = panels * tiles;
-        const size_t u0 = units * (size_t)part / (size_t)parts;
-        const size_t u1 = units * (size_t)(part + 1) / (size_t)parts;
+        const size_t u0 = (size_t)split_at(j->ctx, (long)units, part, parts);
+        const size_t u1 = (size_t)split_at(j->ctx, (long)units, part + 1, parts);
         for (size_t u = u0; u < u1;) {
             const size_t p = u / tiles, t0 = u % tiles;
             /* from a panel's start, every whole panel the run covers (tiles [0, tiles) of
@@ -566,7 +590,7 @@ static void layer_task(void *arg, int part, int parts)
         return;
     }
     /* Whole MR tiles of each image's rows, the tiles of all images split evenly. */
-    row_walk tw = rows_of((int)tiles, images, part, parts);
+    row_walk tw = rows_of(j->ctx, (int)tiles, images, part, parts);
     int im, t0, t1;
     while (next_rows(&tw, &im, &t0, &t1)) {
         const size_t m0 = (size_t)t0 * mr, m1 = (size_t)t1 * mr < m ? (size_t)t1 * mr : m;
@@ -681,6 +705,64 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
         ctx->prof_ms[timed] += now_ms() - t0;
 }
 
+/* After a run on several threads: move the split towards the threads' measured speeds.  The
+ * threads of a shared or heterogeneous machine need not be equally fast (on this project's
+ * 2-vCPU VM one thread computed its halves 10-20% slower than the other for the whole life of
+ * a process), and with an even split the faster one waits at the end of every layer.  A
+ * part's speed is its share over the seconds it computed; each run moves the shares
+ * MNET_CUT_STEP of the way to the speeds' proportions, within [1/2, 3/2] of an even share.
+ * Where a part ends changes which thread computes a row, never the row's value. */
+static void rebalance(mnet_context *ctx)
+{
+    const int t = ctx->threads;
+    double *busy = ctx->busy, speed_sum = 0.0, busy_sum = 0.0;
+    mnet_pool_take_busy(ctx->pool, busy);
+    for (int i = 0; i < t; i++) {
+        if (!(busy[i] > 0.0))
+            return;   /* a part with no time: nothing to learn */
+        speed_sum += (double)(ctx->cut[i + 1] - ctx->cut[i]) / busy[i];
+        busy_sum += busy[i];
+    }
+    if (busy_sum < 1e-4)   /* under 0.1 ms of work: mostly the clock's noise */
+        return;
+    double sum = 0.0;
+    for (int i = 0; i < t; i++) {   /* the new shares, in busy[] */
+        const double now = (double)(ctx->cut[i + 1] - ctx->cut[i]) / MNET_CUT_ONE;
+        const double target = (double)(ctx->cut[i + 1] - ctx->cut[i]) / busy[i] / speed_sum;
+        double x = now + MNET_CUT_STEP * (target - now);
+        x = x < 0.5 / t ? 0.5 / t : x > 1.5 / t ? 1.5 / t : x;
+        busy[i] = x;
+        sum += x;
+    }
+    double acc = 0.0;
+    for (int i = 1; i < t; i++) {
+        acc += busy[i - 1] / sum;
+        ctx->cut[i] = (unsigned)(acc * MNET_CUT_ONE + 0.5);
+        if (ctx->cut[i] <= ctx->cut[i - 1])
+            ctx->cut[i] = ctx->cut[i - 1] + 1;
+    }
+    ctx->cut[t] = MNET_CUT_ONE;
+}
+
+mnet_status mnet_context_set_split(mnet_context *ctx, const unsigned *cut, int hold)
+{
+    const int t = ctx->threads;
+    int ok = cut[0] == 0 && cut[t] == MNET_CUT_ONE;
+    for (int i = 1; ok && i <= t; i++)
+        ok = cut[i - 1] < cut[i];
+    if (!ok)
+        return mnet_error(MNET_ERR_ARG, "mnet_context_set_split: the cut must rise from 0 to %u",
+                MNET_CUT_ONE);
+    memcpy(ctx->cut, cut, ((size_t)t + 1) * sizeof *cut);
+    ctx->hold_split = hold;
+    return MNET_OK;
+}
+
+unsigned mnet_context_split(const mnet_context *ctx, int part)
+{
+    return ctx->cut[part];
+}
+
 mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, float *logits)
 {
     static const char fn[] = "mnet_context_run";
@@ -725,6 +807,8 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
     for (int b = 0; b < batch && split > 0; b++)
         run_layers(ctx, 0, split, b, 1, input, logits);
     run_layers(ctx, split, m->num_layers, 0, batch, input, logits);
+    if (ctx->threads > 1 && !ctx->hold_split)
+        rebalance(ctx);
     ctx->prof_images += batch;
     mnet_clear_error();
     return MNET_OK;

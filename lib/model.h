@@ -92,6 +92,12 @@ MNET_INTERNAL uint32_t mnet_crc32(uint32_t crc, const uint8_t *p, size_t n);
 MNET_INTERNAL int mnet_context_fused_groups(const mnet_context *ctx, int pre, int post);
 /* Images the context's buffers hold now (options.max_batch, grown by larger runs); for tests. */
 MNET_INTERNAL int mnet_context_images(const mnet_context *ctx);
+/* Tests: split every layer between the threads at cut[0..threads] (units of 1/65536: 0, then
+ * strictly rising to 65536) instead of where the measured speeds put it, and keep it there
+ * (no rebalancing) when `hold`; MNET_ERR_ARG for a bad cut, which changes nothing. */
+MNET_INTERNAL mnet_status mnet_context_set_split(mnet_context *ctx, const unsigned *cut, int hold);
+/* The current cut of part `part` (0..threads). */
+MNET_INTERNAL unsigned mnet_context_split(const mnet_context *ctx, int part);
 
 /* The model's weights packed for `t`'s kernels, packing them on first use (thread-safe). */
 MNET_INTERNAL mnet_status mnet_model_packed(mnet_model *m, const mnet_kernels *t,

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "pool.h"
 
@@ -14,6 +15,13 @@
 #ifndef SPIN_ITERATIONS
 #define SPIN_ITERATIONS 4000
 #endif
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 static inline void cpu_relax(void)
 {
@@ -42,7 +50,16 @@ struct mnet_pool {
     atomic_int waiting;        /* 1 while the publisher blocks (or is about to) on `done` */
     mnet_task_fn fn;
     void *arg;
+    double *busy;              /* [threads]: seconds in fn, each written by its own thread */
 };
+
+/* Part `part` of the current task, timed. */
+static void run_part(mnet_pool *p, int part)
+{
+    const double t0 = now_s();
+    p->fn(p->arg, part, p->threads);
+    p->busy[part] += now_s() - t0;
+}
 
 static void *worker(void *p)
 {
@@ -70,7 +87,7 @@ static void *worker(void *p)
         if (atomic_load(&pool->stop))
             break;
         seen = atomic_load_explicit(&pool->generation, memory_order_acquire);
-        pool->fn(pool->arg, wa->index, pool->threads);
+        run_part(pool, wa->index);   /* busy[] published by the release of `pending` below */
         /* The last one out wakes the publisher, only if it went to sleep (the same
          * announce-then-recheck handshake as above, mirrored). */
         if (atomic_fetch_sub(&pool->pending, 1) == 1 && atomic_load(&pool->waiting)) {
@@ -88,6 +105,11 @@ mnet_pool *mnet_pool_create(int threads)
     if (!p)
         return NULL;
     p->threads = threads;
+    p->busy = calloc((size_t)threads, sizeof *p->busy);
+    if (!p->busy) {
+        free(p);
+        return NULL;
+    }
     atomic_init(&p->generation, 0);
     atomic_init(&p->pending, 0);
     atomic_init(&p->stop, 0);
@@ -121,14 +143,22 @@ int mnet_pool_threads(const mnet_pool *p)
     return p->threads;
 }
 
+void mnet_pool_take_busy(mnet_pool *p, double *busy)
+{
+    for (int i = 0; i < p->threads; i++) {
+        busy[i] = p->busy[i];
+        p->busy[i] = 0.0;
+    }
+}
+
 void mnet_pool_run(mnet_pool *p, mnet_task_fn fn, void *arg)
 {
-    if (p->threads == 1) {
-        fn(arg, 0, 1);
-        return;
-    }
     p->fn = fn;
     p->arg = arg;
+    if (p->threads == 1) {
+        run_part(p, 0);
+        return;
+    }
     atomic_store_explicit(&p->pending, p->threads - 1, memory_order_relaxed);
     atomic_fetch_add(&p->generation, 1);
     /* Spinning workers see the generation by themselves: take the lock and broadcast only
@@ -138,7 +168,7 @@ void mnet_pool_run(mnet_pool *p, mnet_task_fn fn, void *arg)
         pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->mu);
     }
-    fn(arg, 0, p->threads);
+    run_part(p, 0);
     for (int i = 0; i < SPIN_ITERATIONS; i++) {
         if (atomic_load_explicit(&p->pending, memory_order_acquire) == 0)
             return;
@@ -171,5 +201,6 @@ void mnet_pool_free(mnet_pool *p)
     pthread_mutex_destroy(&p->mu);
     free(p->tid);
     free(p->args);
+    free(p->busy);
     free(p);
 }

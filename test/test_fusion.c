@@ -155,6 +155,79 @@ START_TEST(test_fused_equals_unfused)
 }
 END_TEST
 
+/* Where the threads' parts end (the split lib/context.c moves towards the threads' measured
+ * speeds) changes no bit either: held splits from nearly all of the work on one thread to
+ * nearly all on the other, on 2 and 3 threads, and the rebalancing split over several runs,
+ * all equal one thread's result; the rebalancing keeps every share within [1/2, 3/2] of an
+ * even one, and a bad split is refused. */
+START_TEST(test_uneven_split)
+{
+    mnet_model *m;
+    ck_assert_int_eq(mnet_model_create_random(CASES[_i].arch, CASES[_i].alpha, CASES[_i].res,
+            CLASSES, 11 + _i, &m), MNET_OK);
+    const size_t img = (size_t)CASES[_i].res * CASES[_i].res * 3;
+    enum { B = 2 };
+    float *x = malloc(B * img * sizeof(float));
+    ck_assert_ptr_nonnull(x);
+    for (size_t j = 0; j < B * img; j++)
+        x[j] = cosf((float)j * 0.011f) - 0.2f * sinf((float)j * 0.37f);
+    float ref[B * CLASSES], got[B * CLASSES];
+    mnet_context *one = context(m, MNET_ISA_AUTO, 1, 1);
+    ck_assert_int_eq(mnet_context_run(one, B, x, ref), MNET_OK);
+    mnet_context_free(one);
+
+    static const unsigned cuts2[][3] = {
+        { 0, 1, 65536 }, { 0, 19661, 65536 }, { 0, 32768, 65536 }, { 0, 50463, 65536 },
+        { 0, 65535, 65536 },
+    };
+    mnet_context *two = context(m, MNET_ISA_AUTO, 2, 1);
+    for (size_t c = 0; c < sizeof cuts2 / sizeof cuts2[0]; c++) {
+        ck_assert_int_eq(mnet_context_set_split(two, cuts2[c], 1), MNET_OK);
+        for (int b = 1; b <= B; b++) {   /* one image, and the batch */
+            ck_assert_int_eq(mnet_context_run(two, b, x, got), MNET_OK);
+            ck_assert_msg(memcmp(got, ref, (size_t)b * CLASSES * sizeof(float)) == 0,
+                    "case %d: cut %u of 65536, batch %d != 1 thread", _i, cuts2[c][1], b);
+            ck_assert_uint_eq(mnet_context_split(two, 1), cuts2[c][1]);   /* held */
+        }
+    }
+    /* Rebalancing: from an even split, after each run the split moves, within its bounds. */
+    const unsigned even[3] = { 0, 32768, 65536 };
+    ck_assert_int_eq(mnet_context_set_split(two, even, 0), MNET_OK);
+    for (int r = 0; r < 6; r++) {
+        ck_assert_int_eq(mnet_context_run(two, B, x, got), MNET_OK);
+        ck_assert_msg(memcmp(got, ref, sizeof got) == 0, "case %d: run %d rebalanced != 1 thread",
+                _i, r);
+        const unsigned c1 = mnet_context_split(two, 1);
+        ck_assert_msg(c1 >= 16384 - 1 && c1 <= 49152 + 1, "case %d: cut %u outside [1/4, 3/4]",
+                _i, c1);
+        ck_assert_uint_eq(mnet_context_split(two, 0), 0);
+        ck_assert_uint_eq(mnet_context_split(two, 2), 65536);
+    }
+    /* Bad cuts are refused and change nothing. */
+    const unsigned before = mnet_context_split(two, 1);
+    static const unsigned bad[][3] = { { 0, 0, 65536 }, { 0, 65536, 65536 }, { 1, 2, 65536 },
+        { 0, 7, 65535 } };
+    for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
+        ck_assert_int_eq(mnet_context_set_split(two, bad[c], 1), MNET_ERR_ARG);
+        ck_assert_uint_eq(mnet_context_split(two, 1), before);
+    }
+    mnet_context_free(two);
+
+    mnet_context *three = context(m, MNET_ISA_AUTO, 3, 1);
+    static const unsigned cuts3[][4] = { { 0, 1, 2, 65536 }, { 0, 6554, 52429, 65536 },
+        { 0, 30000, 65535, 65536 } };
+    for (size_t c = 0; c < sizeof cuts3 / sizeof cuts3[0]; c++) {
+        ck_assert_int_eq(mnet_context_set_split(three, cuts3[c], 1), MNET_OK);
+        ck_assert_int_eq(mnet_context_run(three, B, x, got), MNET_OK);
+        ck_assert_msg(memcmp(got, ref, sizeof got) == 0, "case %d: 3 threads, cut %zu != 1 thread",
+                _i, c);
+    }
+    mnet_context_free(three);
+    free(x);
+    mnet_model_free(m);
+}
+END_TEST
+
 /* options.max_batch: the buffers for that many images exist when the context does (a run with
  * up to that many allocates nothing), a larger batch grows them, and neither changes a bit. */
 START_TEST(test_max_batch)
@@ -198,6 +271,7 @@ int main(void)
     tcase_add_loop_test(tc, test_fused_equals_unfused, 0, (int)(sizeof CASES / sizeof CASES[0]));
     tcase_add_loop_test(tc, test_profile, 0, (int)(sizeof CASES / sizeof CASES[0]));
     tcase_add_test(tc, test_max_batch);
+    tcase_add_loop_test(tc, test_uneven_split, 0, (int)(sizeof CASES / sizeof CASES[0]));
     suite_add_tcase(s, tc);
     return check_run(s);
 }

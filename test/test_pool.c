@@ -3,7 +3,8 @@
  * and the sleeping paths of both sides (workers waiting for a task, the publisher waiting for
  * the workers) are taken, and their races with them.  A lost wake-up hangs the run: Check's
  * timeout turns that into a failure.  Every part of every task must run exactly once, see the
- * task's own argument, and finish before mnet_pool_run returns. */
+ * task's own argument, and finish before mnet_pool_run returns.  And the time each part spends
+ * in a task is counted. */
 #define _GNU_SOURCE
 #include <check.h>
 #include <stdatomic.h>
@@ -107,6 +108,40 @@ START_TEST(test_pool_one_thread)
 }
 END_TEST
 
+/* Each part's time in the task is counted for the thread that ran it (lib/context.c splits
+ * the work by these counts), and taking the counts restarts them. */
+static void timed_task(void *arg, int part, int parts)
+{
+    (void)arg;
+    (void)parts;
+    busy_us(part == 1 ? 2000.0 : 200.0);
+}
+
+START_TEST(test_pool_busy)
+{
+    for (int threads = 1; threads <= 3; threads++) {
+        mnet_pool *p = mnet_pool_create(threads);
+        ck_assert_ptr_nonnull(p);
+        double busy[3] = { -1, -1, -1 };
+        mnet_pool_take_busy(p, busy);   /* nothing run yet */
+        for (int i = 0; i < threads; i++)
+            ck_assert(busy[i] == 0.0);
+        for (int r = 0; r < 3; r++)
+            mnet_pool_run(p, timed_task, NULL);
+        mnet_pool_take_busy(p, busy);
+        for (int i = 0; i < threads; i++) {
+            const double want = 3 * (i == 1 ? 2000e-6 : 200e-6);
+            ck_assert_msg(busy[i] >= want && busy[i] < want + 0.5,
+                    "%d threads: part %d counted %g s for %g s of work", threads, i, busy[i], want);
+        }
+        mnet_pool_take_busy(p, busy);   /* restarted */
+        for (int i = 0; i < threads; i++)
+            ck_assert(busy[i] == 0.0);
+        mnet_pool_free(p);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pool");
@@ -114,6 +149,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_pool_stress, 0, 3);   /* 2, 3 and 4 threads */
     tcase_add_test(tc, test_pool_one_thread);
+    tcase_add_test(tc, test_pool_busy);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
