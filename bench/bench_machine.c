@@ -43,6 +43,14 @@ static float *alloc_floats(size_t count)
 
 static volatile float g_sink;   /* keeps results alive */
 
+/* Report the benchmark as skipped (`why`) and let its loop end. */
+static void skip(mnet_bench_state *st, const char *why)
+{
+    mnet_bench_skip_with_error(st, why);
+    while (mnet_bench_keep_running(st)) {
+    }
+}
+
 /* ---- FMA peak (bench/peak.h) ------------------------------------------------------------ */
 
 static void bench_peak(mnet_bench_state *st, void *arg)
@@ -51,9 +59,7 @@ static void bench_peak(mnet_bench_state *st, void *arg)
     int lanes = 0;
     float (*fn)(void) = peak_fn(isa, &lanes);
     if (!fn) {
-        mnet_bench_skip_with_error(st, "this CPU lacks the instructions");
-        while (mnet_bench_keep_running(st)) {
-        }
+        skip(st, "this CPU lacks the instructions");
         return;
     }
     while (mnet_bench_keep_running(st))
@@ -130,9 +136,7 @@ static void bench_dwbound(mnet_bench_state *st, void *arg)
     const dw_case *dc = arg;
     const mnet_kernels *k = mnet_kernels_for(dc->isa);
     if (!k) {
-        mnet_bench_skip_with_error(st, "ISA not available");
-        while (mnet_bench_keep_running(st)) {
-        }
+        skip(st, "ISA not available");
         return;
     }
     const int o = (dc->hw + dc->stride - 1) / dc->stride;
@@ -143,9 +147,7 @@ static void bench_dwbound(mnet_bench_state *st, void *arg)
     float *in = alloc_floats(n_in), *out = alloc_floats(n_out), *w = alloc_floats(9 * (size_t)dc->c);
     float *packed = alloc_floats(mnet_packed_dwconv_floats(dc->c, cr, 9));
     if (!in || !out || !w || !packed) {
-        mnet_bench_skip_with_error(st, "out of memory");
-        while (mnet_bench_keep_running(st)) {
-        }
+        skip(st, "out of memory");
     } else {
         mnet_pack_dwconv(dc->c, cr, 9, w, NULL, packed);
         double bound, kernel;
@@ -193,9 +195,7 @@ static void bench_peak_pair(mnet_bench_state *st, void *arg)
     float (*fn)(void) = peak_fn(isa, &lanes);
     pthread_t helper;
     if (!fn) {
-        mnet_bench_skip_with_error(st, "this CPU lacks the instructions");
-        while (mnet_bench_keep_running(st)) {
-        }
+        skip(st, "this CPU lacks the instructions");
         return;
     }
     double solo;
@@ -203,9 +203,7 @@ static void bench_peak_pair(mnet_bench_state *st, void *arg)
     atomic_store(&g_pair_stop, 0);
     g_pair_fn = fn;
     if (pthread_create(&helper, NULL, peak_spin, NULL) != 0) {
-        mnet_bench_skip_with_error(st, "no second thread");
-        while (mnet_bench_keep_running(st)) {
-        }
+        skip(st, "no second thread");
         return;
     }
     const double t0 = now_s();
@@ -237,9 +235,7 @@ static void bench_gemmstream(mnet_bench_state *st, void *arg)
     const stream_case *sc = arg;
     const mnet_kernels *kn = mnet_kernels_for(sc->isa);
     if (!kn) {
-        mnet_bench_skip_with_error(st, "ISA not available");
-        while (mnet_bench_keep_running(st)) {
-        }
+        skip(st, "ISA not available");
         return;
     }
     const size_t m = (size_t)sc->m, n = (size_t)sc->n, k = (size_t)sc->k;
@@ -255,9 +251,7 @@ static void bench_gemmstream(mnet_bench_state *st, void *arg)
             mnet_pack_gemm(sc->k, sc->n, kn->gemm.nr, b, bias, w[i]);
     }
     if (!ok) {
-        mnet_bench_skip_with_error(st, "out of memory");
-        while (mnet_bench_keep_running(st)) {
-        }
+        skip(st, "out of memory");
     } else {
         size_t i = 0;
         while (mnet_bench_keep_running(st)) {
