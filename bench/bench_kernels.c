@@ -694,7 +694,7 @@ int main(int argc, char **argv)
     for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_AVX512; isa++) {
         const size_t used = strlen(peak);
         if (g_peak_gflops[isa] > 0.0)
-            snprintf(peak + used, sizeof peak - used, "%s%s=%.1f", used ? " " : "",
+            snprintf(peak + used, sizeof peak - used, "%s%s=%.3f", used ? " " : "",
                     mnet_isa_name((mnet_isa)isa), g_peak_gflops[isa]);
     }
     mnet_bench_add_context("mnet_version", mnet_version_string());
