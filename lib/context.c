@@ -44,11 +44,11 @@ struct mnet_context {
 /* See worth_fusing. */
 #define MNET_FUSE_MIN_BYTES (256u * 1024u)
 #define MNET_FUSE_WEIGHT_RATIO 4
-enum { FUSE_PRE = 1, FUSE_POST = 2 };
+enum { FUSE_PRE = 1, FUSE_POST = 2 };   /* a group's 1x1 before / after its depthwise */
 /* The unit of the split between threads, and how far each run moves it towards the measured
  * speeds (see rebalance). */
 #define MNET_CUT_ONE 65536u
-#define MNET_CUT_STEP 0.25   /* a group's 1x1 before / after its depthwise */
+#define MNET_CUT_STEP 0.25
 
 /* Input rows of a depthwise (or the stem) for output rows [b0, b1), clipped to the image. */
 static void dw_rows_needed(const mnet_layer *d, int b0, int b1, int *r0, int *r1)
@@ -417,24 +417,22 @@ typedef struct {
 } fused_job;
 
 /* Rows of one spatial layer over a batch are numbered image by image, 0 .. batch * h - 1, and
- * split evenly between the parts (for one image: the same rows in every layer, so that each
- * thread mostly reads what it wrote; the two cores may not share a cache).  This walks the
- * images of part `part`'s rows: image *b, its rows [*y0, *y1). */
+ * split between the parts at the context's cut (for one image: the same rows in every layer,
+ * so that each thread mostly reads what it wrote; the two cores may not share a cache).  This
+ * walks the images of part `part`'s rows: image *b, its rows [*y0, *y1). */
 typedef struct { long g, g1; int h; } row_walk;
 
-/* Where part `part` of `total` units starts: at the context's cut (part == parts: total). */
-static long split_at(const mnet_context *ctx, long total, int part, int parts)
+/* Where part `part` of `total` units starts: at the context's cut (part == threads: total).
+ * The pool runs every task in ctx->threads parts. */
+static long split_at(const mnet_context *ctx, long total, int part)
 {
-    if (parts != ctx->threads)   /* not the pool's split: even */
-        return total * part / parts;
     return (long)(((unsigned long long)total * ctx->cut[part]) / MNET_CUT_ONE);
 }
 
-static row_walk rows_of(const mnet_context *ctx, int h, int batch, int part, int parts)
+static row_walk rows_of(const mnet_context *ctx, int h, int batch, int part)
 {
     const long total = (long)h * batch;
-    return (row_walk){ split_at(ctx, total, part, parts), split_at(ctx, total, part + 1, parts),
-        h };
+    return (row_walk){ split_at(ctx, total, part), split_at(ctx, total, part + 1), h };
 }
 
 static int next_rows(row_walk *w, int *b, int *y0, int *y1)
@@ -451,6 +449,7 @@ static int next_rows(row_walk *w, int *b, int *y0, int *y1)
 
 static void fused_task(void *arg, int part, int parts)
 {
+    (void)parts;   /* always ctx->threads: the split is the context's cut */
     const fused_job *j = arg;
     const mnet_layer *p = j->p, *d = j->d, *q = j->q;
     const mnet_kernels *k = j->ctx->k;
@@ -469,7 +468,7 @@ static void fused_task(void *arg, int part, int parts)
         act_of(q->act, &qlo, &qhi, &qepi);
     const mnet_conv3x3_ukernel dwfn = conv_kernel(k, d->op);
     const size_t pin_row = p ? (size_t)p->in_w * p->cin : 0;
-    row_walk rw = rows_of(j->ctx, d->out_h, j->batch, part, parts);
+    row_walk rw = rows_of(j->ctx, d->out_h, j->batch, part);
     int img, oy0, oy1;
     while (next_rows(&rw, &img, &oy0, &oy1)) {
         const float *in = j->in + (size_t)img * j->in_stride;
@@ -534,7 +533,7 @@ static void layer_task(void *arg, int part, int parts)
     const mnet_kernels *k = j->ctx->k;
     const size_t row = (size_t)l->out_w * l->cout;
     const size_t in_img = j->in_stride, out_img = j->out_stride;
-    row_walk rw = rows_of(j->ctx, l->out_h, j->batch, part, parts);
+    row_walk rw = rows_of(j->ctx, l->out_h, j->batch, part);
     int b, oy0, oy1;
     if (j->scale) {
         while (next_rows(&rw, &b, &oy0, &oy1))
@@ -570,8 +569,8 @@ static void layer_task(void *arg, int part, int parts)
          * each, not 3 and 2).  Every element is still computed by the same kernel code, so
          * the result does not depend on the thread count. */
         const size_t units = panels * tiles;
-        const size_t u0 = (size_t)split_at(j->ctx, (long)units, part, parts);
-        const size_t u1 = (size_t)split_at(j->ctx, (long)units, part + 1, parts);
+        const size_t u0 = (size_t)split_at(j->ctx, (long)units, part);
+        const size_t u1 = (size_t)split_at(j->ctx, (long)units, part + 1);
         for (size_t u = u0; u < u1;) {
             const size_t p = u / tiles, t0 = u % tiles;
             /* from a panel's start, every whole panel the run covers (tiles [0, tiles) of
@@ -590,7 +589,7 @@ static void layer_task(void *arg, int part, int parts)
         return;
     }
     /* Whole MR tiles of each image's rows, the tiles of all images split evenly. */
-    row_walk tw = rows_of(j->ctx, (int)tiles, images, part, parts);
+    row_walk tw = rows_of(j->ctx, (int)tiles, images, part);
     int im, t0, t1;
     while (next_rows(&tw, &im, &t0, &t1)) {
         const size_t m0 = (size_t)t0 * mr, m1 = (size_t)t1 * mr < m ? (size_t)t1 * mr : m;
