@@ -23,6 +23,13 @@ struct mnet_context {
     int threads;
     int images;           /* images the buffers, vectors and row means hold (grows on demand) */
     size_t used[MNET_NUM_BUFS];   /* floats per image each buffer really holds */
+    size_t slot[MNET_NUM_BUFS];   /* floats from one image's slot of a buffer to the next: on
+                                     several threads twice the largest tensor (see place) */
+    size_t at[MNET_NUM_BUFS];     /* where in its slot the buffer's current tensor starts (see
+                                     place) */
+    size_t reach[MNET_NUM_BUFS], miss[MNET_NUM_BUFS];   /* mnet_context_placement */
+    float *end0;          /* where the first part's rows of the last task ended (one image, a
+                             split by rows or row tiles; else NULL), for miss */
     size_t vec_floats, row_floats;   /* per image */
     double *prof_ms;      /* options.profile: [layer] ms so far (a group's on its first layer) */
     double prof_images;   /* images run so far */
@@ -171,7 +178,7 @@ void mnet_context_free(mnet_context *ctx)
         return;
     mnet_pool_free(ctx->pool);
     for (int i = 0; i < MNET_NUM_BUFS; i++)
-        mnet_big_free(ctx->buf[i], ctx->model->buf_floats[i] * (size_t)ctx->images * sizeof(float));
+        mnet_big_free(ctx->buf[i], ctx->slot[i] * (size_t)ctx->images * sizeof(float));
     free(ctx->vec[0]);
     free(ctx->vec[1]);
     free(ctx->row_means);
@@ -191,7 +198,6 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
 {
     if (images <= ctx->images)
         return MNET_OK;
-    const mnet_model *m = ctx->model;
     const size_t n = (size_t)images;
     float *buf[MNET_NUM_BUFS] = { NULL };
     float *vec0 = malloc(ctx->vec_floats * n * sizeof(float));
@@ -199,18 +205,20 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
     float *means = malloc(ctx->row_floats * n * sizeof(float));
     int ok = vec0 && vec1 && means;
     for (int i = 0; ok && i < MNET_NUM_BUFS; i++)
-        if (m->buf_floats[i]) {
+        if (ctx->slot[i]) {
             size_t bytes;
-            ok = mnet_mul_size(&bytes, m->buf_floats[i] * sizeof(float), n) &&
+            ok = mnet_mul_size(&bytes, ctx->slot[i] * sizeof(float), n) &&
                 (buf[i] = mnet_big_alloc(bytes)) != NULL;
             /* Fault the used pages in now, so the first inference runs at steady-state
-             * speed (the rest is never touched and never becomes resident). */
+             * speed (the rest is never touched and never becomes resident).  On several
+             * threads, where an even split places the tensors: around the slot's middle. */
+            const size_t from = ctx->threads > 1 ? ctx->slot[i] / 2 - ctx->used[i] / 2 : 0;
             for (size_t b = 0; ok && b < n; b++)
-                memset(buf[i] + b * m->buf_floats[i], 0, ctx->used[i] * sizeof(float));
+                memset(buf[i] + b * ctx->slot[i] + from, 0, ctx->used[i] * sizeof(float));
         }
     if (!ok) {
         for (int i = 0; i < MNET_NUM_BUFS; i++)
-            mnet_big_free(buf[i], m->buf_floats[i] * n * sizeof(float));
+            mnet_big_free(buf[i], ctx->slot[i] * n * sizeof(float));
         free(vec0);
         free(vec1);
         free(means);
@@ -218,7 +226,7 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
                 "images", images);
     }
     for (int i = 0; i < MNET_NUM_BUFS; i++) {
-        mnet_big_free(ctx->buf[i], m->buf_floats[i] * (size_t)ctx->images * sizeof(float));
+        mnet_big_free(ctx->buf[i], ctx->slot[i] * (size_t)ctx->images * sizeof(float));
         ctx->buf[i] = buf[i];
     }
     free(ctx->vec[0]);
@@ -292,6 +300,9 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
         if (l->out_buf >= 0 && floats > ctx->used[l->out_buf])
             ctx->used[l->out_buf] = floats;
     }
+    for (int i = 0; i < MNET_NUM_BUFS; i++)   /* see place */
+        ctx->slot[i] = o->num_threads > 1 ? 2 * ((ctx->used[i] + 15) & ~(size_t)15) :
+            m->buf_floats[i];
     ctx->vec_floats = ctx->row_floats = 1;
     for (int i = 0; i < m->num_layers; i++) {
         const mnet_layer *l = &m->layers[i];
@@ -375,6 +386,7 @@ typedef struct {
     float *row_means;     /* depthwise before squeeze-and-excite: each output row's channel means */
     int batch;            /* images */
     size_t in_stride, out_stride, res_stride;   /* floats from one image to the next */
+    float **end0;         /* part 0 of one image split by rows or row tiles: where they end */
 } layer_job;
 
 static void act_of(mnet_act a, float *lo, float *hi, int *epi)
@@ -414,6 +426,7 @@ typedef struct {
     float *out, *means;
     size_t in_stride, out_stride, res_stride;  /* floats from one image to the next */
     int band, batch;
+    float **end0;                  /* part 0 of one image: where its rows end (see place) */
 } fused_job;
 
 /* Rows of one spatial layer over a batch are numbered image by image, 0 .. batch * h - 1, and
@@ -470,6 +483,7 @@ static void fused_task(void *arg, int part, int parts)
     const size_t pin_row = p ? (size_t)p->in_w * p->cin : 0;
     row_walk rw = rows_of(j->ctx, d->out_h, j->batch, part);
     int img, oy0, oy1;
+    float *end = NULL;
     while (next_rows(&rw, &img, &oy0, &oy1)) {
         const float *in = j->in + (size_t)img * j->in_stride;
         float *out = j->out + (size_t)img * j->out_stride;
@@ -521,13 +535,35 @@ static void fused_task(void *arg, int part, int parts)
             } else if (means) {
                 row_means(k, d, out, b0, b1, means);
             }
+            end = out + (size_t)b1 * (q ? (size_t)q->out_w * q->cout : out_row);
         }
     }
+    if (part == 0 && j->batch == 1)
+        *j->end0 = end;
 }
+
+/* Whether a GEMM of `tiles` row tiles and `panels` column panels is split between the threads
+ * by columns (see layer_task). */
+static int column_split(const mnet_context *ctx, size_t tiles, size_t panels)
+{
+    return ctx->threads > 1 && tiles < 4 * (size_t)ctx->threads && panels >= (size_t)ctx->threads;
+}
+
+/* Whether the 1x1 layer l is split between the threads by columns. */
+static int pw_columns(const mnet_context *ctx, const mnet_layer *l)
+{
+    const size_t m = (size_t)l->out_h * l->out_w, mr = (size_t)ctx->k->gemm.mr;
+    const size_t nr = (size_t)ctx->k->gemm.nr;
+    return column_split(ctx, (m + mr - 1) / mr, ((size_t)l->cout + nr - 1) / nr);
+}
+
+/* How a layer's output is split between the threads (see place). */
+enum { BY_ROWS, BY_GEMM };
 
 /* One part of one layer: conv rows split evenly; GEMM rows split in whole MR tiles. */
 static void layer_task(void *arg, int part, int parts)
 {
+    (void)parts;   /* always ctx->threads: the split is the context's cut */
     const layer_job *j = arg;
     const mnet_layer *l = j->l;
     const mnet_kernels *k = j->ctx->k;
@@ -550,6 +586,8 @@ static void layer_task(void *arg, int part, int parts)
             fn(&g, j->in + b * in_img, j->w, j->out + b * out_img, oy0, oy1, j->lo, j->hi, j->epi);
             row_means(k, l, j->out + b * out_img, oy0, oy1,
                     j->row_means ? j->row_means + (size_t)b * l->out_h * l->cout : NULL);
+            if (part == 0 && j->batch == 1)
+                *j->end0 = j->out + (size_t)oy1 * row;
         }
         return;
     }
@@ -561,7 +599,7 @@ static void layer_task(void *arg, int part, int parts)
     const size_t tiles = (m + mr - 1) / mr, nr = (size_t)k->gemm.nr, cin = (size_t)l->cin;
     const size_t panels = (n + nr - 1) / nr;
     const int images = pw ? j->batch : 1;
-    if (parts > 1 && tiles < 4 * (size_t)parts && panels >= (size_t)parts) {
+    if (column_split(j->ctx, tiles, panels)) {
         /* Few row tiles (the 7x7 and 14x14 layers, the classifier): split the columns instead,
          * so that each thread streams only its own share of the weights.  The work is the
          * panels x tiles grid, panel-major, cut into equal runs of tiles: a thread gets whole
@@ -596,7 +634,59 @@ static void layer_task(void *arg, int part, int parts)
         mnet_gemm_run_add(&k->gemm, k->add.fn, m0, m1, n, cin, j->in + im * in_img, cin, j->w,
                 j->out + im * out_img, n, j->lo, j->hi, j->epi,
                 j->res ? j->res + im * j->res_stride : NULL);
+        if (part == 0 && pw && j->batch == 1)
+            *j->end0 = j->out + m1 * n;
     }
+}
+
+/* Where layer l's output starts in its buffer's slot for the images of a run (nb of them; a
+ * fused group's last layer, with its group's rows).  On several threads the tensor is placed
+ * so that the first part's share of it ends at the middle of the slot: the first thread then
+ * writes only below the middle of every buffer and the others above it, whatever the sizes of
+ * the tensors that share the buffer.  Without this, when a smaller tensor follows a larger one
+ * in a buffer, the second thread writes lines that the first one's core wrote last, and each
+ * such line must first be taken out of the other core's cache (on the 2-vCPU VM, which made the
+ * second thread's share of V2's 14x14 and 7x7 depthwise layers 1.5-3x slower than the first's).
+ * In place (squeeze-and-excite's scale) the tensor stays where it is. */
+static float *place(mnet_context *ctx, const mnet_layer *l, size_t b0, int nb, int how)
+{
+    const int b = l->out_buf;
+    if (ctx->threads > 1 && l->out_buf != l->in_buf) {
+        const size_t row = (size_t)l->out_w * l->cout, floats = (size_t)l->out_h * row;
+        size_t first = floats / 2;   /* several images: where the cut falls hardly matters */
+        if (nb == 1 && how == BY_ROWS) {
+            first = (size_t)split_at(ctx, l->out_h, 1) * row;
+        } else if (nb == 1 && how == BY_GEMM && !pw_columns(ctx, l)) {   /* whole tiles */
+            const size_t m = (size_t)l->out_h * l->out_w, mr = (size_t)ctx->k->gemm.mr;
+            const size_t r = (size_t)split_at(ctx, (long)((m + mr - 1) / mr), 1) * mr;
+            first = (r < m ? r : m) * (size_t)l->cout;
+        }
+        /* The slot is twice the largest tensor, so any cut fits: mid - first >= 0 and
+         * mid - first + floats <= 2 * mid. */
+        const size_t mid = ctx->slot[b] / 2;
+        ctx->at[b] = (mid - first) & ~(size_t)15;
+        ctx->reach[b] = ctx->at[b] + floats > ctx->reach[b] ? ctx->at[b] + floats : ctx->reach[b];
+    }
+    return ctx->buf[b] + ctx->at[b] + b0 * ctx->slot[b];
+}
+
+/* After a task that wrote layer l's output (one image at b0): how far from its slot's middle
+ * the first part's rows really ended (tests; see place). */
+static void note_end(mnet_context *ctx, const mnet_layer *l, size_t b0)
+{
+    const int b = l->out_buf;
+    if (ctx->end0 && b != l->in_buf) {
+        const size_t end = (size_t)(ctx->end0 - (ctx->buf[b] + b0 * ctx->slot[b]));
+        const size_t mid = ctx->slot[b] / 2, miss = end > mid ? end - mid : mid - end;
+        ctx->miss[b] = miss > ctx->miss[b] ? miss : ctx->miss[b];
+    }
+    ctx->end0 = NULL;
+}
+
+/* The tensor buffer b holds now, for the images from b0. */
+static float *tensor_of(const mnet_context *ctx, int b, size_t b0)
+{
+    return ctx->buf[b] + ctx->at[b] + b0 * ctx->slot[b];
 }
 
 /* The residual layer l adds (the input of layer res_from) for images from b0: its first
@@ -605,8 +695,8 @@ static const float *residual_of(const mnet_context *ctx, const mnet_layer *l, si
         const float *input, size_t input_img, size_t *stride)
 {
     const int rb = ctx->model->layers[l->res_from].in_buf;
-    *stride = rb < 0 ? input_img : ctx->model->buf_floats[rb];
-    return (rb < 0 ? input : ctx->buf[rb]) + b0 * *stride;
+    *stride = rb < 0 ? input_img : ctx->slot[rb];
+    return rb < 0 ? input + b0 * input_img : tensor_of(ctx, rb, b0);
 }
 
 /* Layers [i0, i1) for images [b0, b0 + nb).  Each image has its own slot in every buffer
@@ -629,32 +719,33 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
             t0 = t;
         }
         const mnet_layer *l = &m->layers[i];
-        const size_t in_img = l->in_buf < 0 ? input_img : m->buf_floats[l->in_buf];
-        const size_t out_img = l->out_buf < 0 ? 0 : m->buf_floats[l->out_buf];
-        const float *in = (l->in_buf < 0 ? input : ctx->buf[l->in_buf]) + b0z * in_img;
+        const size_t in_img = l->in_buf < 0 ? input_img : ctx->slot[l->in_buf];
+        const size_t out_img = l->out_buf < 0 ? 0 : ctx->slot[l->out_buf];
+        const float *in = l->in_buf < 0 ? input + b0z * in_img : tensor_of(ctx, l->in_buf, b0z);
         const float *w = ctx->packed->data + ctx->packed->offset[i];
         if (ctx->kind[i]) {   /* a fused group: [1x1 or stem ->] depthwise [-> 1x1] */
             const int pre = ctx->kind[i] & FUSE_PRE, post = ctx->kind[i] & FUSE_POST;
             const int di = i + !!pre, last = di + !!post;
             const mnet_layer *d = &m->layers[di], *q = post ? &m->layers[last] : NULL;
-            const size_t out_floats = m->buf_floats[m->layers[last].out_buf];
+            const size_t out_floats = ctx->slot[m->layers[last].out_buf];
             fused_job f = { .ctx = ctx, .p = pre ? l : NULL, .d = d, .q = q, .in = in,
                 .pw = w, .dw = ctx->packed->data + ctx->packed->offset[di],
                 .qw = post ? ctx->packed->data + ctx->packed->offset[last] : NULL,
-                .out = ctx->buf[m->layers[last].out_buf] + b0z * out_floats,
+                .out = place(ctx, &m->layers[last], b0z, nb, BY_ROWS),
                 .in_stride = in_img, .out_stride = out_floats,
-                .band = ctx->band[i], .batch = nb,
+                .band = ctx->band[i], .batch = nb, .end0 = &ctx->end0,
                 .means = !post && di + 1 < m->num_layers &&
                     m->layers[di + 1].op == MNET_OP_SE_REDUCE ?
                     ctx->row_means + b0z * d->out_h * d->cout : NULL };
             if (q && q->res_from >= 0)
                 f.res = residual_of(ctx, q, b0z, input, input_img, &f.res_stride);
             mnet_pool_run(ctx->pool, fused_task, &f);
+            note_end(ctx, &m->layers[last], b0z);
             i = last;
             continue;
         }
         layer_job j = { .ctx = ctx, .l = l, .in = in, .w = w, .batch = nb, .in_stride = in_img,
-            .out_stride = out_img };
+            .out_stride = out_img, .end0 = &ctx->end0 };
         act_of(l->act, &j.lo, &j.hi, &j.epi);
         switch (l->op) {
         case MNET_OP_FC: {   /* on the pooled tensors, or the previous FC's vectors */
@@ -683,22 +774,26 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
             mnet_gemm_run(&ctx->k->gemm, 0, nbz, (size_t)l->cout, (size_t)l->cin, v_in,
                     (size_t)l->cin, w, v_out, (size_t)l->cout, j.lo, j.hi, j.epi);
             if (!reduce) {   /* ... then scale the tensor in place */
-                layer_job s = { .ctx = ctx, .l = l, .in = ctx->buf[l->in_buf] + b0z * in_img,
-                    .w = v_out, .out = ctx->buf[l->out_buf] + b0z * out_img, .scale = 1,
-                    .batch = nb, .in_stride = in_img, .out_stride = out_img };
+                layer_job s = { .ctx = ctx, .l = l, .in = tensor_of(ctx, l->in_buf, b0z),
+                    .w = v_out, .out = place(ctx, l, b0z, nb, BY_ROWS), .scale = 1,
+                    .batch = nb, .in_stride = in_img, .out_stride = out_img,
+                    .end0 = &ctx->end0 };
                 mnet_pool_run(ctx->pool, layer_task, &s);
+                note_end(ctx, l, b0z);
             }
             continue;
         }
         default:
-            j.out = ctx->buf[l->out_buf] + b0z * out_img;
             if (i + 1 < m->num_layers && m->layers[i + 1].op == MNET_OP_SE_REDUCE)
                 j.row_means = ctx->row_means + b0z * l->out_h * l->cout;
+            j.out = place(ctx, l, b0z, nb, l->op == MNET_OP_PW ? BY_GEMM : BY_ROWS);
             break;
         }
         if (l->res_from >= 0)
             j.res = residual_of(ctx, l, b0z, input, input_img, &j.res_stride);
         mnet_pool_run(ctx->pool, layer_task, &j);
+        if (l->out_buf >= 0)
+            note_end(ctx, l, b0z);
     }
     if (timed >= 0)
         ctx->prof_ms[timed] += now_ms() - t0;
@@ -754,12 +849,21 @@ mnet_status mnet_context_set_split(mnet_context *ctx, const unsigned *cut, int h
                 MNET_CUT_ONE);
     memcpy(ctx->cut, cut, ((size_t)t + 1) * sizeof *cut);
     ctx->hold_split = hold;
+    memset(ctx->reach, 0, sizeof ctx->reach);
+    memset(ctx->miss, 0, sizeof ctx->miss);
     return MNET_OK;
 }
 
 unsigned mnet_context_split(const mnet_context *ctx, int part)
 {
     return ctx->cut[part];
+}
+
+size_t mnet_context_placement(const mnet_context *ctx, int b, size_t *reach, size_t *miss)
+{
+    *reach = ctx->reach[b];
+    *miss = ctx->miss[b];
+    return ctx->slot[b];
 }
 
 mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, float *logits)

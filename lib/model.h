@@ -98,6 +98,12 @@ MNET_INTERNAL int mnet_context_images(const mnet_context *ctx);
 MNET_INTERNAL mnet_status mnet_context_set_split(mnet_context *ctx, const unsigned *cut, int hold);
 /* The current cut of part `part` (0..threads). */
 MNET_INTERNAL unsigned mnet_context_split(const mnet_context *ctx, int part);
+/* Tests: buffer b's slot (floats per image), and, over the runs since the context was made or
+ * its split last set: the furthest float of the slot a tensor reached, and how far from the
+ * slot's middle the first part's share of a tensor ended at most (see place in context.c).
+ * 0 for a buffer the model does not use. */
+MNET_INTERNAL size_t mnet_context_placement(const mnet_context *ctx, int b, size_t *reach,
+        size_t *miss);
 
 /* The model's weights packed for `t`'s kernels, packing them on first use (thread-safe). */
 MNET_INTERNAL mnet_status mnet_model_packed(mnet_model *m, const mnet_kernels *t,

@@ -189,6 +189,19 @@ START_TEST(test_uneven_split)
                     "case %d: cut %u of 65536, batch %d != 1 thread", _i, cuts2[c][1], b);
             ck_assert_uint_eq(mnet_context_split(two, 1), cuts2[c][1]);   /* held */
         }
+        /* Each tensor stayed inside its image's slot of the buffer, and the first thread's
+         * share of every tensor ended at the slot's middle, to the 16-float alignment. */
+        int used = 0;
+        for (int b = 0; b < MNET_NUM_BUFS; b++) {
+            size_t reach, miss;
+            const size_t slot = mnet_context_placement(two, b, &reach, &miss);
+            used += reach > 0;
+            ck_assert_msg(reach <= slot, "case %d: cut %u: buffer %d reached %zu of its %zu",
+                    _i, cuts2[c][1], b, reach, slot);
+            ck_assert_msg(miss < 16, "case %d: cut %u: buffer %d: the first share ended %zu "
+                    "floats from the middle", _i, cuts2[c][1], b, miss);
+        }
+        ck_assert_int_ge(used, 2);
     }
     /* Rebalancing: from an even split, after each run the split moves, within its bounds. */
     const unsigned even[3] = { 0, 32768, 65536 };
