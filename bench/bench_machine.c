@@ -6,6 +6,10 @@
  *  - dwbound/ISA/SHAPE: each MobileNet 3x3 depthwise layer against its own bandwidth bound,
  *    the time to read its input and write its output once, measured on the same buffers in
  *    the same cache state as the kernel (x_bound = kernel time / bound time);
+ *  - dwl1/ISA/HxWxC/sS: the same depthwise kernel on a tensor small enough that its input and
+ *    output stay in L1, as a share of the tier's FMA peak (pct_peak): what the kernel's code
+ *    can do when the data is near, against which dwbound's layers (from L2, L3 or DRAM) are
+ *    judged;
  *  - gemmstream/ISA/SHAPE/{hot,cold}: the late 1x1 layers of V1 (and the classifier), which in
  *    a network read weights another layer has evicted: the same GEMM with one copy of its
  *    packed weights, hot in cache, and cycling through copies that together exceed any cache
@@ -169,6 +173,51 @@ static void bench_dwbound(mnet_bench_state *st, void *arg)
     free(packed);
 }
 
+/* ---- depthwise with its data in L1 ----------------------------------------------------- */
+
+typedef struct { int h, w, c, stride; mnet_isa isa; } dwl1_case;
+
+static void bench_dwl1(mnet_bench_state *st, void *arg)
+{
+    const dwl1_case *dc = arg;
+    const mnet_kernels *k = mnet_kernels_for(dc->isa);
+    int lanes = 0;
+    float (*peak)(void) = peak_fn(dc->isa, &lanes);
+    if (!k || !peak) {
+        skip(st, "ISA not available");
+        return;
+    }
+    const int s = dc->stride, oh = (dc->h - 1) / s + 1, ow = (dc->w - 1) / s + 1;
+    const mnet_conv_geom g = { .h = dc->h, .w = dc->w, .oh = oh, .ow = ow, .stride = s,
+        .pad_top = 1, .pad_left = 1, .cin = dc->c, .cout = dc->c };
+    const size_t n_in = (size_t)dc->h * dc->w * dc->c, n_out = (size_t)oh * ow * dc->c;
+    const int cr = k->dwconv3x3.cr;
+    float *in = alloc_floats(n_in), *out = alloc_floats(n_out), *w = alloc_floats(9 * (size_t)dc->c);
+    float *packed = alloc_floats(mnet_packed_dwconv_floats(dc->c, cr, 9));
+    if (!in || !out || !w || !packed) {
+        skip(st, "out of memory");
+    } else {
+        mnet_pack_dwconv(dc->c, cr, 9, w, NULL, packed);
+        double peak_s;
+        MEDIAN_TIME(31, g_sink = peak(), peak_s);
+        const double peak_gflops = peak_flops_per_call(lanes) / peak_s * 1e-9;
+        while (mnet_bench_keep_running(st))
+            k->dwconv3x3.fn(&g, in, packed, out, 0, oh, 0.0f, 6.0f, MNET_EPI_CLAMP);
+        /* every output: 9 multiply-adds, minus the taps in the padding (which a kernel skips
+         * or multiplies by zero; counted as done, as bench_kernels counts them) */
+        const double flops = 2.0 * 9.0 * (double)n_out;
+        mnet_bench_set_counter(st, "GFLOPS", flops * 1e-9,
+                MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE);
+        mnet_bench_set_counter(st, "peak_GFLOPS", peak_gflops, MNET_BENCH_COUNTER_DEFAULT);
+        mnet_bench_set_counter(st, "data_KiB", (double)(n_in + n_out) * 4 / 1024,
+                MNET_BENCH_COUNTER_DEFAULT);
+    }
+    free(in);
+    free(out);
+    free(w);
+    free(packed);
+}
+
 /* ---- FMA peak of one thread while a second one runs the same loop ---------------------- */
 
 /* Whether the machine's two (or more) CPUs are really cores of their own: the same peak loop
@@ -312,6 +361,22 @@ int main(int argc, char **argv)
             snprintf(name, sizeof name, "dwbound/%s/%dx%dx%d/s%d", mnet_isa_name(isas[t]),
                     dws[i].hw, dws[i].hw, dws[i].c, dws[i].stride);
             mnet_bench_register(name, bench_dwbound, &dcs[t * NDW + i], NULL);
+        }
+
+    /* Depthwise with its data in L1 (input + output 20-42 KiB): the row widths of the
+     * MobileNet layers (14, 28, 56, 112), 16 or 32 channels, both strides. */
+    static const struct { int h, w, c, stride; } l1s[] = {
+        { 8, 14, 32, 1 }, { 8, 28, 16, 1 }, { 4, 56, 16, 1 }, { 3, 112, 16, 1 },
+        { 9, 28, 16, 2 }, { 9, 56, 16, 2 }, { 3, 112, 16, 2 },
+    };
+    enum { NL1 = sizeof l1s / sizeof l1s[0] };
+    static dwl1_case l1c[2 * NL1];
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < NL1; i++) {
+            l1c[t * NL1 + i] = (dwl1_case){ l1s[i].h, l1s[i].w, l1s[i].c, l1s[i].stride, isas[t] };
+            snprintf(name, sizeof name, "dwl1/%s/%dx%dx%d/s%d", mnet_isa_name(isas[t]), l1s[i].h,
+                    l1s[i].w, l1s[i].c, l1s[i].stride);
+            mnet_bench_register(name, bench_dwl1, &l1c[t * NL1 + i], NULL);
         }
 
     /* The 1x1 layers with the most weights per row: V1's 14x14 and 7x7 at 224, its 5x5 at
