@@ -27,6 +27,7 @@ struct mnet_context {
                                      several threads twice the largest tensor (see place) */
     size_t at[MNET_NUM_BUFS];     /* where in its slot the buffer's current tensor starts (see
                                      place) */
+    size_t held[MNET_NUM_BUFS];   /* floats of the tensor each buffer holds now */
     size_t reach[MNET_NUM_BUFS], miss[MNET_NUM_BUFS];   /* mnet_context_placement */
     float *end0;          /* where the first part's rows of the last task ended (one image, a
                              split by rows or row tiles; else NULL), for miss */
@@ -651,6 +652,8 @@ static void layer_task(void *arg, int part, int parts)
 static float *place(mnet_context *ctx, const mnet_layer *l, size_t b0, int nb, int how)
 {
     const int b = l->out_buf;
+    if (l->out_buf != l->in_buf)
+        ctx->held[b] = (size_t)l->out_h * l->out_w * l->cout;
     if (ctx->threads > 1 && l->out_buf != l->in_buf) {
         const size_t row = (size_t)l->out_w * l->cout, floats = (size_t)l->out_h * row;
         size_t first = floats / 2;   /* several images: where the cut falls hardly matters */
@@ -689,24 +692,24 @@ static float *tensor_of(const mnet_context *ctx, int b, size_t b0)
     return ctx->buf[b] + ctx->at[b] + b0 * ctx->slot[b];
 }
 
-/* The residual layer l adds (the input of layer res_from) for images from b0: its first
- * image, and *stride the floats from one image to the next. */
+/* The residual layer l adds (the input of layer res_from) for images from b0 (their buffer
+ * slots from sb): its first image, and *stride the floats from one image to the next. */
 static const float *residual_of(const mnet_context *ctx, const mnet_layer *l, size_t b0,
-        const float *input, size_t input_img, size_t *stride)
+        size_t sb, const float *input, size_t input_img, size_t *stride)
 {
     const int rb = ctx->model->layers[l->res_from].in_buf;
     *stride = rb < 0 ? input_img : ctx->slot[rb];
-    return rb < 0 ? input + b0 * input_img : tensor_of(ctx, rb, b0);
+    return rb < 0 ? input + b0 * input_img : tensor_of(ctx, rb, sb);
 }
 
 /* Layers [i0, i1) for images [b0, b0 + nb).  Each image has its own slot in every buffer
  * (image b of buffer i at b * buf_floats[i]), so images can be taken in any order; the FC and
  * squeeze-and-excite vectors are dense, one GEMM over the images. */
-static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const float *input,
-        float *logits)
+static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, int slot0,
+        const float *input, float *logits)
 {
     const mnet_model *m = ctx->model;
-    const size_t b0z = (size_t)b0, nbz = (size_t)nb;
+    const size_t b0z = (size_t)b0, nbz = (size_t)nb, sbz = (size_t)slot0;
     const size_t input_img = (size_t)m->info.height * m->info.width * m->info.channels;
     int timed = -1;       /* profiling: the layer (group) being timed, since t0 */
     double t0 = 0.0;
@@ -721,7 +724,7 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
         const mnet_layer *l = &m->layers[i];
         const size_t in_img = l->in_buf < 0 ? input_img : ctx->slot[l->in_buf];
         const size_t out_img = l->out_buf < 0 ? 0 : ctx->slot[l->out_buf];
-        const float *in = l->in_buf < 0 ? input + b0z * in_img : tensor_of(ctx, l->in_buf, b0z);
+        const float *in = l->in_buf < 0 ? input + b0z * in_img : tensor_of(ctx, l->in_buf, sbz);
         const float *w = ctx->packed->data + ctx->packed->offset[i];
         if (ctx->kind[i]) {   /* a fused group: [1x1 or stem ->] depthwise [-> 1x1] */
             const int pre = ctx->kind[i] & FUSE_PRE, post = ctx->kind[i] & FUSE_POST;
@@ -731,16 +734,16 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
             fused_job f = { .ctx = ctx, .p = pre ? l : NULL, .d = d, .q = q, .in = in,
                 .pw = w, .dw = ctx->packed->data + ctx->packed->offset[di],
                 .qw = post ? ctx->packed->data + ctx->packed->offset[last] : NULL,
-                .out = place(ctx, &m->layers[last], b0z, nb, BY_ROWS),
+                .out = place(ctx, &m->layers[last], sbz, nb, BY_ROWS),
                 .in_stride = in_img, .out_stride = out_floats,
                 .band = ctx->band[i], .batch = nb, .end0 = &ctx->end0,
                 .means = !post && di + 1 < m->num_layers &&
                     m->layers[di + 1].op == MNET_OP_SE_REDUCE ?
                     ctx->row_means + b0z * d->out_h * d->cout : NULL };
             if (q && q->res_from >= 0)
-                f.res = residual_of(ctx, q, b0z, input, input_img, &f.res_stride);
+                f.res = residual_of(ctx, q, b0z, sbz, input, input_img, &f.res_stride);
             mnet_pool_run(ctx->pool, fused_task, &f);
-            note_end(ctx, &m->layers[last], b0z);
+            note_end(ctx, &m->layers[last], sbz);
             i = last;
             continue;
         }
@@ -774,29 +777,54 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
             mnet_gemm_run(&ctx->k->gemm, 0, nbz, (size_t)l->cout, (size_t)l->cin, v_in,
                     (size_t)l->cin, w, v_out, (size_t)l->cout, j.lo, j.hi, j.epi);
             if (!reduce) {   /* ... then scale the tensor in place */
-                layer_job s = { .ctx = ctx, .l = l, .in = tensor_of(ctx, l->in_buf, b0z),
-                    .w = v_out, .out = place(ctx, l, b0z, nb, BY_ROWS), .scale = 1,
+                layer_job s = { .ctx = ctx, .l = l, .in = tensor_of(ctx, l->in_buf, sbz),
+                    .w = v_out, .out = place(ctx, l, sbz, nb, BY_ROWS), .scale = 1,
                     .batch = nb, .in_stride = in_img, .out_stride = out_img,
                     .end0 = &ctx->end0 };
                 mnet_pool_run(ctx->pool, layer_task, &s);
-                note_end(ctx, l, b0z);
+                note_end(ctx, l, sbz);
             }
             continue;
         }
         default:
             if (i + 1 < m->num_layers && m->layers[i + 1].op == MNET_OP_SE_REDUCE)
                 j.row_means = ctx->row_means + b0z * l->out_h * l->cout;
-            j.out = place(ctx, l, b0z, nb, l->op == MNET_OP_PW ? BY_GEMM : BY_ROWS);
+            j.out = place(ctx, l, sbz, nb, l->op == MNET_OP_PW ? BY_GEMM : BY_ROWS);
             break;
         }
         if (l->res_from >= 0)
-            j.res = residual_of(ctx, l, b0z, input, input_img, &j.res_stride);
+            j.res = residual_of(ctx, l, b0z, sbz, input, input_img, &j.res_stride);
         mnet_pool_run(ctx->pool, layer_task, &j);
         if (l->out_buf >= 0)
-            note_end(ctx, l, b0z);
+            note_end(ctx, l, sbz);
     }
     if (timed >= 0)
         ctx->prof_ms[timed] += now_ms() - t0;
+}
+
+/* Which buffers layers [split, n) read before they write them (so that the tensor there, from
+ * the image-by-image layers, must be in each image's own slot): a fused group reads its input
+ * and its residual and writes its last layer's output; squeeze-and-excite reads and scales in
+ * place. */
+static void batch_reads(const mnet_context *ctx, int split, int carry[MNET_NUM_BUFS])
+{
+    const mnet_model *m = ctx->model;
+    int seen[MNET_NUM_BUFS] = { 0 };
+    for (int i = 0; i < MNET_NUM_BUFS; i++)
+        carry[i] = 0;
+    for (int i = split; i < m->num_layers; i += group_span(ctx->kind, i)) {
+        const int last = i + group_span(ctx->kind, i) - 1;
+        int reads[1 + 3], n = 0;
+        reads[n++] = m->layers[i].in_buf;
+        for (int j = i; j <= last; j++)
+            if (m->layers[j].res_from >= 0)
+                reads[n++] = m->layers[m->layers[j].res_from].in_buf;
+        for (int r = 0; r < n; r++)
+            if (reads[r] >= 0 && !seen[reads[r]])
+                seen[reads[r]] = carry[reads[r]] = 1;
+        if (m->layers[last].out_buf >= 0)
+            seen[m->layers[last].out_buf] = 1;
+    }
 }
 
 /* After a run on several threads: move the split towards the threads' measured speeds.  The
@@ -907,9 +935,19 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
             split = i + group_span(ctx->kind, i);   /* a fused group runs whole in one phase */
     if (batch == 1)
         split = 0;
-    for (int b = 0; b < batch && split > 0; b++)
-        run_layers(ctx, 0, split, b, 1, input, logits);
-    run_layers(ctx, split, m->num_layers, 0, batch, input, logits);
+    /* The image-by-image layers of every image run in the buffers' first slot, which stays in
+     * cache from one image to the next (as at batch 1); what the batch's layers then read of
+     * image b is copied to its slot.  The images go last to first, so that image 0's stays. */
+    int carry[MNET_NUM_BUFS];
+    batch_reads(ctx, split, carry);
+    for (int b = batch - 1; b >= 0 && split > 0; b--) {
+        run_layers(ctx, 0, split, b, 1, 0, input, logits);
+        for (int i = 0; b > 0 && i < MNET_NUM_BUFS; i++)
+            if (carry[i])
+                memcpy(ctx->buf[i] + (size_t)b * ctx->slot[i] + ctx->at[i],
+                        ctx->buf[i] + ctx->at[i], ctx->held[i] * sizeof(float));
+    }
+    run_layers(ctx, split, m->num_layers, 0, batch, 0, input, logits);
     if (ctx->threads > 1 && !ctx->hold_split)
         rebalance(ctx);
     ctx->prof_images += batch;
