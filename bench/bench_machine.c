@@ -122,6 +122,35 @@ static void bench_bw(mnet_bench_state *st, void *arg)
 
 typedef struct { const char *net; int hw, c, stride; mnet_isa isa; } dw_case;
 
+/* A depthwise layer's input, output and packed weights (zero weights: the timing does not
+ * depend on them), for geometry g and tier k. */
+typedef struct { float *in, *out, *w, *packed; size_t n_in, n_out; } dw_data;
+
+static void dw_data_free(dw_data *d)
+{
+    free(d->in);
+    free(d->out);
+    free(d->w);
+    free(d->packed);
+}
+
+static int dw_data_make(dw_data *d, const mnet_kernels *k, const mnet_conv_geom *g)
+{
+    const int c = g->cin, cr = k->dwconv3x3.cr;
+    d->n_in = (size_t)g->h * g->w * c;
+    d->n_out = (size_t)g->oh * g->ow * c;
+    d->in = alloc_floats(d->n_in);
+    d->out = alloc_floats(d->n_out);
+    d->w = alloc_floats(9 * (size_t)c);
+    d->packed = alloc_floats(mnet_packed_dwconv_floats(c, cr, 9));
+    if (!d->in || !d->out || !d->w || !d->packed) {
+        dw_data_free(d);
+        return 0;
+    }
+    mnet_pack_dwconv(c, cr, 9, d->w, NULL, d->packed);
+    return 1;
+}
+
 /* Median seconds of `reps` calls of f (a few warm-up calls first). */
 #define MEDIAN_TIME(reps, call, out) do { \
         double t_[31]; \
@@ -146,31 +175,24 @@ static void bench_dwbound(mnet_bench_state *st, void *arg)
     const int o = (dc->hw + dc->stride - 1) / dc->stride;
     const mnet_conv_geom g = { .h = dc->hw, .w = dc->hw, .oh = o, .ow = o, .stride = dc->stride,
         .pad_top = dc->stride == 1, .pad_left = dc->stride == 1, .cin = dc->c, .cout = dc->c };
-    const size_t n_in = (size_t)dc->hw * dc->hw * dc->c, n_out = (size_t)o * o * dc->c;
-    const int cr = k->dwconv3x3.cr;
-    float *in = alloc_floats(n_in), *out = alloc_floats(n_out), *w = alloc_floats(9 * (size_t)dc->c);
-    float *packed = alloc_floats(mnet_packed_dwconv_floats(dc->c, cr, 9));
-    if (!in || !out || !w || !packed) {
+    dw_data d;
+    if (!dw_data_make(&d, k, &g)) {
         skip(st, "out of memory");
-    } else {
-        mnet_pack_dwconv(dc->c, cr, 9, w, NULL, packed);
-        double bound, kernel;
-        MEDIAN_TIME(31, read_write(in, n_in, out, n_out), bound);
-        MEDIAN_TIME(31, k->dwconv3x3.fn(&g, in, packed, out, 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP),
-                kernel);
-        while (mnet_bench_keep_running(st))
-            k->dwconv3x3.fn(&g, in, packed, out, 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP);
-        mnet_bench_set_counter(st, "bound_us", bound * 1e6, MNET_BENCH_COUNTER_DEFAULT);
-        mnet_bench_set_counter(st, "kernel_us", kernel * 1e6, MNET_BENCH_COUNTER_DEFAULT);
-        mnet_bench_set_counter(st, "x_bound", kernel / bound, MNET_BENCH_COUNTER_DEFAULT);
-        mnet_bench_set_counter(st, "bound_GBps", (double)(n_in + n_out) * 4 / bound * 1e-9,
-                MNET_BENCH_COUNTER_DEFAULT);
-        mnet_bench_set_label(st, dc->net);
+        return;
     }
-    free(in);
-    free(out);
-    free(w);
-    free(packed);
+    double bound, kernel;
+    MEDIAN_TIME(31, read_write(d.in, d.n_in, d.out, d.n_out), bound);
+    MEDIAN_TIME(31, k->dwconv3x3.fn(&g, d.in, d.packed, d.out, 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP),
+            kernel);
+    while (mnet_bench_keep_running(st))
+        k->dwconv3x3.fn(&g, d.in, d.packed, d.out, 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP);
+    mnet_bench_set_counter(st, "bound_us", bound * 1e6, MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "kernel_us", kernel * 1e6, MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "x_bound", kernel / bound, MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "bound_GBps", (double)(d.n_in + d.n_out) * 4 / bound * 1e-9,
+            MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_label(st, dc->net);
+    dw_data_free(&d);
 }
 
 /* ---- depthwise with its data in L1 ----------------------------------------------------- */
@@ -190,32 +212,24 @@ static void bench_dwl1(mnet_bench_state *st, void *arg)
     const int s = dc->stride, oh = (dc->h - 1) / s + 1, ow = (dc->w - 1) / s + 1;
     const mnet_conv_geom g = { .h = dc->h, .w = dc->w, .oh = oh, .ow = ow, .stride = s,
         .pad_top = 1, .pad_left = 1, .cin = dc->c, .cout = dc->c };
-    const size_t n_in = (size_t)dc->h * dc->w * dc->c, n_out = (size_t)oh * ow * dc->c;
-    const int cr = k->dwconv3x3.cr;
-    float *in = alloc_floats(n_in), *out = alloc_floats(n_out), *w = alloc_floats(9 * (size_t)dc->c);
-    float *packed = alloc_floats(mnet_packed_dwconv_floats(dc->c, cr, 9));
-    if (!in || !out || !w || !packed) {
+    dw_data d;
+    if (!dw_data_make(&d, k, &g)) {
         skip(st, "out of memory");
-    } else {
-        mnet_pack_dwconv(dc->c, cr, 9, w, NULL, packed);
-        double peak_s;
-        MEDIAN_TIME(31, g_sink = peak(), peak_s);
-        const double peak_gflops = peak_flops_per_call(lanes) / peak_s * 1e-9;
-        while (mnet_bench_keep_running(st))
-            k->dwconv3x3.fn(&g, in, packed, out, 0, oh, 0.0f, 6.0f, MNET_EPI_CLAMP);
-        /* every output: 9 multiply-adds, minus the taps in the padding (which a kernel skips
-         * or multiplies by zero; counted as done, as bench_kernels counts them) */
-        const double flops = 2.0 * 9.0 * (double)n_out;
-        mnet_bench_set_counter(st, "GFLOPS", flops * 1e-9,
-                MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE);
-        mnet_bench_set_counter(st, "peak_GFLOPS", peak_gflops, MNET_BENCH_COUNTER_DEFAULT);
-        mnet_bench_set_counter(st, "data_KiB", (double)(n_in + n_out) * 4 / 1024,
-                MNET_BENCH_COUNTER_DEFAULT);
+        return;
     }
-    free(in);
-    free(out);
-    free(w);
-    free(packed);
+    double peak_s;
+    MEDIAN_TIME(31, g_sink = peak(), peak_s);
+    const double peak_gflops = peak_flops_per_call(lanes) / peak_s * 1e-9;
+    while (mnet_bench_keep_running(st))
+        k->dwconv3x3.fn(&g, d.in, d.packed, d.out, 0, oh, 0.0f, 6.0f, MNET_EPI_CLAMP);
+    /* every output: 9 multiply-adds, those on the padding included (a kernel skips them;
+     * counted as done, as bench_kernels counts them) */
+    mnet_bench_set_counter(st, "GFLOPS", 2.0 * 9.0 * (double)d.n_out * 1e-9,
+            MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE);
+    mnet_bench_set_counter(st, "peak_GFLOPS", peak_gflops, MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "data_KiB", (double)(d.n_in + d.n_out) * 4 / 1024,
+            MNET_BENCH_COUNTER_DEFAULT);
+    dw_data_free(&d);
 }
 
 /* ---- FMA peak of one thread while a second one runs the same loop ---------------------- */
