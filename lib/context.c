@@ -702,9 +702,10 @@ static const float *residual_of(const mnet_context *ctx, const mnet_layer *l, si
     return rb < 0 ? input + b0 * input_img : tensor_of(ctx, rb, sb);
 }
 
-/* Layers [i0, i1) for images [b0, b0 + nb).  Each image has its own slot in every buffer
- * (image b of buffer i at b * buf_floats[i]), so images can be taken in any order; the FC and
- * squeeze-and-excite vectors are dense, one GEMM over the images. */
+/* Layers [i0, i1) for images [b0, b0 + nb) of the input and the logits, their tensors in the
+ * buffers' slots [slot0, slot0 + nb) (slot b of buffer i at b * slot[i]: mnet_context_run
+ * gives the image-by-image layers slot 0 and the batch's layers slot b for image b); the FC
+ * and squeeze-and-excite vectors are dense and indexed by image, one GEMM over the images. */
 static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, int slot0,
         const float *input, float *logits)
 {
