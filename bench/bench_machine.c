@@ -55,6 +55,16 @@ static void skip(mnet_bench_state *st, const char *why)
     }
 }
 
+/* The kernels of tier `isa`, or NULL with the benchmark skipped when this build or CPU lacks
+ * them. */
+static const mnet_kernels *tier_or_skip(mnet_bench_state *st, mnet_isa isa)
+{
+    const mnet_kernels *k = mnet_kernels_for(isa);
+    if (!k)
+        skip(st, "ISA not available");
+    return k;
+}
+
 /* ---- FMA peak (bench/peak.h) ------------------------------------------------------------ */
 
 static void bench_peak(mnet_bench_state *st, void *arg)
@@ -167,11 +177,9 @@ static int dw_data_make(dw_data *d, const mnet_kernels *k, const mnet_conv_geom 
 static void bench_dwbound(mnet_bench_state *st, void *arg)
 {
     const dw_case *dc = arg;
-    const mnet_kernels *k = mnet_kernels_for(dc->isa);
-    if (!k) {
-        skip(st, "ISA not available");
+    const mnet_kernels *k = tier_or_skip(st, dc->isa);
+    if (!k)
         return;
-    }
     const int o = (dc->hw + dc->stride - 1) / dc->stride;
     const mnet_conv_geom g = { .h = dc->hw, .w = dc->hw, .oh = o, .ow = o, .stride = dc->stride,
         .pad_top = dc->stride == 1, .pad_left = dc->stride == 1, .cin = dc->c, .cout = dc->c };
@@ -202,11 +210,13 @@ typedef struct { int h, w, c, stride; mnet_isa isa; } dwl1_case;
 static void bench_dwl1(mnet_bench_state *st, void *arg)
 {
     const dwl1_case *dc = arg;
-    const mnet_kernels *k = mnet_kernels_for(dc->isa);
+    const mnet_kernels *k = tier_or_skip(st, dc->isa);
+    if (!k)
+        return;
     int lanes = 0;
     float (*peak)(void) = peak_fn(dc->isa, &lanes);
-    if (!k || !peak) {
-        skip(st, "ISA not available");
+    if (!peak) {
+        skip(st, "this CPU lacks the instructions");
         return;
     }
     const int s = dc->stride, oh = (dc->h - 1) / s + 1, ow = (dc->w - 1) / s + 1;
@@ -296,11 +306,9 @@ typedef struct { const char *what; int m, n, k, cold; mnet_isa isa; } stream_cas
 static void bench_gemmstream(mnet_bench_state *st, void *arg)
 {
     const stream_case *sc = arg;
-    const mnet_kernels *kn = mnet_kernels_for(sc->isa);
-    if (!kn) {
-        skip(st, "ISA not available");
+    const mnet_kernels *kn = tier_or_skip(st, sc->isa);
+    if (!kn)
         return;
-    }
     const size_t m = (size_t)sc->m, n = (size_t)sc->n, k = (size_t)sc->k;
     const size_t pf = mnet_packed_gemm_floats(sc->k, sc->n, kn->gemm.nr);
     size_t copies = sc->cold ? MNET_STREAM_BYTES / (pf * sizeof(float)) + 1 : 1;

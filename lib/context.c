@@ -543,19 +543,16 @@ static void fused_task(void *arg, int part, int parts)
         *j->end0 = end;
 }
 
-/* Whether a GEMM of `tiles` row tiles and `panels` column panels is split between the threads
- * by columns (see layer_task). */
-static int column_split(const mnet_context *ctx, size_t tiles, size_t panels)
+/* A GEMM of m rows and n columns (per image): its MR-row tiles and NR-column panels, and
+ * whether it is split between the threads by columns (see layer_task) rather than by tiles. */
+static int gemm_grid(const mnet_context *ctx, size_t m, size_t n, size_t *tiles,
+        size_t *panels)
 {
-    return ctx->threads > 1 && tiles < 4 * (size_t)ctx->threads && panels >= (size_t)ctx->threads;
-}
-
-/* Whether the 1x1 layer l is split between the threads by columns. */
-static int pw_columns(const mnet_context *ctx, const mnet_layer *l)
-{
-    const size_t m = (size_t)l->out_h * l->out_w, mr = (size_t)ctx->k->gemm.mr;
-    const size_t nr = (size_t)ctx->k->gemm.nr;
-    return column_split(ctx, (m + mr - 1) / mr, ((size_t)l->cout + nr - 1) / nr);
+    const size_t mr = (size_t)ctx->k->gemm.mr, nr = (size_t)ctx->k->gemm.nr;
+    const size_t t = (size_t)ctx->threads;
+    *tiles = (m + mr - 1) / mr;
+    *panels = (n + nr - 1) / nr;
+    return t > 1 && *tiles < 4 * t && *panels >= t;
 }
 
 /* How a layer's output is split between the threads (see place). */
@@ -597,10 +594,10 @@ static void layer_task(void *arg, int part, int parts)
     const int pw = l->op == MNET_OP_PW;
     const size_t m = pw ? (size_t)l->out_h * l->out_w : (size_t)j->batch;
     const size_t n = (size_t)l->cout, mr = (size_t)k->gemm.mr;
-    const size_t tiles = (m + mr - 1) / mr, nr = (size_t)k->gemm.nr, cin = (size_t)l->cin;
-    const size_t panels = (n + nr - 1) / nr;
+    const size_t nr = (size_t)k->gemm.nr, cin = (size_t)l->cin;
+    size_t tiles, panels;
     const int images = pw ? j->batch : 1;
-    if (column_split(j->ctx, tiles, panels)) {
+    if (gemm_grid(j->ctx, m, n, &tiles, &panels)) {
         /* Few row tiles (the 7x7 and 14x14 layers, the classifier): split the columns instead,
          * so that each thread streams only its own share of the weights.  The work is the
          * panels x tiles grid, panel-major, cut into equal runs of tiles: a thread gets whole
@@ -652,23 +649,27 @@ static void layer_task(void *arg, int part, int parts)
 static float *place(mnet_context *ctx, const mnet_layer *l, size_t b0, int nb, int how)
 {
     const int b = l->out_buf;
-    if (l->out_buf != l->in_buf)
-        ctx->held[b] = (size_t)l->out_h * l->out_w * l->cout;
-    if (ctx->threads > 1 && l->out_buf != l->in_buf) {
-        const size_t row = (size_t)l->out_w * l->cout, floats = (size_t)l->out_h * row;
-        size_t first = floats / 2;   /* several images: where the cut falls hardly matters */
-        if (nb == 1 && how == BY_ROWS) {
-            first = (size_t)split_at(ctx, l->out_h, 1) * row;
-        } else if (nb == 1 && how == BY_GEMM && !pw_columns(ctx, l)) {   /* whole tiles */
-            const size_t m = (size_t)l->out_h * l->out_w, mr = (size_t)ctx->k->gemm.mr;
-            const size_t r = (size_t)split_at(ctx, (long)((m + mr - 1) / mr), 1) * mr;
-            first = (r < m ? r : m) * (size_t)l->cout;
+    const size_t row = (size_t)l->out_w * l->cout, floats = (size_t)l->out_h * row;
+    if (b != l->in_buf) {
+        ctx->held[b] = floats;
+        if (ctx->threads > 1) {
+            size_t first = floats / 2;   /* several images: where the cut falls hardly matters */
+            size_t tiles, panels;
+            if (nb == 1 && how == BY_ROWS) {
+                first = (size_t)split_at(ctx, l->out_h, 1) * row;
+            } else if (nb == 1 && !gemm_grid(ctx, (size_t)l->out_h * l->out_w, (size_t)l->cout,
+                    &tiles, &panels)) {   /* whole tiles */
+                const size_t m = (size_t)l->out_h * l->out_w;
+                const size_t r = (size_t)split_at(ctx, (long)tiles, 1) * (size_t)ctx->k->gemm.mr;
+                first = (r < m ? r : m) * (size_t)l->cout;
+            }
+            /* The slot is twice the largest tensor, so any cut fits: mid - first >= 0 and
+             * mid - first + floats <= 2 * mid. */
+            const size_t mid = ctx->slot[b] / 2;
+            ctx->at[b] = (mid - first) & ~(size_t)15;
+            if (ctx->at[b] + floats > ctx->reach[b])
+                ctx->reach[b] = ctx->at[b] + floats;
         }
-        /* The slot is twice the largest tensor, so any cut fits: mid - first >= 0 and
-         * mid - first + floats <= 2 * mid. */
-        const size_t mid = ctx->slot[b] / 2;
-        ctx->at[b] = (mid - first) & ~(size_t)15;
-        ctx->reach[b] = ctx->at[b] + floats > ctx->reach[b] ? ctx->at[b] + floats : ctx->reach[b];
     }
     return ctx->buf[b] + ctx->at[b] + b0 * ctx->slot[b];
 }
@@ -940,7 +941,8 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
      * cache from one image to the next (as at batch 1); what the batch's layers then read of
      * image b is copied to its slot.  The images go last to first, so that image 0's stays. */
     int carry[MNET_NUM_BUFS];
-    batch_reads(ctx, split, carry);
+    if (split > 0)
+        batch_reads(ctx, split, carry);
     for (int b = batch - 1; b >= 0 && split > 0; b--) {
         run_layers(ctx, 0, split, b, 1, 0, input, logits);
         for (int i = 0; b > 0 && i < MNET_NUM_BUFS; i++)
