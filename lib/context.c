@@ -30,7 +30,7 @@ struct mnet_context {
     size_t held[MNET_NUM_BUFS];   /* floats of the tensor each buffer holds now */
     size_t reach[MNET_NUM_BUFS], miss[MNET_NUM_BUFS];   /* mnet_context_placement */
     float *end0;          /* where the first part's rows of the last task ended (one image, a
-                             split by rows or row tiles; else NULL), for miss */
+                             split by rows; else NULL), for miss */
     size_t vec_floats, row_floats;   /* per image */
     double *prof_ms;      /* options.profile: [layer] ms so far (a group's on its first layer) */
     double prof_images;   /* images run so far */
@@ -52,6 +52,8 @@ struct mnet_context {
 /* See worth_fusing. */
 #define MNET_FUSE_MIN_BYTES (256u * 1024u)
 #define MNET_FUSE_WEIGHT_RATIO 4
+/* See gemm_grid. */
+#define MNET_SPLIT_WEIGHT_BYTES (1024u * 1024u)
 enum { FUSE_PRE = 1, FUSE_POST = 2 };   /* a group's 1x1 before / after its depthwise */
 /* The unit of the split between threads, and how far each run moves it towards the measured
  * speeds (see rebalance). */
@@ -387,7 +389,7 @@ typedef struct {
     float *row_means;     /* depthwise before squeeze-and-excite: each output row's channel means */
     int batch;            /* images */
     size_t in_stride, out_stride, res_stride;   /* floats from one image to the next */
-    float **end0;         /* part 0 of one image split by rows or row tiles: where they end */
+    float **end0;         /* part 0 of one image split by rows: where they end */
 } layer_job;
 
 static void act_of(mnet_act a, float *lo, float *hi, int *epi)
@@ -543,22 +545,30 @@ static void fused_task(void *arg, int part, int parts)
         *j->end0 = end;
 }
 
-/* A GEMM of m rows and n columns (per image): its MR-row tiles and NR-column panels, and
- * whether it is split between the threads by columns (see layer_task) rather than by tiles. */
-static int gemm_grid(const mnet_context *ctx, size_t m, size_t n, size_t *tiles,
+/* A GEMM of m rows (per image), n columns and k inputs: its MR-row tiles and NR-column panels,
+ * and whether it is split between the threads by columns (see layer_task) rather than by rows.
+ * By columns, each thread streams only its share of the weights, but reads every row of the
+ * input, half of which the other core wrote, and writes lines of every output row; by rows,
+ * each thread reads and writes the rows it (and the layers around it) wrote, but streams all the
+ * weights.  Moving a line from one core's cache to the other's is the dearer (on the 2-vCPU
+ * VM, a depthwise reading rows half of whose channels the other core wrote ran at a third of
+ * its one-thread speed), so rows are split unless the weights are large (V1's 7x7 layers, 2
+ * and 4 MB) or the rows too few to share at all (the classifier). */
+static int gemm_grid(const mnet_context *ctx, size_t m, size_t n, size_t k, size_t *tiles,
         size_t *panels)
 {
     const size_t mr = (size_t)ctx->k->gemm.mr, nr = (size_t)ctx->k->gemm.nr;
     const size_t t = (size_t)ctx->threads;
     *tiles = (m + mr - 1) / mr;
     *panels = (n + nr - 1) / nr;
-    return t > 1 && *tiles < 4 * t && *panels >= t;
+    const int heavy = n * (k + 1) * sizeof(float) >= MNET_SPLIT_WEIGHT_BYTES;
+    return t > 1 && *panels >= t && (*tiles < t || (*tiles < 4 * t && heavy));
 }
 
 /* How a layer's output is split between the threads (see place). */
 enum { BY_ROWS, BY_GEMM };
 
-/* One part of one layer: conv rows split evenly; GEMM rows split in whole MR tiles. */
+/* One part of one layer: conv rows split evenly; GEMM rows (pixels) too, or its columns. */
 static void layer_task(void *arg, int part, int parts)
 {
     (void)parts;   /* always ctx->threads: the split is the context's cut */
@@ -597,9 +607,10 @@ static void layer_task(void *arg, int part, int parts)
     const size_t nr = (size_t)k->gemm.nr, cin = (size_t)l->cin;
     size_t tiles, panels;
     const int images = pw ? j->batch : 1;
-    if (gemm_grid(j->ctx, m, n, &tiles, &panels)) {
-        /* Few row tiles (the 7x7 and 14x14 layers, the classifier): split the columns instead,
-         * so that each thread streams only its own share of the weights.  The work is the
+    if (gemm_grid(j->ctx, m, n, cin, &tiles, &panels)) {
+        /* Large weights over few row tiles (V1's 7x7 layers), or a single row tile (the
+         * classifier): split the columns, so that each thread streams only its own share of
+         * the weights (see gemm_grid).  The work is the
          * panels x tiles grid, panel-major, cut into equal runs of tiles: a thread gets whole
          * NR panels and at most a part of a panel at each end (5 panels on 2 threads: 2.5
          * each, not 3 and 2).  Every element is still computed by the same kernel code, so
@@ -624,11 +635,11 @@ static void layer_task(void *arg, int part, int parts)
         }
         return;
     }
-    /* Whole MR tiles of each image's rows, the tiles of all images split evenly. */
-    row_walk tw = rows_of(j->ctx, (int)tiles, images, part);
-    int im, t0, t1;
-    while (next_rows(&tw, &im, &t0, &t1)) {
-        const size_t m0 = (size_t)t0 * mr, m1 = (size_t)t1 * mr < m ? (size_t)t1 * mr : m;
+    /* The rows (pixels) of all images split evenly, each part's in near-equal tiles. */
+    row_walk tw = rows_of(j->ctx, (int)m, images, part);
+    int im, r0, r1;
+    while (next_rows(&tw, &im, &r0, &r1)) {
+        const size_t m0 = (size_t)r0, m1 = (size_t)r1;
         mnet_gemm_run_add(&k->gemm, k->add.fn, m0, m1, n, cin, j->in + im * in_img, cin, j->w,
                 j->out + im * out_img, n, j->lo, j->hi, j->epi,
                 j->res ? j->res + im * j->res_stride : NULL);
@@ -658,10 +669,8 @@ static float *place(mnet_context *ctx, const mnet_layer *l, size_t b0, int nb, i
             if (nb == 1 && how == BY_ROWS) {
                 first = (size_t)split_at(ctx, l->out_h, 1) * row;
             } else if (nb == 1 && !gemm_grid(ctx, (size_t)l->out_h * l->out_w, (size_t)l->cout,
-                    &tiles, &panels)) {   /* whole tiles */
-                const size_t m = (size_t)l->out_h * l->out_w;
-                const size_t r = (size_t)split_at(ctx, (long)tiles, 1) * (size_t)ctx->k->gemm.mr;
-                first = (r < m ? r : m) * (size_t)l->cout;
+                    (size_t)l->cin, &tiles, &panels)) {   /* by rows */
+                first = (size_t)split_at(ctx, (long)l->out_h * l->out_w, 1) * (size_t)l->cout;
             }
             /* The slot is twice the largest tensor, so any cut fits: mid - first >= 0 and
              * mid - first + floats <= 2 * mid. */
