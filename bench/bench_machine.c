@@ -13,9 +13,15 @@
  *  - gemmstream/ISA/SHAPE/{hot,cold}: the late 1x1 layers of V1 (and the classifier), which in
  *    a network read weights another layer has evicted: the same GEMM with one copy of its
  *    packed weights, hot in cache, and cycling through copies that together exceed any cache
- *    (MNET_STREAM_BYTES), so every call streams its weights from DRAM.
- * Single thread.  `bench_machine --benchmark_format=json` for tools/bench_compare.py. */
+ *    (MNET_STREAM_BYTES), so every call streams its weights from DRAM;
+ *  - xcore/SIZE: a thread on another CPU writes a buffer, then this one reads it (cross_GBps),
+ *    against this thread reading what it wrote itself (local_GBps): what it costs one core to
+ *    take the lines another core wrote, as a layer split between two threads does wherever it
+ *    reads rows the other thread produced.
+ * Single thread, but for peak_pair and xcore.  `bench_machine --benchmark_format=json` for tools/bench_compare.py. */
+#define _GNU_SOURCE   /* sched_getcpu, pthread_setaffinity_np */
 #include <immintrin.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -345,6 +351,111 @@ static void bench_gemmstream(mnet_bench_state *st, void *arg)
     free(bias);
 }
 
+/* ---- lines another core wrote ------------------------------------------------------------ */
+
+typedef struct {
+    float *buf;
+    size_t floats;
+    atomic_int turn;   /* 1: the writer's turn, 0: the reader's, -1: stop */
+} xcore_job;
+
+static void *xcore_writer(void *arg)
+{
+    xcore_job *x = arg;
+    for (float v = 1.0f;; v += 1.0f) {
+        int t;
+        while ((t = atomic_load_explicit(&x->turn, memory_order_acquire)) == 0)
+            ;
+        if (t < 0)
+            return NULL;
+        for (size_t i = 0; i < x->floats; i++)
+            x->buf[i] = v;
+        atomic_store_explicit(&x->turn, 0, memory_order_release);
+    }
+}
+
+typedef float xcore_v4 __attribute__((vector_size(16)));
+
+/* Every float, 8 independent sums of 4 lanes: bound by the loads, not by the adds' latency. */
+static float xcore_read(const float *p, size_t floats)
+{
+    xcore_v4 s[8] = { { 0 } };
+    for (size_t i = 0; i + 32 <= floats; i += 32)
+        for (int j = 0; j < 8; j++) {
+            xcore_v4 v;
+            memcpy(&v, p + i + 4 * j, sizeof v);
+            s[j] += v;
+        }
+    for (int j = 1; j < 8; j++)
+        s[0] += s[j];
+    return s[0][0] + s[0][1] + s[0][2] + s[0][3];
+}
+
+/* This thread pinned to the CPU it runs on, the writer to another one it may use. */
+static int xcore_cpus(cpu_set_t *mine, cpu_set_t *other)
+{
+    cpu_set_t all;
+    const int here = sched_getcpu();
+    if (here < 0 || sched_getaffinity(0, sizeof all, &all) != 0)
+        return 0;
+    CPU_ZERO(mine);
+    CPU_ZERO(other);
+    CPU_SET(here, mine);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (c != here && CPU_ISSET(c, &all)) {
+            CPU_SET(c, other);
+            return 1;
+        }
+    return 0;
+}
+
+static void bench_xcore(mnet_bench_state *st, void *arg)
+{
+    const size_t bytes = (size_t)(uintptr_t)arg, floats = bytes / sizeof(float);
+    cpu_set_t mine, other, before;
+    if (sched_getaffinity(0, sizeof before, &before) != 0 || !xcore_cpus(&mine, &other)) {
+        skip(st, "needs two CPUs");
+        return;
+    }
+    xcore_job x = { alloc_floats(floats), floats, 0 };
+    pthread_t helper;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setaffinity_np(&attr, sizeof other, &other);
+    if (!x.buf || pthread_setaffinity_np(pthread_self(), sizeof mine, &mine) != 0 ||
+            pthread_create(&helper, &attr, xcore_writer, &x) != 0) {
+        pthread_attr_destroy(&attr);
+        pthread_setaffinity_np(pthread_self(), sizeof before, &before);
+        free(x.buf);
+        skip(st, "could not place the two threads");
+        return;
+    }
+    pthread_attr_destroy(&attr);
+    double cross = 0.0, local = 0.0;
+    float sink = 0.0f;
+    while (mnet_bench_keep_running(st)) {
+        atomic_store_explicit(&x.turn, 1, memory_order_release);   /* the other core writes */
+        while (atomic_load_explicit(&x.turn, memory_order_acquire) != 0)
+            ;
+        double t0 = now_s();
+        sink += xcore_read(x.buf, floats);
+        cross += now_s() - t0;
+        for (size_t i = 0; i < floats; i++)   /* this core writes */
+            x.buf[i] = sink;
+        t0 = now_s();
+        sink += xcore_read(x.buf, floats);
+        local += now_s() - t0;
+    }
+    atomic_store_explicit(&x.turn, -1, memory_order_release);
+    pthread_join(helper, NULL);
+    pthread_setaffinity_np(pthread_self(), sizeof before, &before);
+    g_sink = sink;
+    const double n = (double)mnet_bench_iterations(st) * (double)bytes * 1e-9;
+    mnet_bench_set_counter(st, "cross_GBps", cross > 0.0 ? n / cross : 0.0, MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "local_GBps", local > 0.0 ? n / local : 0.0, MNET_BENCH_COUNTER_DEFAULT);
+    free(x.buf);
+}
+
 int main(int argc, char **argv)
 {
     mnet_bench_register("peak/scalar", bench_peak, (void *)(intptr_t)MNET_ISA_SCALAR, NULL);
@@ -354,6 +465,12 @@ int main(int argc, char **argv)
             NULL);
     mnet_bench_register("peak_pair/fma_avx512", bench_peak_pair,
             (void *)(intptr_t)MNET_ISA_AVX512, NULL);
+    static const size_t xsizes[] = { 64 << 10, 256 << 10, 1 << 20 };
+    for (int i = 0; i < 3; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "xcore/%zuKiB", xsizes[i] >> 10);
+        mnet_bench_register(name, bench_xcore, (void *)(uintptr_t)xsizes[i], NULL);
+    }
 
     static const size_t sizes[] = { 16 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 256 << 20 };
     static const char *const kinds[] = { "read", "write", "copy" };
