@@ -4,7 +4,7 @@ network run end to end: how much the runtime (fusion, buffers, scheduling) loses
 its own kernels, and how far the kernels themselves are from the machine.
 
     /usr/bin/python3 tools/kernel_sum.py [MODEL | --arch v1|v2|v3-large|v3-small [--alpha A]
-        [--res R]] [--isa X] [--cpu 1] [--runs 200] [--repetitions 3] [--mnet build/mnet]
+        [--res R]] [--isa X] [--cpu 1] [--runs 200] [--repetitions 3] [--layers] [--mnet build/mnet]
         [--bench build/bench/bench_kernels]
 
 `mnet info` lists the layers; bench_kernels times each layer's shape with its kernel alone, its
@@ -100,6 +100,7 @@ def main():
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--repetitions", type=int, default=3)
     ap.add_argument("--min-time", default="0.05")
+    ap.add_argument("--layers", action="store_true", help="also each layer's kernel time")
     ap.add_argument("--mnet", default="build/mnet")
     ap.add_argument("--bench", default="build/bench/bench_kernels")
     args = ap.parse_args()
@@ -128,6 +129,8 @@ def main():
         else:
             total += times[key]
             by_op[op] = by_op.get(op, 0.0) + times[key]
+            if args.layers:
+                print(f"  layer {i:3d} {op:10s} {key[1]:36s} {times[key]:9.1f} us")
     net = network_ms(args, mnet_args)
     print(f"{name} ({args.isa}, one thread, CPU {args.cpu}):")
     for op, us in sorted(by_op.items(), key=lambda kv: -kv[1]):
