@@ -13,7 +13,7 @@ import sys
 
 def run(script, mnet, bench, arch_args):
     cmd = [sys.executable, script, "--mnet", mnet, "--bench", bench, "--cpu", "-1",
-           "--runs", "2", "--repetitions", "1", "--min-time", "0.001"] + arch_args
+           "--runs", "2", "--rounds", "2", "--min-time", "0.001"] + arch_args
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     m = re.search(r"kernel-sum model=\S+ isa=(\w+) sum_ms=([0-9.]+) network_ms=([0-9.]+) "
                   r"missing=(\d+) untimed=(\d+)", out)

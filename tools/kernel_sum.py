@@ -4,12 +4,13 @@ network run end to end: how much the runtime (fusion, buffers, scheduling) loses
 its own kernels, and how far the kernels themselves are from the machine.
 
     /usr/bin/python3 tools/kernel_sum.py [MODEL | --arch v1|v2|v3-large|v3-small [--alpha A]
-        [--res R]] [--isa X] [--cpu 1] [--runs 200] [--repetitions 3] [--layers] [--mnet build/mnet]
+        [--res R]] [--isa X] [--cpu 1] [--runs 200] [--rounds 3] [--layers] [--mnet build/mnet]
         [--bench build/bench/bench_kernels]
 
 `mnet info` lists the layers; bench_kernels times each layer's shape with its kernel alone, its
-data hot in the caches as a benchmark loop leaves it (median of --repetitions); `mnet bench`
-times the network (median of --runs).  Both pinned to --cpu (-1: not pinned), one thread.
+data hot in the caches as a benchmark loop leaves it; `mnet bench` times the network (median of
+--runs).  The two alternate for --rounds rounds, and each figure is the median of its rounds, so
+that a slow minute of the shared machine does not fall on one side only.  Both pinned to --cpu (-1: not pinned), one thread.
 bench_kernels registers the shapes of MobileNet V1, V2 and V3 at alpha 1.0 and 224x224; layers
 of other shapes are listed as missing and left out of the sum.  Ops without a kernel benchmark
 of their own (squeeze-and-excite, pooling) are listed as not timed.
@@ -17,6 +18,7 @@ of their own (squeeze-and-excite, pooling) are listed as not timed.
 import argparse
 import json
 import re
+import statistics
 import subprocess
 import sys
 
@@ -58,17 +60,15 @@ def pinned(cpu, cmd):
 
 
 def kernel_times(args):
-    """{(family, shape): microseconds} for the chosen ISA's kernels (median of repetitions)."""
+    """{(family, shape): microseconds} for the chosen ISA's kernels, one run of each."""
     cmd = pinned(args.cpu, [args.bench, f"--benchmark_filter=^(gemm|conv3x3|dwconv3x3|dwconv5x5)/"
                             f".*__{args.isa}/", "--benchmark_format=json",
-                            f"--benchmark_repetitions={args.repetitions}",
-                            "--benchmark_report_aggregates_only=true",
                             f"--benchmark_min_time={args.min_time}"])
     doc = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
     times = {}
     for b in doc.get("benchmarks", []):
-        if b.get("error_occurred") or b.get("aggregate_name", "median") != "median":
+        if b.get("error_occurred") or b.get("run_type") == "aggregate":
             continue
         parts = b.get("run_name", b["name"]).split("/")
         if len(parts) < 4:
@@ -98,7 +98,7 @@ def main():
     ap.add_argument("--isa", default=None)
     ap.add_argument("--cpu", type=int, default=1)
     ap.add_argument("--runs", type=int, default=200)
-    ap.add_argument("--repetitions", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--min-time", default="0.05")
     ap.add_argument("--layers", action="store_true", help="also each layer's kernel time")
     ap.add_argument("--mnet", default="build/mnet")
@@ -118,7 +118,10 @@ def main():
         args.isa = m.group(1)
 
     rows = layers(args, mnet_args)
-    times = kernel_times(args)
+    rounds = [(kernel_times(args), network_ms(args, mnet_args)) for _ in range(max(1, args.rounds))]
+    times = {k: statistics.median(r[0].get(k, float("nan")) for r in rounds)
+             for k in rounds[0][0]}
+    net = statistics.median(r[1] for r in rounds)
     total, by_op, missing, untimed = 0.0, {}, [], []
     for i, op, *dims in rows:
         key = key_of(op, *dims)
@@ -131,8 +134,7 @@ def main():
             by_op[op] = by_op.get(op, 0.0) + times[key]
             if args.layers:
                 print(f"  layer {i:3d} {op:10s} {key[1]:36s} {times[key]:9.1f} us")
-    net = network_ms(args, mnet_args)
-    print(f"{name} ({args.isa}, one thread, CPU {args.cpu}):")
+    print(f"{name} ({args.isa}, one thread, CPU {args.cpu}, medians of {len(rounds)} rounds):")
     for op, us in sorted(by_op.items(), key=lambda kv: -kv[1]):
         print(f"  {op:10s} kernels alone {us / 1e3:8.3f} ms")
     print(f"  sum of the kernels alone  {total / 1e3:.3f} ms")
