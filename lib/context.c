@@ -551,9 +551,10 @@ static void fused_task(void *arg, int part, int parts)
  * input, half of which the other core wrote, and writes lines of every output row; by rows,
  * each thread reads and writes the rows it (and the layers around it) wrote, but streams all the
  * weights.  Moving a line from one core's cache to the other's is the dearer (on the 2-vCPU
- * VM, a depthwise reading rows half of whose channels the other core wrote ran at a third of
- * its one-thread speed), so rows are split unless the weights are large (V1's 7x7 layers, 2
- * and 4 MB) or the rows too few to share at all (the classifier). */
+ * VM a core reads the other's lines at a third of the rate of its own, bench_machine xcore,
+ * and V2's 7x7 depthwise layers ran at half their one-thread speed after column-split 1x1
+ * layers), so rows are split unless the weights are large (V1's 7x7 layers, 2 and 4 MB) or the
+ * rows too few to share at all (the classifier). */
 static int gemm_grid(const mnet_context *ctx, size_t m, size_t n, size_t k, size_t *tiles,
         size_t *panels)
 {
