@@ -1,16 +1,13 @@
 /* gemm.c - the GEMM driver: L2-sized column blocks of packed weights, row tiles streamed past. */
 #include <math.h>
+#include <stdint.h>
 
 #include "internal.h"
 
-/* Bytes of packed weights kept hot while the rows stream: half of a 512 KiB L2, leaving room
- * for the A rows and C tiles.  A larger block stops fitting in L2; a smaller one re-reads A
- * (every MR-row tile) once more per block. */
-#define MNET_GEMM_L2_BYTES (256u * 1024u)
-
 void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t m0, size_t m1,
         size_t n, size_t k, const float *a, size_t a_stride, const float *packed, float *c,
-        size_t c_stride, float out_min, float out_max, int act, const float *res)
+        size_t c_stride, float out_min, float out_max, int act, const float *res,
+        const void *after, size_t after_bytes)
 {
     const size_t mr = (size_t)cfg->mr, nr = (size_t)cfg->nr;
     const size_t panel_floats = nr * (k + 1);
@@ -26,7 +23,11 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
          * go: the first tile of every block otherwise waits on DRAM or L3 for its weights. */
         const size_t nnext = n - j0 - nc < nc_block ? n - j0 - nc : nc_block;
         const char *next = (const char *)(w + (nc + nr - 1) / nr * panel_floats);
-        const size_t next_lines = ((nnext + nr - 1) / nr * panel_floats * sizeof(float) + 63) / 64;
+        size_t next_lines = ((nnext + nr - 1) / nr * panel_floats * sizeof(float) + 63) / 64;
+        if (nnext == 0 && after) {   /* the last block: what the caller reads next */
+            next = (const char *)((uintptr_t)after & ~(uintptr_t)63);
+            next_lines = ((const char *)after + after_bytes - next + 63) / 64;
+        }
         /* The rows in ceil(rows / MR) tiles of near-equal height (49 = 7 x 7, not 6 x 8 + 1):
          * a short last tile would stream the whole block of weights for a few rows. */
         const size_t tiles = (m1 - m0 + mr - 1) / mr;
@@ -50,5 +51,5 @@ void mnet_gemm_run(const mnet_gemm_config *cfg, size_t m0, size_t m1, size_t n, 
         float out_min, float out_max, int act)
 {
     mnet_gemm_run_add(cfg, NULL, m0, m1, n, k, a, a_stride, packed, c, c_stride, out_min,
-            out_max, act, NULL);
+            out_max, act, NULL, NULL, 0);
 }

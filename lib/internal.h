@@ -73,6 +73,11 @@ MNET_INTERNAL size_t mnet_packed_gemm_floats(int k, int n, int nr);
 MNET_INTERNAL void mnet_pack_gemm(int k, int n, int nr, const float *b /* [k][n] */,
         const float *bias, float *packed);
 
+/* Bytes of packed weights the GEMM driver keeps hot while the rows stream: half of a 512 KiB
+ * L2, leaving room for the A rows and C tiles.  A larger block stops fitting in L2; a smaller
+ * one re-reads A (every MR-row tile) once more per block. */
+#define MNET_GEMM_L2_BYTES (256u * 1024u)
+
 /* GEMM driver: rows [m0, m1) of c = epilogue(a * packed + bias) (MNET_EPI_*), blocked so that
  * a slice of the packed weights stays in the L2 cache while every MR-row tile streams past it. */
 MNET_INTERNAL void mnet_gemm_run(const mnet_gemm_config *cfg, size_t m0, size_t m1, size_t n,
@@ -80,9 +85,12 @@ MNET_INTERNAL void mnet_gemm_run(const mnet_gemm_config *cfg, size_t m0, size_t 
         float out_min, float out_max, int act);
 
 /* The same, then c += res tile by tile (res has c's strides): V2's residual add, done while
- * each tile is in L1.  The clamp applies before the add. */
+ * each tile is in L1.  The clamp applies before the add.  `after` (NULL, or after_bytes of
+ * what the caller reads next, e.g. the next layer's weights) is prefetched into L2 while the
+ * last weight block computes, as each block prefetches the next: a hint, never read. */
 MNET_INTERNAL void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t m0,
         size_t m1, size_t n, size_t k, const float *a, size_t a_stride, const float *packed,
-        float *c, size_t c_stride, float out_min, float out_max, int act, const float *res);
+        float *c, size_t c_stride, float out_min, float out_max, int act, const float *res,
+        const void *after, size_t after_bytes);
 
 #endif /* MNET_INTERNAL_H */
