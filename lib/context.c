@@ -553,7 +553,7 @@ static void fused_task(void *arg, int part, int parts)
  * input, half of which the other core wrote, and writes lines of every output row; by rows,
  * each thread reads and writes the rows it (and the layers around it) wrote, but streams all the
  * weights.  Moving a line from one core's cache to the other's is the dearer (on the 2-vCPU
- * VM a core reads the other's lines at a third of the rate of its own, bench_machine xcore,
+ * VM a core reads the other's lines at a fifth to a third of the rate of its own (xcore),
  * and V2's 7x7 depthwise layers ran at half their one-thread speed after column-split 1x1
  * layers), so rows are split unless the weights are large (V1's 7x7 layers, 2 and 4 MB) or the
  * rows too few to share at all (the classifier). */
@@ -651,8 +651,15 @@ static void layer_task(void *arg, int part, int parts)
     }
 }
 
-/* Where layer l's output starts in its buffer's slot for the images of a run (nb of them; a
- * fused group's last layer, with its group's rows).  On several threads the tensor is placed
+/* The tensor buffer b holds now, in image slot `slot` (a run's first image is in slot 0, see
+ * run_layers). */
+static float *tensor_of(const mnet_context *ctx, int b, size_t slot)
+{
+    return ctx->buf[b] + ctx->at[b] + slot * ctx->slot[b];
+}
+
+/* Where layer l's output starts in its buffer's first slot for the images of a run (nb of them;
+ * a fused group's last layer, with its group's rows).  On several threads the tensor is placed
  * so that the first part's share of it ends at the middle of the slot: the first thread then
  * writes only below the middle of every buffer and the others above it, whatever the sizes of
  * the tensors that share the buffer.  Without this, when a smaller tensor follows a larger one
@@ -660,7 +667,7 @@ static void layer_task(void *arg, int part, int parts)
  * such line must first be taken out of the other core's cache (on the 2-vCPU VM, which made the
  * second thread's share of V2's 14x14 and 7x7 depthwise layers 1.5-3x slower than the first's).
  * In place (squeeze-and-excite's scale) the tensor stays where it is. */
-static float *place(mnet_context *ctx, const mnet_layer *l, size_t b0, int nb, int how)
+static float *place(mnet_context *ctx, const mnet_layer *l, int nb, int how)
 {
     const int b = l->out_buf;
     const size_t row = (size_t)l->out_w * l->cout, floats = (size_t)l->out_h * row;
@@ -683,36 +690,30 @@ static float *place(mnet_context *ctx, const mnet_layer *l, size_t b0, int nb, i
                 ctx->reach[b] = ctx->at[b] + floats;
         }
     }
-    return ctx->buf[b] + ctx->at[b] + b0 * ctx->slot[b];
+    return tensor_of(ctx, b, 0);
 }
 
-/* After a task that wrote layer l's output (one image at b0): how far from its slot's middle
- * the first part's rows really ended (tests; see place). */
-static void note_end(mnet_context *ctx, const mnet_layer *l, size_t b0)
+/* After a task that wrote layer l's output (one image): how far from its slot's middle the
+ * first part's rows really ended (tests; see place). */
+static void note_end(mnet_context *ctx, const mnet_layer *l)
 {
     const int b = l->out_buf;
     if (ctx->end0 && b != l->in_buf) {
-        const size_t end = (size_t)(ctx->end0 - (ctx->buf[b] + b0 * ctx->slot[b]));
+        const size_t end = (size_t)(ctx->end0 - ctx->buf[b]);
         const size_t mid = ctx->slot[b] / 2, miss = end > mid ? end - mid : mid - end;
         ctx->miss[b] = miss > ctx->miss[b] ? miss : ctx->miss[b];
     }
     ctx->end0 = NULL;
 }
 
-/* The tensor buffer b holds now, for the images from b0. */
-static float *tensor_of(const mnet_context *ctx, int b, size_t b0)
-{
-    return ctx->buf[b] + ctx->at[b] + b0 * ctx->slot[b];
-}
-
-/* The residual layer l adds (the input of layer res_from) for images from b0 (their buffer
- * slots from sb): its first image, and *stride the floats from one image to the next. */
+/* The residual layer l adds (the input of layer res_from) for images from b0 (in the buffers
+ * from the first slot): its first image, and *stride the floats from one image to the next. */
 static const float *residual_of(const mnet_context *ctx, const mnet_layer *l, size_t b0,
-        size_t sb, const float *input, size_t input_img, size_t *stride)
+        const float *input, size_t input_img, size_t *stride)
 {
     const int rb = ctx->model->layers[l->res_from].in_buf;
     *stride = rb < 0 ? input_img : ctx->slot[rb];
-    return rb < 0 ? input + b0 * input_img : tensor_of(ctx, rb, sb);
+    return rb < 0 ? input + b0 * input_img : tensor_of(ctx, rb, 0);
 }
 
 /* The first weight block (MNET_GEMM_L2_BYTES at most) of the next 1x1 or classifier after
@@ -737,14 +738,15 @@ static const void *next_weights(const mnet_context *ctx, int i, size_t *bytes)
 }
 
 /* Layers [i0, i1) for images [b0, b0 + nb) of the input and the logits, their tensors in the
- * buffers' slots [slot0, slot0 + nb) (slot b of buffer i at b * slot[i]: mnet_context_run
- * gives the image-by-image layers slot 0 and the batch's layers slot b for image b); the FC
- * and squeeze-and-excite vectors are dense and indexed by image, one GEMM over the images. */
-static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, int slot0,
-        const float *input, float *logits)
+ * buffers' slots [0, nb) (slot b of buffer i at b * slot[i]: mnet_context_run runs the
+ * image-by-image layers of every image in slot 0 and the batch's layers with image b in slot
+ * b); the FC and squeeze-and-excite vectors are dense and indexed by image, one GEMM over the
+ * images. */
+static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const float *input,
+        float *logits)
 {
     const mnet_model *m = ctx->model;
-    const size_t b0z = (size_t)b0, nbz = (size_t)nb, sbz = (size_t)slot0;
+    const size_t b0z = (size_t)b0, nbz = (size_t)nb;
     const size_t input_img = (size_t)m->info.height * m->info.width * m->info.channels;
     int timed = -1;       /* profiling: the layer (group) being timed, since t0 */
     double t0 = 0.0;
@@ -759,7 +761,7 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, int sl
         const mnet_layer *l = &m->layers[i];
         const size_t in_img = l->in_buf < 0 ? input_img : ctx->slot[l->in_buf];
         const size_t out_img = l->out_buf < 0 ? 0 : ctx->slot[l->out_buf];
-        const float *in = l->in_buf < 0 ? input + b0z * in_img : tensor_of(ctx, l->in_buf, sbz);
+        const float *in = l->in_buf < 0 ? input + b0z * in_img : tensor_of(ctx, l->in_buf, 0);
         const float *w = ctx->packed->data + ctx->packed->offset[i];
         if (ctx->kind[i]) {   /* a fused group: [1x1 or stem ->] depthwise [-> 1x1] */
             const int pre = ctx->kind[i] & FUSE_PRE, post = ctx->kind[i] & FUSE_POST;
@@ -769,16 +771,16 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, int sl
             fused_job f = { .ctx = ctx, .p = pre ? l : NULL, .d = d, .q = q, .in = in,
                 .pw = w, .dw = ctx->packed->data + ctx->packed->offset[di],
                 .qw = post ? ctx->packed->data + ctx->packed->offset[last] : NULL,
-                .out = place(ctx, &m->layers[last], sbz, nb, BY_ROWS),
+                .out = place(ctx, &m->layers[last], nb, BY_ROWS),
                 .in_stride = in_img, .out_stride = out_floats,
                 .band = ctx->band[i], .batch = nb, .end0 = &ctx->end0,
                 .means = !post && di + 1 < m->num_layers &&
                     m->layers[di + 1].op == MNET_OP_SE_REDUCE ?
                     ctx->row_means + b0z * d->out_h * d->cout : NULL };
             if (q && q->res_from >= 0)
-                f.res = residual_of(ctx, q, b0z, sbz, input, input_img, &f.res_stride);
+                f.res = residual_of(ctx, q, b0z, input, input_img, &f.res_stride);
             mnet_pool_run(ctx->pool, fused_task, &f);
-            note_end(ctx, &m->layers[last], sbz);
+            note_end(ctx, &m->layers[last]);
             i = last;
             continue;
         }
@@ -812,12 +814,12 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, int sl
             mnet_gemm_run(&ctx->k->gemm, 0, nbz, (size_t)l->cout, (size_t)l->cin, v_in,
                     (size_t)l->cin, w, v_out, (size_t)l->cout, j.lo, j.hi, j.epi);
             if (!reduce) {   /* ... then scale the tensor in place */
-                layer_job s = { .ctx = ctx, .l = l, .in = tensor_of(ctx, l->in_buf, sbz),
-                    .w = v_out, .out = place(ctx, l, sbz, nb, BY_ROWS), .scale = 1,
+                layer_job s = { .ctx = ctx, .l = l, .in = tensor_of(ctx, l->in_buf, 0),
+                    .w = v_out, .out = place(ctx, l, nb, BY_ROWS), .scale = 1,
                     .batch = nb, .in_stride = in_img, .out_stride = out_img,
                     .end0 = &ctx->end0 };
                 mnet_pool_run(ctx->pool, layer_task, &s);
-                note_end(ctx, l, sbz);
+                note_end(ctx, l);
             }
             continue;
         }
@@ -826,14 +828,14 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, int sl
                 j.row_means = ctx->row_means + b0z * l->out_h * l->cout;
             if (l->op == MNET_OP_PW)
                 j.after = next_weights(ctx, i, &j.after_bytes);
-            j.out = place(ctx, l, sbz, nb, l->op == MNET_OP_PW ? BY_GEMM : BY_ROWS);
+            j.out = place(ctx, l, nb, l->op == MNET_OP_PW ? BY_GEMM : BY_ROWS);
             break;
         }
         if (l->res_from >= 0)
-            j.res = residual_of(ctx, l, b0z, sbz, input, input_img, &j.res_stride);
+            j.res = residual_of(ctx, l, b0z, input, input_img, &j.res_stride);
         mnet_pool_run(ctx->pool, layer_task, &j);
         if (l->out_buf >= 0)
-            note_end(ctx, l, sbz);
+            note_end(ctx, l);
     }
     if (timed >= 0)
         ctx->prof_ms[timed] += now_ms() - t0;
@@ -979,13 +981,13 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
     if (split > 0)
         batch_reads(ctx, split, carry);
     for (int b = batch - 1; b >= 0 && split > 0; b--) {
-        run_layers(ctx, 0, split, b, 1, 0, input, logits);
+        run_layers(ctx, 0, split, b, 1, input, logits);
         for (int i = 0; b > 0 && i < MNET_NUM_BUFS; i++)
             if (carry[i])
-                memcpy(ctx->buf[i] + (size_t)b * ctx->slot[i] + ctx->at[i],
-                        ctx->buf[i] + ctx->at[i], ctx->held[i] * sizeof(float));
+                memcpy(tensor_of(ctx, i, (size_t)b), tensor_of(ctx, i, 0),
+                        ctx->held[i] * sizeof(float));
     }
-    run_layers(ctx, split, m->num_layers, 0, batch, 0, input, logits);
+    run_layers(ctx, split, m->num_layers, 0, batch, input, logits);
     if (ctx->threads > 1 && !ctx->hold_split)
         rebalance(ctx);
     ctx->prof_images += batch;
