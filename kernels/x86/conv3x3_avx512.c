@@ -18,8 +18,14 @@ static inline __mmask16 lanes(size_t n)
 static inline void store32(float *o, __m512 lo, __m512 hi, size_t n, __m512 vmin, __m512 vmax,
         int act)
 {
-    _mm512_mask_storeu_ps(o, lanes(n), mnet_avx512_epi(lo, vmin, vmax, act));
-    if (n > 16)
+    lo = mnet_avx512_epi(lo, vmin, vmax, act);
+    if (n >= 16)   /* a plain store where the whole vector is real: masked ones cost more */
+        _mm512_storeu_ps(o, lo);
+    else
+        _mm512_mask_storeu_ps(o, lanes(n), lo);
+    if (n >= 32)
+        _mm512_storeu_ps(o + 16, mnet_avx512_epi(hi, vmin, vmax, act));
+    else if (n > 16)
         _mm512_mask_storeu_ps(o + 16, lanes(n - 16), mnet_avx512_epi(hi, vmin, vmax, act));
 }
 

@@ -21,8 +21,21 @@ static inline __mmask16 lanes(size_t n)   /* the first min(n, 16) lanes */
 }
 
 
+static inline void store16(float *c, __m512 v, size_t n)
+{
+    if (n >= 16)
+        _mm512_storeu_ps(c, v);
+    else
+        _mm512_mask_storeu_ps(c, lanes(n), v);
+}
+
 static inline void store_row(float *c, __m512 lo, __m512 hi, size_t n)
 {
+    if (n >= 32) {
+        _mm512_storeu_ps(c, lo);
+        _mm512_storeu_ps(c + 16, hi);
+        return;
+    }
     _mm512_mask_storeu_ps(c, lanes(n), lo);
     if (n > 16)
         _mm512_mask_storeu_ps(c + 16, lanes(n - 16), hi);
@@ -66,7 +79,7 @@ static void gemm_1x32(size_t nc, size_t kc, const float *a, const float *w, floa
 #define GT_FMA(a, b, acc) _mm512_fmadd_ps(a, b, acc)
 #define GT_STORE2(c, x, y, n) store_row(c, mnet_avx512_epi(x, vmin, vmax, act), \
         mnet_avx512_epi(y, vmin, vmax, act), n)
-#define GT_STORE1(c, x, n) _mm512_mask_storeu_ps(c, lanes(n), mnet_avx512_epi(x, vmin, vmax, act))
+#define GT_STORE1(c, x, n) store16(c, mnet_avx512_epi(x, vmin, vmax, act), n)
 #include "gemm_tile.h"
 GEMM_TILE(2)
 GEMM_TILE(3)
