@@ -14,17 +14,21 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
     size_t panels_per_block = MNET_GEMM_L2_BYTES / (panel_floats * sizeof(float));
     if (panels_per_block == 0)
         panels_per_block = 1;
-    const size_t nc_block = panels_per_block * nr;
+    /* Blocks of near-equal width (16 panels of three per block: 3, 3, 3, 3, 2, 2, not five of
+     * three and one of one, which reads all the rows again for a single panel). */
+    const size_t panels = (n + nr - 1) / nr;
+    const size_t blocks = (panels + panels_per_block - 1) / panels_per_block;
 
-    for (size_t j0 = 0; j0 < n; j0 += nc_block) {
-        const size_t nc = n - j0 < nc_block ? n - j0 : nc_block;
-        const float *w = packed + (j0 / nr) * panel_floats;
+    for (size_t b = 0; b < blocks; b++) {
+        const size_t p0 = panels * b / blocks, p1 = panels * (b + 1) / blocks;
+        const size_t j0 = p0 * nr, nc = (p1 * nr < n ? p1 * nr : n) - j0;
+        const float *w = packed + p0 * panel_floats;
         /* The next block's weights, a share per row tile for the kernels to prefetch as they
          * go: the first tile of every block otherwise waits on DRAM or L3 for its weights. */
-        const size_t nnext = n - j0 - nc < nc_block ? n - j0 - nc : nc_block;
-        const char *next = (const char *)(w + (nc + nr - 1) / nr * panel_floats);
-        size_t next_lines = ((nnext + nr - 1) / nr * panel_floats * sizeof(float) + 63) / 64;
-        if (nnext == 0 && after) {   /* the last block: what the caller reads next */
+        const size_t pnext = b + 1 < blocks ? panels * (b + 2) / blocks - p1 : 0;
+        const char *next = (const char *)(w + (p1 - p0) * panel_floats);
+        size_t next_lines = (pnext * panel_floats * sizeof(float) + 63) / 64;
+        if (pnext == 0 && after) {   /* the last block: what the caller reads next */
             next = (const char *)((uintptr_t)after & ~(uintptr_t)63);
             next_lines = ((const char *)after + after_bytes - next + 63) / 64;
         }
