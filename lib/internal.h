@@ -74,8 +74,10 @@ MNET_INTERNAL void mnet_pack_gemm(int k, int n, int nr, const float *b /* [k][n]
         const float *bias, float *packed);
 
 /* Bytes of packed weights the GEMM driver keeps hot while the rows stream: half of a 512 KiB
- * L2, leaving room for the A rows and C tiles.  A larger block stops fitting in L2; a smaller
- * one re-reads A (every MR-row tile) once more per block. */
+ * L2 (a quarter of the development machine's 1 MiB), leaving room for the A rows and C tiles.
+ * A larger block stops fitting in the smaller L2s; a smaller one re-reads A (every MR-row
+ * tile) once more per block (on the 1 MiB L2: smaller blocks within the noise, 512 KiB slower;
+ * README, sessions 6 and 7). */
 #define MNET_GEMM_L2_BYTES (256u * 1024u)
 
 /* GEMM driver: rows [m0, m1) of c = epilogue(a * packed + bias) (MNET_EPI_*), blocked so that

@@ -10,23 +10,12 @@
  * (tap, input channel) 2 weight loads + 4 broadcasts feed 8 FMAs into 8 accumulators; border
  * pixels one at a time, skipping padded taps.  The output-channel tail uses masked stores. */
 
-static inline __mmask16 lanes(size_t n)
-{
-    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-}
-
 static inline void store32(float *o, __m512 lo, __m512 hi, size_t n, __m512 vmin, __m512 vmax,
         int act)
 {
-    lo = mnet_avx512_epi(lo, vmin, vmax, act);
-    if (n >= 16)   /* a plain store where the whole vector is real: masked ones cost more */
-        _mm512_storeu_ps(o, lo);
-    else
-        _mm512_mask_storeu_ps(o, lanes(n), lo);
-    if (n >= 32)
-        _mm512_storeu_ps(o + 16, mnet_avx512_epi(hi, vmin, vmax, act));
-    else if (n > 16)
-        _mm512_mask_storeu_ps(o + 16, lanes(n - 16), mnet_avx512_epi(hi, vmin, vmax, act));
+    mnet_avx512_store(o, mnet_avx512_epi(lo, vmin, vmax, act), n);
+    if (n > 16)
+        mnet_avx512_store(o + 16, mnet_avx512_epi(hi, vmin, vmax, act), n - 16);
 }
 
 void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *in,

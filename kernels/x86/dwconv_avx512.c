@@ -19,7 +19,7 @@ typedef __mmask16 dw_lanes;
 
 static inline dw_lanes dw_lanes_for(size_t n)
 {
-    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+    return mnet_avx512_lanes(n);
 }
 
 static inline __m512 dw_loadw(const float *p)

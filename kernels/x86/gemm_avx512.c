@@ -15,30 +15,11 @@
  * k = 0, 1, ... with FMAs in order, so a row's result never depends on its tile.
  * Column tails use masked stores, which never touch memory in masked-off lanes. */
 
-static inline __mmask16 lanes(size_t n)   /* the first min(n, 16) lanes */
-{
-    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-}
-
-
-static inline void store16(float *c, __m512 v, size_t n)
-{
-    if (n >= 16)
-        _mm512_storeu_ps(c, v);
-    else
-        _mm512_mask_storeu_ps(c, lanes(n), v);
-}
-
 static inline void store_row(float *c, __m512 lo, __m512 hi, size_t n)
 {
-    if (n >= 32) {
-        _mm512_storeu_ps(c, lo);
-        _mm512_storeu_ps(c + 16, hi);
-        return;
-    }
-    _mm512_mask_storeu_ps(c, lanes(n), lo);
+    mnet_avx512_store(c, lo, n);
     if (n > 16)
-        _mm512_mask_storeu_ps(c + 16, lanes(n - 16), hi);
+        mnet_avx512_store(c + 16, hi, n - 16);
 }
 
 static void gemm_1x32(size_t nc, size_t kc, const float *a, const float *w, float *c,
@@ -79,7 +60,7 @@ static void gemm_1x32(size_t nc, size_t kc, const float *a, const float *w, floa
 #define GT_FMA(a, b, acc) _mm512_fmadd_ps(a, b, acc)
 #define GT_STORE2(c, x, y, n) store_row(c, mnet_avx512_epi(x, vmin, vmax, act), \
         mnet_avx512_epi(y, vmin, vmax, act), n)
-#define GT_STORE1(c, x, n) store16(c, mnet_avx512_epi(x, vmin, vmax, act), n)
+#define GT_STORE1(c, x, n) mnet_avx512_store(c, mnet_avx512_epi(x, vmin, vmax, act), n)
 #include "gemm_tile.h"
 GEMM_TILE(2)
 GEMM_TILE(3)
@@ -126,7 +107,7 @@ static void gemm_tail24_##P(size_t nc, size_t kc, const float *a, size_t a_strid
     PAIRS(P, T_ACC) \
     w += 32; \
     MNET_GEMM_K_LOOP(32, T_STEP(P)) \
-    const __mmask16 lo = lanes(nc - 16), hi = (__mmask16)(lo << 8); \
+    const __mmask16 lo = mnet_avx512_lanes(nc - 16), hi = (__mmask16)(lo << 8); \
     PAIRS(P, T_OUT) \
 }
 GEMM_TAIL24(1)
