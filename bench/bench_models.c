@@ -116,7 +116,7 @@ int main(int argc, char **argv)
                         n++;
                     }
     mnet_bench_add_context("mnet_version", mnet_version_string());
-    mnet_bench_add_context("mnet_isa", mnet_isa_name(mnet_isa_selected()));
+    mnet_bench_add_context("mnet_isa_selected", mnet_isa_name(mnet_isa_selected()));
     const int rc = mnet_bench_main(argc, argv);
     for (int i = 0; i < g_nmodels; i++)
         mnet_model_free(g_models[i].m);

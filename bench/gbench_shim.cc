@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 struct mnet_bench_state {
@@ -35,6 +36,41 @@ benchmark::Counter::Flags to_counter_flags(int flags)
     if (flags & MNET_BENCH_COUNTER_AVG_ITERATIONS)
         f |= benchmark::Counter::kAvgIterations;
     return static_cast<benchmark::Counter::Flags>(f);
+}
+
+// The CPU's name for the report's context ("mnet_cpu"), so that reports from two machines
+// say which is which: x86's "model name", else the ARM implementer and part numbers, else
+// the architecture; empty if /proc/cpuinfo cannot be read.
+std::string cpu_name()
+{
+    std::FILE *f = std::fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return "";
+    std::string model, implementer, part;
+    char line[512];
+    while (std::fgets(line, sizeof line, f)) {
+        const char *colon = std::strchr(line, ':');
+        if (!colon)
+            continue;
+        std::string key(line, (size_t)(colon - line)), value(colon + 1);
+        key.erase(key.find_last_not_of(" \t") + 1);
+        value.erase(0, value.find_first_not_of(" \t"));
+        value.erase(value.find_last_not_of(" \t\r\n") + 1);
+        if (model.empty() && (key == "model name" || key == "Model" || key == "Hardware"))
+            model = value;
+        else if (implementer.empty() && key == "CPU implementer")
+            implementer = value;
+        else if (part.empty() && key == "CPU part")
+            part = value;
+        if (!model.empty() && key == "model name")
+            break;
+    }
+    std::fclose(f);
+    if (!model.empty())
+        return model;
+    if (!implementer.empty())
+        return "arm implementer " + implementer + " part " + part;
+    return "";
 }
 
 }  // namespace
@@ -128,6 +164,9 @@ int mnet_bench_main(int argc, char **argv)
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))
         return 1;
+    const std::string cpu = cpu_name();
+    if (!cpu.empty())
+        benchmark::AddCustomContext("mnet_cpu", cpu);
     const size_t matched = benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return matched > 0 ? 0 : 1;

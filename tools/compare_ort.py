@@ -47,18 +47,37 @@ def peer_model(models, arch, alpha):
             "v3-small": torchvision.models.mobilenet_v3_small}[arch]
     if arch.startswith("v3"):   # the peers' V3 are the 1.0 ones, named without the width
         name = "mobilenet_" + arch.replace("-", "_") + ("" if alpha == 1.0 else f"_{alpha}")
-    else:
-        name = f"mobilenet_{arch}_{alpha:.1f}"
+    else:   # the peers' names have one decimal (mobilenet_v1_0.5); 0.75 stays 0.75
+        name = f"mobilenet_{arch}_{alpha:.1f}" if round(alpha, 1) == alpha else f"mobilenet_{arch}_{alpha:g}"
     if name not in models.MODELS:
         models.MODELS[name] = lambda: ctor(alpha) if arch == "v1" else ctor(width_mult=alpha)
     return name
 
 
+ARCHES = ("v1", "v2", "v3-large", "v3-small")
+
+
+def parse_spec(spec):
+    """'v2-0.5-160' -> ('v2', 0.5, 160), or ValueError saying what is wrong."""
+    parts = spec.rsplit("-", 2)
+    if len(parts) != 3 or parts[0] not in ARCHES:
+        raise ValueError(f"model '{spec}': expected ARCH-ALPHA-RESOLUTION with ARCH one of "
+                         f"{', '.join(ARCHES)} (e.g. v2-1.0-224)")
+    try:
+        alpha, res = float(parts[1]), int(parts[2])
+    except ValueError:
+        raise ValueError(f"model '{spec}': ALPHA must be a number and RESOLUTION an integer")
+    if not 0.0 < alpha <= 4.0 or not 32 <= res <= 1024:
+        raise ValueError(f"model '{spec}': ALPHA must be in (0, 4] and RESOLUTION in [32, 1024]")
+    return parts[0], alpha, res
+
+
 def prepare(spec, args):
-    """spec 'v2-0.5-160' -> (onnx path, mnet path, input NCHW f32 path, input NHWC path)."""
-    arch, alpha, res = spec.rsplit("-", 2)
-    alpha, res = float(alpha), int(res)
-    base = os.path.join(args.work, f"{spec}")
+    """spec 'v2-0.5-160' -> (onnx path, mnet path, input NCHW f32 path, input NHWC path).  The
+    files are kept in args.work and reused; the ONNX graph and the inputs have the batch size
+    in their shape, so a batch other than 1 has its own files."""
+    arch, alpha, res = parse_spec(spec)
+    base = os.path.join(args.work, spec if args.batch == 1 else f"{spec}-b{args.batch}")
     onnx_path, mnet_path = base + ".onnx", base + ".mnet"
     nchw, nhwc = base + ".in.f32", base + ".in.nhwc.f32"
     if all(os.path.exists(p) for p in (onnx_path, mnet_path, nchw, nhwc)):
@@ -84,18 +103,26 @@ def pinned(threads, args):
     return ["taskset", "-c", str(args.pin_cpu)] if threads == 1 and args.pin_cpu >= 0 else []
 
 
+def run(cmd):
+    """Run a command; on failure, stop with the command and what it printed."""
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"compare_ort: {' '.join(cmd)} exited with {p.returncode}:\n{p.stderr.strip()}")
+    return p.stdout
+
+
 def run_ort(onnx_path, nchw, res, threads, args, dump=None):
     cmd = pinned(threads, args) + ["node", os.path.join(args.peers, "ort_bench.js"), onnx_path, "--threads", str(threads),
            "--runs", str(args.runs), "--input", nchw, "--shape", f"{args.batch},3,{res},{res}"]
     if dump:
         cmd += ["--dump", dump]
-    return parse_line(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout, "ort ")
+    return parse_line(run(cmd), "ort ")
 
 
 def run_mnet(mnet_path, threads, args):
     cmd = pinned(threads, args) + [args.mnet, "bench", mnet_path, "--threads", str(threads), "--runs", str(args.runs),
            "--batch", str(args.batch)]
-    return parse_line(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout, "mnet-bench ")
+    return parse_line(run(cmd), "mnet-bench ")
 
 
 def main():
@@ -119,17 +146,27 @@ def main():
         print(f"one-thread runs pinned to CPU {args.pin_cpu}", flush=True)
     args.peers = os.path.abspath(args.peers)
     os.makedirs(args.work, exist_ok=True)
-    threads = [int(t) for t in args.threads.split(",")]
+    try:
+        threads = [int(t) for t in args.threads.split(",")]
+        specs = [s.strip() for s in args.models.split(",") if s.strip()]
+        for spec in specs:
+            parse_spec(spec)
+    except ValueError as e:
+        ap.error(str(e))
+    if not specs or min(threads) < 1 or args.batch < 1 or args.runs < 1 or args.rounds < 1:
+        ap.error("--models must name a model; --threads, --batch, --runs and --rounds must be >= 1")
+    if not os.access(args.mnet, os.X_OK):
+        ap.error(f"--mnet {args.mnet}: not an executable (build first: ninja -C build)")
     rows = []
-    for spec in args.models.split(","):
-        res = int(spec.rsplit("-", 1)[1])
+    for spec in specs:
+        res = parse_spec(spec)[2]
         onnx_path, mnet_path, nchw, nhwc = prepare(spec, args)
         # numerics: the same input through both
-        ort_out = os.path.join(args.work, spec + ".ort.f32")
-        mnet_out = os.path.join(args.work, spec + ".mnet.f32")
+        ort_out = onnx_path[:-len(".onnx")] + ".ort.f32"
+        mnet_out = onnx_path[:-len(".onnx")] + ".mnet.f32"
         run_ort(onnx_path, nchw, res, 1, argparse.Namespace(**{**vars(args), "runs": 1}), dump=ort_out)
-        subprocess.run([args.mnet, "run", mnet_path, "--input", nhwc, "--output", mnet_out,
-                        "--batch", str(args.batch)], check=True)
+        run([args.mnet, "run", mnet_path, "--input", nhwc, "--output", mnet_out,
+             "--batch", str(args.batch)])
         diff = float(np.abs(np.fromfile(ort_out, "<f4") - np.fromfile(mnet_out, "<f4")).max())
         for t in threads:
             o, m = [], []
