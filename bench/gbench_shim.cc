@@ -167,6 +167,13 @@ int mnet_bench_main(int argc, char **argv)
     const std::string cpu = cpu_name();
     if (!cpu.empty())
         benchmark::AddCustomContext("mnet_cpu", cpu);
+    // Google Benchmark's own "library_build_type" (and its "Library was built as DEBUG"
+    // warning) describe Debian's libbenchmark, built without NDEBUG; this is mnet's build.
+#ifdef NDEBUG
+    benchmark::AddCustomContext("mnet_build", "release (NDEBUG)");
+#else
+    benchmark::AddCustomContext("mnet_build", "debug (assertions on)");
+#endif
     const size_t matched = benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return matched > 0 ? 0 : 1;

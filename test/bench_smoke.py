@@ -24,6 +24,10 @@ def check_kernels(exe, fixed=None):
     rep = run_json([exe, "--benchmark_filter=^gemm/.*/v1_b7_pw/|^dwconv3x3/.*/v1_b3_dw/",
                     "--benchmark_min_time=0.001", "--benchmark_format=json"], env)
     ctx = rep["context"]
+    assert ctx.get("mnet_build", "").startswith(("release", "debug")), ctx.get("mnet_build")
+    if os.access("/proc/cpuinfo", os.R_OK):   # the CPU's name, for reports from two machines
+        assert ctx.get("mnet_cpu"), ctx
+    assert ctx.get("mnet_isa_selected"), ctx
     peaks = dict(kv.split("=") for kv in ctx["mnet_peak_gflops"].split())
     peaks = {k: float(v) for k, v in peaks.items()}
     tiers = {re.search(r"__(\w+)$", k).group(1) for k in ctx["mnet_kernels"].split()}
@@ -51,6 +55,7 @@ def main():
     rep = run_json([models, "--benchmark_filter=^model/v2-0.5-128/threads:1/batch:1/",
                     "--benchmark_min_time=0.001", "--benchmark_format=json"])
     assert rep["benchmarks"], "bench_models ran nothing"
+    assert rep["context"].get("mnet_isa_selected") and rep["context"].get("mnet_build"), rep["context"]
     print(f"bench_smoke: {n} kernel benchmarks consistent with their tiers' peaks; "
           f"bench_models ran {len(rep['benchmarks'])}")
 
