@@ -16,26 +16,30 @@ typedef struct {
     int res, threads, batch;
 } model_case;
 
-/* Models are created once per (arch, alpha, res) and shared by its benchmarks. */
-typedef struct {
+/* The model of the benchmarks now running.  Benchmarks run in the order they are registered,
+ * every (arch, alpha, res) together, so each model is created once and freed when the next
+ * one is needed: memory stays at one model, however many the filter selects.  (With
+ * --benchmark_enable_random_interleaving models are re-created as the order demands.) */
+static struct {
     mnet_arch arch;
     float alpha;
     int res;
     mnet_model *m;
-} cached_model;
-static cached_model g_models[16];
-static int g_nmodels;
+} g_model;
 
 static mnet_model *get_model(const model_case *c)
 {
-    for (int i = 0; i < g_nmodels; i++)
-        if (g_models[i].arch == c->arch && g_models[i].alpha == c->alpha && g_models[i].res == c->res)
-            return g_models[i].m;
+    if (g_model.m && g_model.arch == c->arch && g_model.alpha == c->alpha && g_model.res == c->res)
+        return g_model.m;
+    mnet_model_free(g_model.m);
+    g_model.m = NULL;
     mnet_model *m = NULL;
-    if (g_nmodels == (int)(sizeof g_models / sizeof g_models[0]) ||
-            mnet_model_create_random(c->arch, c->alpha, c->res, 1000, 42, &m) != MNET_OK)
+    if (mnet_model_create_random(c->arch, c->alpha, c->res, 1000, 42, &m) != MNET_OK)
         return NULL;
-    g_models[g_nmodels++] = (cached_model){ c->arch, c->alpha, c->res, m };
+    g_model.arch = c->arch;
+    g_model.alpha = c->alpha;
+    g_model.res = c->res;
+    g_model.m = m;
     return m;
 }
 
@@ -118,7 +122,6 @@ int main(int argc, char **argv)
     mnet_bench_add_context("mnet_version", mnet_version_string());
     mnet_bench_add_context("mnet_isa_selected", mnet_isa_name(mnet_isa_selected()));
     const int rc = mnet_bench_main(argc, argv);
-    for (int i = 0; i < g_nmodels; i++)
-        mnet_model_free(g_models[i].m);
+    mnet_model_free(g_model.m);
     return rc;
 }

@@ -52,9 +52,17 @@ def main():
     kernels, models = sys.argv[1], sys.argv[2]
     n = check_kernels(kernels)
     check_kernels(kernels, fixed=100)
-    rep = run_json([models, "--benchmark_filter=^model/v2-0.5-128/threads:1/batch:1/",
+    # every (arch, alpha, res) once: more models than any cache of a few, each must run
+    rep = run_json([models, "--benchmark_filter=/threads:1/batch:1/",
                     "--benchmark_min_time=0.001", "--benchmark_format=json"])
-    assert rep["benchmarks"], "bench_models ran nothing"
+    names = {b["name"].split("/")[1] for b in rep["benchmarks"]}
+    want = {f"{a}-{al}-{r}" for a in ("v1", "v2", "v3-large", "v3-small") for al in ("0.5", "1.0")
+            for r in (128, 160, 224)}
+    assert names == want, f"missing {want - names}, unexpected {names - want}"
+    failed = [(b["name"], b.get("error_message")) for b in rep["benchmarks"] if b.get("error_occurred")]
+    assert not failed, failed
+    for b in rep["benchmarks"]:
+        assert b["images_per_s"] > 0 and b["cold_ms"] > 0, b
     assert rep["context"].get("mnet_isa_selected") and rep["context"].get("mnet_build"), rep["context"]
     print(f"bench_smoke: {n} kernel benchmarks consistent with their tiers' peaks; "
           f"bench_models ran {len(rep['benchmarks'])}")
