@@ -238,7 +238,10 @@ MNET_API void mnet_options_default(mnet_options *o);   /* num_threads 1, isa AUT
 MNET_API mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o,
         mnet_context **out);
 /* input [batch][h][w][c] float32 NHWC, already preprocessed; logits [batch][num_classes].
- * No allocation after the first call with a given batch size. */
+ * No allocation after the first call with a given batch size.  Each image's logits are the
+ * bits it gets alone, whatever the batch.  The first runs of a batch size > 1 time two ways of
+ * splitting the network between image-by-image and whole-batch layers and keep the faster
+ * (README, "How a context runs a model"). */
 MNET_API mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input,
         float *logits);
 MNET_API void mnet_context_free(mnet_context *ctx);    /* joins the workers; NULL is a no-op */

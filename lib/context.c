@@ -38,6 +38,14 @@ struct mnet_context {
                              every layer (see rebalance) */
     double *busy;         /* [threads]: seconds each part computed in the last run */
     int hold_split;       /* tests: keep the cut mnet_context_set_split gave */
+    int force_split;      /* tests: the batch split to use (made legal), or -1 */
+    struct {              /* which batch split runs faster (see batch_split) */
+        int batch;        /* the batch size tuned for (0: none yet) */
+        int runs;         /* runs of that batch size so far */
+        int trials[2];    /* timed runs of each candidate */
+        double best[2];   /* each candidate's fastest, ms */
+        int chosen;       /* -1 while tuning, else 0 or 1 */
+    } tune;
 };
 
 /* Bytes of the 1x1's output a fused band works on (or, without a 1x1 before the depthwise,
@@ -49,6 +57,10 @@ struct mnet_context {
 /* Tensors of a whole batch up to this size run layer by layer over the batch (see
  * mnet_context_run); larger ones image by image. */
 #define MNET_BATCH_TENSOR_BYTES (2u * 1024u * 1024u)
+/* The other candidate for that bound (see batch_split), and how many timed runs of each
+ * candidate decide between them. */
+#define MNET_BATCH_TENSOR_BYTES_SMALL (512u * 1024u)
+#define MNET_BATCH_TRIALS 3
 /* See worth_fusing. */
 #define MNET_FUSE_MIN_BYTES (256u * 1024u)
 #define MNET_FUSE_WEIGHT_RATIO 4
@@ -272,6 +284,7 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     mnet_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory", fn);
+    ctx->force_split = -1;
     /* The model is immutable to callers; its per-tier packed cache is filled under a lock. */
     ctx->model = (mnet_model *)m;
     ctx->k = k;
@@ -933,6 +946,106 @@ size_t mnet_context_placement(const mnet_context *ctx, int b, size_t *reach, siz
     return ctx->slot[b];
 }
 
+/* Split (the first layer run over the whole batch) moved forward to where a phase may end: a
+ * fused group runs whole in one phase, and so does a squeeze-and-excite block.  The row means
+ * its depthwise leaves and the vector its reduce leaves are laid out per layer (image b at b
+ * times that layer's size), so another image's earlier layers would overwrite them if the
+ * block were cut between the image-by-image phase and the batch's. */
+static int legal_split(const mnet_context *ctx, int split)
+{
+    const mnet_model *m = ctx->model;
+    split = split < 0 ? 0 : split > m->num_layers ? m->num_layers : split;
+    for (int i = 0; i < split; i += group_span(ctx->kind, i))
+        if (i + group_span(ctx->kind, i) > split)
+            split = i + group_span(ctx->kind, i);   /* a fused group runs whole in one phase */
+    while (split > 0 && split < m->num_layers && (m->layers[split].op == MNET_OP_SE_REDUCE ||
+            m->layers[split].op == MNET_OP_SE_EXPAND))
+        split++;
+    return split;
+}
+
+/* The first layer of the part of the network that runs over the whole batch at once, for
+ * tensors of up to `bytes` for the whole batch.  Activations stay in cache image by image while
+ * they are large; once every remaining tensor of the whole batch fits, the rest of the network
+ * runs over the whole batch at once, each layer's weights read once per batch instead of once
+ * per image (a 1x1 layer is then one GEMM over batch x pixels rows). */
+static int split_for(const mnet_context *ctx, int batch, size_t bytes)
+{
+    const mnet_model *m = ctx->model;
+    int split = m->num_layers;
+    while (split > 0) {
+        const mnet_layer *l = &m->layers[split - 1];
+        const size_t floats = (size_t)l->out_h * l->out_w * l->cout > (size_t)l->in_h * l->in_w * l->cin ?
+            (size_t)l->out_h * l->out_w * l->cout : (size_t)l->in_h * l->in_w * l->cin;
+        if (floats * sizeof(float) * (size_t)batch > bytes)
+            break;
+        split--;
+    }
+    return legal_split(ctx, split);
+}
+
+/* The split of a run of `batch` (> 1) images.  Which bound pays depends on the model and the
+ * machine: batching more layers reads their weights once per batch but moves a batch's worth of
+ * activations through the caches (measured, one thread, batch 8 against 8 images alone:
+ * 2 MiB ran V1 1.0 224, V2 1.0 224 and V2 0.5 128 3-10% faster than 512 KiB, which ran V1 0.5
+ * 128 and V3 Small 0.5 224 3-5% faster than 2 MiB).  When the two bounds give different splits,
+ * the context times both: after one warm-up run, the runs alternate between them until each
+ * has MNET_BATCH_TRIALS, and the one with the faster best run is kept for that batch size
+ * (tuned again if the batch size changes).  *tuned is the candidate being timed in this run,
+ * else -1.  The split changes no result: a row's value never depends on which images share
+ * its GEMM (the tests compare every split).  MNET_BATCH_SPLIT=large / small fixes the choice
+ * (comparisons, tests). */
+static int batch_split(mnet_context *ctx, int batch, int *tuned)
+{
+    const int cand[2] = { split_for(ctx, batch, MNET_BATCH_TENSOR_BYTES),
+                          split_for(ctx, batch, MNET_BATCH_TENSOR_BYTES_SMALL) };
+    *tuned = -1;
+    if (ctx->force_split >= 0)
+        return legal_split(ctx, ctx->force_split);
+    const char *env = getenv("MNET_BATCH_SPLIT");
+    if (env && strcmp(env, "large") == 0)
+        return cand[0];
+    if (env && strcmp(env, "small") == 0)
+        return cand[1];
+    if (cand[0] == cand[1])
+        return cand[0];
+    if (ctx->tune.batch != batch) {
+        memset(&ctx->tune, 0, sizeof ctx->tune);
+        ctx->tune.batch = batch;
+        ctx->tune.chosen = -1;
+    }
+    if (ctx->tune.chosen >= 0)
+        return cand[ctx->tune.chosen];
+    const int run = ctx->tune.runs++;
+    if (run == 0)
+        return cand[0];   /* warm-up: first touches, cold weights */
+    *tuned = (run - 1) & 1;
+    return cand[*tuned];
+}
+
+/* After a timed run of candidate c: keep its best, and choose once both have their trials. */
+static void batch_split_done(mnet_context *ctx, int c, double ms)
+{
+    if (ctx->tune.trials[c] == 0 || ms < ctx->tune.best[c])
+        ctx->tune.best[c] = ms;
+    ctx->tune.trials[c]++;
+    if (ctx->tune.trials[0] >= MNET_BATCH_TRIALS && ctx->tune.trials[1] >= MNET_BATCH_TRIALS)
+        ctx->tune.chosen = ctx->tune.best[1] < ctx->tune.best[0];
+}
+
+int mnet_context_force_batch_split(mnet_context *ctx, int split)
+{
+    ctx->force_split = split < 0 ? -1 : split;
+    return split < 0 ? -1 : legal_split(ctx, split);
+}
+
+int mnet_context_batch_split(const mnet_context *ctx, int batch, int *large, int *small)
+{
+    *large = split_for(ctx, batch, MNET_BATCH_TENSOR_BYTES);
+    *small = split_for(ctx, batch, MNET_BATCH_TENSOR_BYTES_SMALL);
+    return ctx->tune.batch == batch ? ctx->tune.chosen : -1;
+}
+
 mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, float *logits)
 {
     static const char fn[] = "mnet_context_run";
@@ -956,24 +1069,9 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
     if (st != MNET_OK)
         return st;
 
-    /* Activations stay in cache image by image while they are large; once every remaining
-     * tensor of the whole batch fits MNET_BATCH_TENSOR_BYTES, the rest of the network runs
-     * over the whole batch at once, each layer's weights read once per batch instead of once
-     * per image (a 1x1 layer is then one GEMM over batch x pixels rows). */
-    int split = m->num_layers;
-    while (split > 0) {
-        const mnet_layer *l = &m->layers[split - 1];
-        const size_t floats = (size_t)l->out_h * l->out_w * l->cout > (size_t)l->in_h * l->in_w * l->cin ?
-            (size_t)l->out_h * l->out_w * l->cout : (size_t)l->in_h * l->in_w * l->cin;
-        if (floats * sizeof(float) * (size_t)batch > MNET_BATCH_TENSOR_BYTES)
-            break;
-        split--;
-    }
-    for (int i = 0; i < split; i += group_span(ctx->kind, i))
-        if (i + group_span(ctx->kind, i) > split)
-            split = i + group_span(ctx->kind, i);   /* a fused group runs whole in one phase */
-    if (batch == 1)
-        split = 0;
+    int tuned = -1;
+    int split = batch == 1 ? 0 : batch_split(ctx, batch, &tuned);
+    const double t_run = tuned >= 0 ? now_ms() : 0.0;
     /* The image-by-image layers of every image run in the buffers' first slot, which stays in
      * cache from one image to the next (as at batch 1); what the batch's layers then read of
      * image b is copied to its slot.  The images go last to first, so that image 0's stays. */
@@ -988,6 +1086,8 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
                         ctx->held[i] * sizeof(float));
     }
     run_layers(ctx, split, m->num_layers, 0, batch, input, logits);
+    if (tuned >= 0)
+        batch_split_done(ctx, tuned, now_ms() - t_run);
     if (ctx->threads > 1 && !ctx->hold_split)
         rebalance(ctx);
     ctx->prof_images += batch;

@@ -96,6 +96,14 @@ MNET_INTERNAL int mnet_context_images(const mnet_context *ctx);
  * strictly rising to 65536) instead of where the measured speeds put it, and keep it there
  * (no rebalancing) when `hold`; MNET_ERR_ARG for a bad cut, which changes nothing. */
 MNET_INTERNAL mnet_status mnet_context_set_split(mnet_context *ctx, const unsigned *cut, int hold);
+/* Tests: the first layer of the batch phase of a run of `batch` images under each bound
+ * (*large: MNET_BATCH_TENSOR_BYTES, *small: the smaller one), and which one the context has
+ * chosen for that batch size by timing both: 0 (large), 1 (small), -1 (not yet). */
+MNET_INTERNAL int mnet_context_batch_split(const mnet_context *ctx, int batch, int *large,
+        int *small);
+/* Tests: run batches with their batch phase from layer `split` on (moved forward to where a
+ * phase may end), instead of the tuned choice; -1 goes back to it.  Returns the split used. */
+MNET_INTERNAL int mnet_context_force_batch_split(mnet_context *ctx, int split);
 /* The current cut of part `part` (0..threads). */
 MNET_INTERNAL unsigned mnet_context_split(const mnet_context *ctx, int part);
 /* Tests: buffer b's slot (floats per image), and, over the runs since the context was made or

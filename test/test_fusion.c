@@ -276,6 +276,118 @@ START_TEST(test_max_batch)
 }
 END_TEST
 
+/* A batch's split between the image-by-image layers and the layers run over the whole batch
+ * (lib/context.c: two candidate bounds, timed against each other over the first runs of each
+ * batch size): every run while it tunes, after it has chosen, and with either candidate forced,
+ * gives the bits of each image run alone, on 1 and 2 threads. */
+START_TEST(test_batch_split)
+{
+    enum { B = 8 };
+    mnet_model *m;
+    ck_assert_int_eq(mnet_model_create_random(MNET_ARCH_V2, 0.35f, 96, CLASSES, 11, &m), MNET_OK);
+    const size_t img = 96 * 96 * 3;
+    float *x = malloc(B * img * sizeof(float));
+    ck_assert_ptr_nonnull(x);
+    for (size_t j = 0; j < B * img; j++)
+        x[j] = cosf((float)j * 0.013f) * 2.0f;
+    mnet_context *alone = context(m, MNET_ISA_AUTO, 1, 1);
+    float want[B * CLASSES], y[B * CLASSES];
+    for (int b = 0; b < B; b++)
+        ck_assert_int_eq(mnet_context_run(alone, 1, x + b * img, want + b * CLASSES), MNET_OK);
+    for (int threads = 1; threads <= 2; threads++) {
+        unsetenv("MNET_BATCH_SPLIT");
+        mnet_context *ctx = context(m, MNET_ISA_AUTO, threads, 1);
+        int large, small;
+        ck_assert_int_eq(mnet_context_batch_split(ctx, B, &large, &small), -1);
+        /* the case must exercise the tuning: the bounds give different splits */
+        ck_assert_msg(large < small, "large %d small %d", large, small);
+        int chosen = -1;
+        for (int run = 0; run < 12; run++) {   /* warm-up, 2 x 3 timed runs, then the choice */
+            memset(y, 0, sizeof y);
+            ck_assert_int_eq(mnet_context_run(ctx, B, x, y), MNET_OK);
+            ck_assert_msg(memcmp(y, want, sizeof y) == 0, "threads %d run %d: batch != alone",
+                    threads, run);
+            chosen = mnet_context_batch_split(ctx, B, &large, &small);
+            ck_assert_int_eq(chosen >= 0, run >= 6);
+        }
+        ck_assert(chosen == 0 || chosen == 1);
+        /* another batch size is tuned on its own; the first one's choice is not reused */
+        ck_assert_int_eq(mnet_context_run(ctx, 5, x, y), MNET_OK);
+        ck_assert(memcmp(y, want, 5 * CLASSES * sizeof(float)) == 0);
+        int l5, s5;
+        ck_assert_int_eq(mnet_context_batch_split(ctx, 5, &l5, &s5), -1);
+        mnet_context_free(ctx);
+        static const char *const forced[] = { "large", "small" };
+        for (int f = 0; f < 2; f++) {
+            setenv("MNET_BATCH_SPLIT", forced[f], 1);
+            ctx = context(m, MNET_ISA_AUTO, threads, 1);
+            for (int run = 0; run < 3; run++) {
+                memset(y, 0, sizeof y);
+                ck_assert_int_eq(mnet_context_run(ctx, B, x, y), MNET_OK);
+                ck_assert_msg(memcmp(y, want, sizeof y) == 0, "threads %d %s: batch != alone",
+                        threads, forced[f]);
+            }
+            ck_assert_int_eq(mnet_context_batch_split(ctx, B, &large, &small), -1);   /* no tuning */
+            mnet_context_free(ctx);
+        }
+        unsetenv("MNET_BATCH_SPLIT");
+    }
+    mnet_context_free(alone);
+    free(x);
+    mnet_model_free(m);
+}
+END_TEST
+
+/* Every place the batch phase can start (each layer index, moved forward to where a phase may
+ * end: fused groups and squeeze-and-excite blocks whole) gives each image's bits alone.  A
+ * split between a depthwise and its squeeze-and-excite once left V3 Large 1.0 150's row means
+ * of one image to be overwritten by the next image's earlier layers (batch 8: logits off by
+ * hundreds). */
+static const struct { mnet_arch arch; float alpha; int res; } SPLIT_CASES[] = {
+    { MNET_ARCH_V3_LARGE, 1.0f, 150 }, { MNET_ARCH_V3_SMALL, 0.75f, 97 },
+    { MNET_ARCH_V2, 0.5f, 80 }, { MNET_ARCH_V1, 0.25f, 64 },
+};
+
+START_TEST(test_every_split)
+{
+    enum { B = 3 };
+    mnet_model *m;
+    ck_assert_int_eq(mnet_model_create_random(SPLIT_CASES[_i].arch, SPLIT_CASES[_i].alpha,
+            SPLIT_CASES[_i].res, CLASSES, 14, &m), MNET_OK);
+    mnet_model_info info;
+    ck_assert_int_eq(mnet_model_get_info(m, &info), MNET_OK);
+    const size_t img = (size_t)SPLIT_CASES[_i].res * SPLIT_CASES[_i].res * 3;
+    float *x = malloc(B * img * sizeof(float));
+    ck_assert_ptr_nonnull(x);
+    for (size_t j = 0; j < B * img; j++)
+        x[j] = cosf((float)j * 0.011f) - 0.2f * sinf((float)j * 0.37f);
+    float want[B * CLASSES], y[B * CLASSES];
+    mnet_context *alone = context(m, MNET_ISA_AUTO, 1, 1);
+    for (int b = 0; b < B; b++)
+        ck_assert_int_eq(mnet_context_run(alone, 1, x + b * img, want + b * CLASSES), MNET_OK);
+    mnet_context_free(alone);
+    for (int threads = 1; threads <= 2; threads++) {
+        mnet_context *ctx = context(m, MNET_ISA_AUTO, threads, 1);
+        int used = -1, distinct = 0;
+        for (int split = 0; split <= info.layers; split++) {
+            const int s = mnet_context_force_batch_split(ctx, split);
+            ck_assert_int_ge(s, split);
+            distinct += s != used;
+            used = s;
+            memset(y, 0, sizeof y);
+            ck_assert_int_eq(mnet_context_run(ctx, B, x, y), MNET_OK);
+            ck_assert_msg(memcmp(y, want, sizeof y) == 0,
+                    "case %d threads %d: batch phase from layer %d (asked %d) != alone", _i,
+                    threads, s, split);
+        }
+        ck_assert_int_gt(distinct, info.layers / 3);   /* most places are reachable */
+        mnet_context_free(ctx);
+    }
+    free(x);
+    mnet_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fusion");
@@ -284,6 +396,8 @@ int main(void)
     tcase_add_loop_test(tc, test_fused_equals_unfused, 0, (int)(sizeof CASES / sizeof CASES[0]));
     tcase_add_loop_test(tc, test_profile, 0, (int)(sizeof CASES / sizeof CASES[0]));
     tcase_add_test(tc, test_max_batch);
+    tcase_add_test(tc, test_batch_split);
+    tcase_add_loop_test(tc, test_every_split, 0, (int)(sizeof SPLIT_CASES / sizeof SPLIT_CASES[0]));
     tcase_add_loop_test(tc, test_uneven_split, 0, (int)(sizeof CASES / sizeof CASES[0]));
     suite_add_tcase(s, tc);
     return check_run(s);
