@@ -975,8 +975,12 @@ static int split_for(const mnet_context *ctx, int batch, size_t bytes)
     int split = m->num_layers;
     while (split > 0) {
         const mnet_layer *l = &m->layers[split - 1];
-        const size_t floats = (size_t)l->out_h * l->out_w * l->cout > (size_t)l->in_h * l->in_w * l->cin ?
+        size_t floats = (size_t)l->out_h * l->out_w * l->cout > (size_t)l->in_h * l->in_w * l->cin ?
             (size_t)l->out_h * l->out_w * l->cout : (size_t)l->in_h * l->in_w * l->cin;
+        /* The classifier works on pooled vectors: over the batch it reads its weights (1-5 MB)
+         * once, for a copy of each image's last feature map into its slot. */
+        if (l->op == MNET_OP_FC)
+            floats = l->cin > l->cout ? (size_t)l->cin : (size_t)l->cout;
         if (floats * sizeof(float) * (size_t)batch > bytes)
             break;
         split--;
