@@ -79,6 +79,15 @@ def t_bench_last_line():
               "min_ms", "peak_rss_mb"):
         assert k in d, (k, d)
     assert d["batch"] == "2" and d["runs"] == "5" and float(d["min_ms"]) <= float(d["median_ms"])
+    assert d["inputs"] == "1", d
+    # --inputs K: the runs cycle through K distinct inputs; bounds refused with a message
+    r = run("bench", "--arch", "v2", "--alpha", "0.35", "--res", "96", "--runs", "4", "--inputs", "3")
+    assert kv(r.stdout.strip().splitlines()[-1])["inputs"] == "3", r.stdout
+    assert "4 runs over 3 inputs" in r.stdout, r.stdout
+    for bad in ("0", "65", "x"):
+        p = subprocess.run([MNET, "bench", "--arch", "v2", "--res", "96", "--inputs", bad],
+                           capture_output=True, text=True)
+        assert p.returncode == 2 and "--inputs" in p.stderr, (bad, p.returncode, p.stderr)
     r = run("bench", os.path.join(FIXTURES, "v1_a025_r128_same.mnet"), "--runs", "3", "--isa", "scalar")
     assert kv(r.stdout.strip().splitlines()[-1])["isa"] == "scalar"
 

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 /* jpeglib.h needs size_t and FILE declared first. */
@@ -81,6 +82,7 @@ typedef struct {
     int res, classes;
     unsigned long long seed;
     int threads, batch, runs, top;
+    int inputs;         /* bench --inputs: distinct inputs the runs cycle through */
     int profile;        /* bench --profile */
     mnet_isa isa;
     const char *input, *output, *labels, *idx_images, *idx_labels, *predictions;
@@ -123,6 +125,8 @@ static int common_opt(opts *o, int argc, char **argv, int *i)
         o->batch = (int)parse_int(VALUE(), a, 1, 1 << 20);
     } else if (strcmp(a, "--runs") == 0) {
         o->runs = (int)parse_int(VALUE(), a, 1, 1000000);
+    } else if (strcmp(a, "--inputs") == 0) {
+        o->inputs = (int)parse_int(VALUE(), a, 1, 64);
     } else if (strcmp(a, "--top") == 0) {
         o->top = (int)parse_int(VALUE(), a, 1, 1 << 20);
     } else if (strcmp(a, "--isa") == 0) {
@@ -151,7 +155,7 @@ static int common_opt(opts *o, int argc, char **argv, int *i)
 static void parse_args(opts *o, int argc, char **argv, int allow_images)
 {
     *o = (opts){ .alpha = 1.0, .res = 224, .classes = 1000, .threads = 1, .batch = 1,
-        .runs = 50, .top = 5, .isa = MNET_ISA_AUTO };
+        .runs = 50, .top = 5, .inputs = 1, .isa = MNET_ISA_AUTO };
     o->images = calloc((size_t)argc, sizeof *o->images);
     for (int i = 2; i < argc; i++) {
         if (common_opt(o, argc, argv, &i))
@@ -683,12 +687,18 @@ static int cmd_bench(int argc, char **argv)
     double load_ms;
     mnet_model_info in;
     mnet_model *m = get_model(&o, label, sizeof label, &load_ms, &in);
+    /* --inputs K: K distinct inputs, run r reading input r % K (the first run input 0).  One
+     * input repeated (the default, as the peers' harness times) stays in cache from run to
+     * run; a stream of distinct images does not. */
     const size_t n = (size_t)o.batch * in.height * in.width * in.channels;
-    float *x = malloc(n * sizeof(float)), *y = malloc((size_t)o.batch * in.num_classes * sizeof(float));
+    if (n > SIZE_MAX / sizeof(float) / (size_t)o.inputs)
+        die(1, "--batch %d x --inputs %d images do not fit in memory", o.batch, o.inputs);
+    float *x = malloc(n * (size_t)o.inputs * sizeof(float));
+    float *y = malloc((size_t)o.batch * in.num_classes * sizeof(float));
     double *t = malloc((size_t)o.runs * sizeof(double));
     if (!x || !y || !t)
         die(1, "out of memory");
-    for (size_t i = 0; i < n; i++)   /* deterministic input in [-2, 2) */
+    for (size_t i = 0; i < n * (size_t)o.inputs; i++)   /* deterministic input in [-2, 2) */
         x[i] = (float)((i * 2654435761u) % 4096) / 1024.0f - 2.0f;
     double c0 = now_ms();
     mnet_context *ctx = get_context(m, &o);
@@ -697,8 +707,9 @@ static int cmd_bench(int argc, char **argv)
     check(mnet_context_run(ctx, o.batch, x, y), "run");
     const double first_ms = now_ms() - c0;
     for (int r = 0; r < o.runs; r++) {
+        const float *xr = x + (size_t)(r % o.inputs) * n;
         c0 = now_ms();
-        check(mnet_context_run(ctx, o.batch, x, y), "run");
+        check(mnet_context_run(ctx, o.batch, xr, y), "run");
         t[r] = now_ms() - c0;
     }
     qsort(t, (size_t)o.runs, sizeof *t, cmp_double);
@@ -709,8 +720,8 @@ static int cmd_bench(int argc, char **argv)
     const mnet_isa isa = o.isa == MNET_ISA_AUTO ? mnet_isa_selected() : o.isa;
     printf("model      %s (%s, alpha %g, %dx%d, %.1fM MACs)\n", label, arch_name(in.arch), in.alpha,
             in.height, in.width, (double)in.macs / 1e6);
-    printf("isa        %s, %d thread%s, batch %d, %d runs\n", mnet_isa_name(isa), o.threads,
-            o.threads > 1 ? "s" : "", o.batch, o.runs);
+    printf("isa        %s, %d thread%s, batch %d, %d runs over %d input%s\n", mnet_isa_name(isa),
+            o.threads, o.threads > 1 ? "s" : "", o.batch, o.runs, o.inputs, o.inputs > 1 ? "s" : "");
     printf("load       %.2f ms%s; context %.2f ms\n", load_ms, o.path ? "" : " (random weights)",
             ctx_ms);
     printf("first      %.3f ms\n", first_ms);
@@ -720,8 +731,8 @@ static int cmd_bench(int argc, char **argv)
     if (o.profile)
         print_profile(ctx, m, &in);
     printf("mnet-bench model=%s isa=%s threads=%d batch=%d runs=%d load_ms=%.3f first_ms=%.3f "
-            "median_ms=%.3f min_ms=%.3f peak_rss_mb=%.1f\n", label, mnet_isa_name(isa), o.threads,
-            o.batch, o.runs, load_ms, first_ms, median, t[0], rss_mb);
+            "median_ms=%.3f min_ms=%.3f peak_rss_mb=%.1f inputs=%d\n", label, mnet_isa_name(isa),
+            o.threads, o.batch, o.runs, load_ms, first_ms, median, t[0], rss_mb, o.inputs);
     mnet_context_free(ctx);
     mnet_model_free(m);
     free(x);
@@ -745,9 +756,10 @@ static const char usage_text[] =
     "  mnet classify MODEL --idx-images FILE [--idx-labels FILE] [--predictions OUT]\n"
     "      PNG / JPEG / PGM / PPM images (or an IDX set): top-K classes with probabilities\n"
     "  mnet bench MODEL | --arch v1|v2|v3-large|v3-small [--alpha A] [--res R] [--threads N] [--isa X]\n"
-    "             [--batch B] [--runs N] [--profile]\n"
+    "             [--batch B] [--runs N] [--inputs K] [--profile]\n"
     "      load time, first and steady latency, peak memory; last line machine-readable;\n"
-    "      --profile: milliseconds and GFLOP/s per layer (a fused group on one line)\n"
+    "      --profile: milliseconds and GFLOP/s per layer (a fused group on one line);\n"
+    "      --inputs K: the runs cycle through K distinct inputs (default 1, repeated)\n"
     "--isa takes scalar|avx2|avx512|neon|auto; --arch models get seeded random weights (--seed S).\n";
 
 int main(int argc, char **argv)
