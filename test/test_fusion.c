@@ -5,6 +5,7 @@
  * fuses (and bands split the rows unevenly). */
 #include <check.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -388,6 +389,50 @@ START_TEST(test_every_split)
 }
 END_TEST
 
+/* Random models, sizes, batches and class counts (seeded, so a failure repeats): every image
+ * of a batch equals its run alone, on 1 and 2 threads, over the runs that tune the batch split
+ * and after.  (This found the squeeze-and-excite split above on V3 Large at 135 and 150.) */
+START_TEST(test_random_batches)
+{
+    static const float alphas[] = { 0.25f, 0.35f, 0.5f, 0.75f, 1.0f, 1.3f };
+    unsigned r = 2654435761u * (unsigned)(_i + 1);
+#define NEXT() (r = r * 1103515245u + 12345u, (r >> 8) & 0xffffu)
+    const mnet_arch arch = (mnet_arch)(MNET_ARCH_V1 + (int)(NEXT() % 4));
+    const float alpha = alphas[NEXT() % 6];
+    const int res = 32 + (int)(NEXT() % 200), B = 2 + (int)(NEXT() % 9);
+    const int classes = 1 + (int)(NEXT() % 1100);
+#undef NEXT
+    mnet_model *m;
+    ck_assert_int_eq(mnet_model_create_random(arch, alpha, res, classes, (uint64_t)_i, &m), MNET_OK);
+    const size_t img = (size_t)res * res * 3, out = (size_t)B * classes;
+    float *x = malloc((size_t)B * img * sizeof(float));
+    float *want = malloc(out * sizeof(float)), *y = malloc(out * sizeof(float));
+    ck_assert(x && want && y);
+    for (size_t j = 0; j < (size_t)B * img; j++)
+        x[j] = cosf((float)j * 0.011f + (float)_i) - 0.2f * sinf((float)j * 0.37f);
+    mnet_context *alone = context(m, MNET_ISA_AUTO, 1, 1);
+    for (int b = 0; b < B; b++)
+        ck_assert_int_eq(mnet_context_run(alone, 1, x + (size_t)b * img, want + (size_t)b * classes),
+                MNET_OK);
+    mnet_context_free(alone);
+    for (int threads = 1; threads <= 2; threads++) {
+        mnet_context *ctx = context(m, MNET_ISA_AUTO, threads, 1);
+        for (int run = 0; run < 9; run++) {
+            memset(y, 0, out * sizeof(float));
+            ck_assert_int_eq(mnet_context_run(ctx, B, x, y), MNET_OK);
+            ck_assert_msg(memcmp(y, want, out * sizeof(float)) == 0,
+                    "arch %d alpha %g res %d batch %d classes %d threads %d run %d: batch != alone",
+                    (int)arch, (double)alpha, res, B, classes, threads, run);
+        }
+        mnet_context_free(ctx);
+    }
+    free(x);
+    free(want);
+    free(y);
+    mnet_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fusion");
@@ -398,6 +443,7 @@ int main(void)
     tcase_add_test(tc, test_max_batch);
     tcase_add_test(tc, test_batch_split);
     tcase_add_loop_test(tc, test_every_split, 0, (int)(sizeof SPLIT_CASES / sizeof SPLIT_CASES[0]));
+    tcase_add_loop_test(tc, test_random_batches, 0, 40);
     tcase_add_loop_test(tc, test_uneven_split, 0, (int)(sizeof CASES / sizeof CASES[0]));
     suite_add_tcase(s, tc);
     return check_run(s);
