@@ -351,7 +351,7 @@ END_TEST
 #define RANDOM_BATCH_CASES 2
 #else
 #define SPLIT_CASE_COUNT (int)(sizeof SPLIT_CASES / sizeof SPLIT_CASES[0])
-#define RANDOM_BATCH_CASES 20
+#define RANDOM_BATCH_CASES 40
 #endif
 static const struct { mnet_arch arch; float alpha; int res; } SPLIT_CASES[] = {
     { MNET_ARCH_V3_LARGE, 1.0f, 150 }, { MNET_ARCH_V3_SMALL, 0.75f, 97 },
