@@ -46,6 +46,27 @@ static mnet_context *context(const mnet_model *m, mnet_isa isa, int threads, int
     return context_profiled(m, isa, threads, fuse, 0);
 }
 
+/* floats inputs of a smooth pattern with a high-frequency ripple; phase varies it. */
+static float *pattern(size_t floats, float phase)
+{
+    float *x = malloc(floats * sizeof(float));
+    ck_assert_ptr_nonnull(x);
+    for (size_t j = 0; j < floats; j++)
+        x[j] = cosf((float)j * 0.011f + phase) - 0.2f * sinf((float)j * 0.37f);
+    return x;
+}
+
+/* The logits of each of n images of img floats, run alone on one thread. */
+static void run_alone(const mnet_model *m, const float *x, int n, size_t img, int classes,
+        float *logits)
+{
+    mnet_context *alone = context(m, MNET_ISA_AUTO, 1, 1);
+    for (int b = 0; b < n; b++)
+        ck_assert_int_eq(mnet_context_run(alone, 1, x + (size_t)b * img,
+                logits + (size_t)b * classes), MNET_OK);
+    mnet_context_free(alone);
+}
+
 /* Profiling changes no bit of the result, and reports the groups the planner formed: every
  * group's time on its first layer (> 0 once it ran), 0 on the others. */
 START_TEST(test_profile)
@@ -168,10 +189,7 @@ START_TEST(test_uneven_split)
             CLASSES, 11 + _i, &m), MNET_OK);
     const size_t img = (size_t)CASES[_i].res * CASES[_i].res * 3;
     enum { B = 2 };
-    float *x = malloc(B * img * sizeof(float));
-    ck_assert_ptr_nonnull(x);
-    for (size_t j = 0; j < B * img; j++)
-        x[j] = cosf((float)j * 0.011f) - 0.2f * sinf((float)j * 0.37f);
+    float *x = pattern(B * img, 0.0f);
     float ref[B * CLASSES], got[B * CLASSES];
     mnet_context *one = context(m, MNET_ISA_AUTO, 1, 1);
     ck_assert_int_eq(mnet_context_run(one, B, x, ref), MNET_OK);
@@ -287,14 +305,9 @@ START_TEST(test_batch_split)
     mnet_model *m;
     ck_assert_int_eq(mnet_model_create_random(MNET_ARCH_V2, 0.35f, 96, CLASSES, 11, &m), MNET_OK);
     const size_t img = 96 * 96 * 3;
-    float *x = malloc(B * img * sizeof(float));
-    ck_assert_ptr_nonnull(x);
-    for (size_t j = 0; j < B * img; j++)
-        x[j] = cosf((float)j * 0.013f) * 2.0f;
-    mnet_context *alone = context(m, MNET_ISA_AUTO, 1, 1);
+    float *x = pattern(B * img, 0.5f);
     float want[B * CLASSES], y[B * CLASSES];
-    for (int b = 0; b < B; b++)
-        ck_assert_int_eq(mnet_context_run(alone, 1, x + b * img, want + b * CLASSES), MNET_OK);
+    run_alone(m, x, B, img, CLASSES, want);
     for (int threads = 1; threads <= 2; threads++) {
         unsetenv("MNET_BATCH_SPLIT");
         mnet_context *ctx = context(m, MNET_ISA_AUTO, threads, 1);
@@ -333,7 +346,6 @@ START_TEST(test_batch_split)
         }
         unsetenv("MNET_BATCH_SPLIT");
     }
-    mnet_context_free(alone);
     free(x);
     mnet_model_free(m);
 }
@@ -367,15 +379,9 @@ START_TEST(test_every_split)
     mnet_model_info info;
     ck_assert_int_eq(mnet_model_get_info(m, &info), MNET_OK);
     const size_t img = (size_t)SPLIT_CASES[_i].res * SPLIT_CASES[_i].res * 3;
-    float *x = malloc(B * img * sizeof(float));
-    ck_assert_ptr_nonnull(x);
-    for (size_t j = 0; j < B * img; j++)
-        x[j] = cosf((float)j * 0.011f) - 0.2f * sinf((float)j * 0.37f);
+    float *x = pattern(B * img, 0.0f);
     float want[B * CLASSES], y[B * CLASSES];
-    mnet_context *alone = context(m, MNET_ISA_AUTO, 1, 1);
-    for (int b = 0; b < B; b++)
-        ck_assert_int_eq(mnet_context_run(alone, 1, x + b * img, want + b * CLASSES), MNET_OK);
-    mnet_context_free(alone);
+    run_alone(m, x, B, img, CLASSES, want);
     for (int threads = 1; threads <= 2; threads++) {
         mnet_context *ctx = context(m, MNET_ISA_AUTO, threads, 1);
         int used = -1, distinct = 0;
@@ -415,16 +421,10 @@ START_TEST(test_random_batches)
     mnet_model *m;
     ck_assert_int_eq(mnet_model_create_random(arch, alpha, res, classes, (uint64_t)_i, &m), MNET_OK);
     const size_t img = (size_t)res * res * 3, out = (size_t)B * classes;
-    float *x = malloc((size_t)B * img * sizeof(float));
+    float *x = pattern((size_t)B * img, (float)_i);
     float *want = malloc(out * sizeof(float)), *y = malloc(out * sizeof(float));
-    ck_assert(x && want && y);
-    for (size_t j = 0; j < (size_t)B * img; j++)
-        x[j] = cosf((float)j * 0.011f + (float)_i) - 0.2f * sinf((float)j * 0.37f);
-    mnet_context *alone = context(m, MNET_ISA_AUTO, 1, 1);
-    for (int b = 0; b < B; b++)
-        ck_assert_int_eq(mnet_context_run(alone, 1, x + (size_t)b * img, want + (size_t)b * classes),
-                MNET_OK);
-    mnet_context_free(alone);
+    ck_assert(want && y);
+    run_alone(m, x, B, img, classes, want);
     for (int threads = 1; threads <= 2; threads++) {
         mnet_context *ctx = context(m, MNET_ISA_AUTO, threads, 1);
         for (int run = 0; run < 9; run++) {
