@@ -39,8 +39,10 @@ struct mnet_context {
     double *busy;         /* [threads]: seconds each part computed in the last run */
     int hold_split;       /* tests: keep the cut mnet_context_set_split gave */
     int force_split;      /* tests: the batch split to use (made legal), or -1 */
+    int fixed_split;      /* MNET_BATCH_SPLIT at creation: -1 tune, 0 large, 1 small */
     struct {              /* which batch split runs faster (see batch_split) */
         int batch;        /* the batch size tuned for (0: none yet) */
+        int cand[2];      /* its splits under the two bounds */
         int runs;         /* runs of that batch size so far */
         int trials[2];    /* timed runs of each candidate */
         double best[2];   /* each candidate's fastest, ms */
@@ -285,6 +287,8 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     if (!ctx)
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory", fn);
     ctx->force_split = -1;
+    const char *bs = getenv("MNET_BATCH_SPLIT");   /* "large" / "small": no tuning */
+    ctx->fixed_split = bs && strcmp(bs, "large") == 0 ? 0 : bs && strcmp(bs, "small") == 0 ? 1 : -1;
     /* The model is immutable to callers; its per-tier packed cache is filled under a lock. */
     ctx->model = (mnet_model *)m;
     ctx->k = k;
@@ -997,27 +1001,25 @@ static int split_for(const mnet_context *ctx, int batch, size_t bytes)
  * has MNET_BATCH_TRIALS, and the one with the faster best run is kept for that batch size
  * (tuned again if the batch size changes).  *tuned is the candidate being timed in this run,
  * else -1.  The split changes no result: a row's value never depends on which images share
- * its GEMM (the tests compare every split).  MNET_BATCH_SPLIT=large / small fixes the choice
- * (comparisons, tests). */
+ * its GEMM (the tests compare every split).  MNET_BATCH_SPLIT=large / small, read when the
+ * context is created, fixes the choice (comparisons, tests). */
 static int batch_split(mnet_context *ctx, int batch, int *tuned)
 {
-    const int cand[2] = { split_for(ctx, batch, MNET_BATCH_TENSOR_BYTES),
-                          split_for(ctx, batch, MNET_BATCH_TENSOR_BYTES_SMALL) };
     *tuned = -1;
     if (ctx->force_split >= 0)
         return legal_split(ctx, ctx->force_split);
-    const char *env = getenv("MNET_BATCH_SPLIT");
-    if (env && strcmp(env, "large") == 0)
-        return cand[0];
-    if (env && strcmp(env, "small") == 0)
-        return cand[1];
-    if (cand[0] == cand[1])
-        return cand[0];
-    if (ctx->tune.batch != batch) {
+    if (ctx->tune.batch != batch) {   /* a new batch size: its candidates, once */
         memset(&ctx->tune, 0, sizeof ctx->tune);
         ctx->tune.batch = batch;
         ctx->tune.chosen = -1;
+        ctx->tune.cand[0] = split_for(ctx, batch, MNET_BATCH_TENSOR_BYTES);
+        ctx->tune.cand[1] = split_for(ctx, batch, MNET_BATCH_TENSOR_BYTES_SMALL);
     }
+    const int *cand = ctx->tune.cand;
+    if (ctx->fixed_split >= 0)
+        return cand[ctx->fixed_split];
+    if (cand[0] == cand[1])
+        return cand[0];
     if (ctx->tune.chosen >= 0)
         return cand[ctx->tune.chosen];
     const int run = ctx->tune.runs++;
