@@ -3,6 +3,7 @@
  * and a futex wake per layer would cost more than small layers take), then block on a condition
  * variable, so an idle context uses no CPU.  Freeing the pool joins the workers. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -48,6 +49,7 @@ struct mnet_pool {
     atomic_int stop;
     atomic_int sleepers;       /* workers blocked (or about to block) on `wake` */
     atomic_int waiting;        /* 1 while the publisher blocks (or is about to) on `done` */
+    atomic_int started;        /* workers that have entered their loop */
     mnet_task_fn fn;
     void *arg;
     double *busy;              /* [threads]: seconds in fn, each written by its own thread */
@@ -66,6 +68,7 @@ static void *worker(void *p)
     const worker_arg *wa = p;
     mnet_pool *pool = wa->pool;
     unsigned long seen = 0;
+    atomic_fetch_add(&pool->started, 1);
     for (;;) {
         for (int i = 0; i < SPIN_ITERATIONS; i++) {
             if (atomic_load_explicit(&pool->generation, memory_order_acquire) != seen ||
@@ -115,6 +118,7 @@ mnet_pool *mnet_pool_create(int threads)
     atomic_init(&p->stop, 0);
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->waiting, 0);
+    atomic_init(&p->started, 0);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -134,6 +138,10 @@ mnet_pool *mnet_pool_create(int threads)
                 return NULL;
             }
         }
+        /* Wait until every worker runs (it then spins on the generation for a while): a
+         * thread's start-up belongs to creating the context, not to its first inference. */
+        while (atomic_load(&p->started) < threads - 1)
+            sched_yield();
     }
     return p;
 }
@@ -141,6 +149,11 @@ mnet_pool *mnet_pool_create(int threads)
 int mnet_pool_threads(const mnet_pool *p)
 {
     return p->threads;
+}
+
+int mnet_pool_started(const mnet_pool *p)
+{
+    return atomic_load(&((mnet_pool *)p)->started);
 }
 
 void mnet_pool_take_busy(mnet_pool *p, double *busy)

@@ -13,6 +13,9 @@ typedef void (*mnet_task_fn)(void *arg, int part, int parts);
 MNET_INTERNAL mnet_pool *mnet_pool_create(int threads);
 MNET_INTERNAL void mnet_pool_run(mnet_pool *p, mnet_task_fn fn, void *arg);
 MNET_INTERNAL int mnet_pool_threads(const mnet_pool *p);
+/* Workers that have started running (mnet_pool_create returns once all threads - 1 have, so
+ * a context's first inference does not wait for a thread to be scheduled). */
+MNET_INTERNAL int mnet_pool_started(const mnet_pool *p);
 /* Seconds each part spent in fn since the last call, into busy[0..threads-1], and restart the
  * count.  Only between runs (on the thread that calls mnet_pool_run). */
 MNET_INTERNAL void mnet_pool_take_busy(mnet_pool *p, double *busy);

@@ -89,6 +89,24 @@ START_TEST(test_pool_stress)
 }
 END_TEST
 
+START_TEST(test_pool_started)
+{
+    /* Every worker is running when create returns (their start-up is not left to the first
+     * task), for several pool sizes and repeatedly. */
+    for (int round = 0; round < 20; round++)
+        for (int threads = 2; threads <= MAX_PARTS; threads++) {
+            mnet_pool *p = mnet_pool_create(threads);
+            ck_assert_ptr_nonnull(p);
+            ck_assert_int_eq(mnet_pool_started(p), threads - 1);
+            mnet_pool_free(p);
+        }
+    mnet_pool *one = mnet_pool_create(1);
+    ck_assert_ptr_nonnull(one);
+    ck_assert_int_eq(mnet_pool_started(one), 0);
+    mnet_pool_free(one);
+}
+END_TEST
+
 START_TEST(test_pool_one_thread)
 {
     /* One thread: no worker, the task runs inline as part 0 of 1. */
@@ -148,6 +166,7 @@ int main(void)
     TCase *tc = tcase_create("pool");
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_pool_stress, 0, 3);   /* 2, 3 and 4 threads */
+    tcase_add_test(tc, test_pool_started);
     tcase_add_test(tc, test_pool_one_thread);
     tcase_add_test(tc, test_pool_busy);
     suite_add_tcase(s, tc);
