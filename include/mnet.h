@@ -186,8 +186,8 @@ typedef enum mnet_arch {
  * before the call returns.  On error *out is set to NULL and mnet_last_error() says what is
  * wrong and where (MNET_ERR_IO: cannot open/read; MNET_ERR_FORMAT: malformed). */
 MNET_API mnet_status mnet_model_load(const char *path, mnet_model **out);
-/* Load from memory.  The buffer is only read during the call (the model keeps its own folded
- * copy of the weights), so it may be freed as soon as this returns. */
+/* Load from memory.  The buffer is only read during the call (the model keeps its own copy of
+ * the weights, folded and packed), so it may be freed as soon as this returns. */
 MNET_API mnet_status mnet_model_load_memory(const void *data, size_t size, mnet_model **out);
 /* A model with seeded random weights and non-trivial BatchNorm statistics (for benchmarks and
  * tests): symmetric padding, ImageNet mean/std, square input resolution x resolution x 3;

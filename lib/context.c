@@ -221,6 +221,11 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
     float *vec1 = malloc(ctx->vec_floats * n * sizeof(float));
     float *means = malloc(ctx->row_floats * n * sizeof(float));
     int ok = vec0 && vec1 && means;
+    if (ok) {   /* faulted in now too (a fault in the first inference can wait on the kernel) */
+        memset(vec0, 0, ctx->vec_floats * n * sizeof(float));
+        memset(vec1, 0, ctx->vec_floats * n * sizeof(float));
+        memset(means, 0, ctx->row_floats * n * sizeof(float));
+    }
     for (int i = 0; ok && i < MNET_NUM_BUFS; i++)
         if (ctx->slot[i]) {
             size_t bytes;

@@ -1,9 +1,12 @@
 /* format.c - the model file (docs/FORMAT.md): validation, BatchNorm folding, and a writer for
  * seeded random models.  Every check stands on its own; the CRC is only one of them. */
+#define _DEFAULT_SOURCE   /* madvise */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "model.h"
 
@@ -210,15 +213,35 @@ static mnet_status fold_layer(const uint8_t *d, const mnet_layer *l, tensor *w, 
     return MNET_OK;
 }
 
-static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
+/* With `discard`, the pages of the image below the first tensor not yet folded are given back
+ * (a model of W bytes then peaks at about W plus a layer while loading, not 2 W): tensors are
+ * folded in layer order, and a file written in that order frees as it goes.  *lo: the first
+ * entry of `sorted` not yet used; *done: the image bytes given back so far. */
+static void discard_folded(const uint8_t *d, tensor **sorted, uint32_t count, size_t data_end,
+        uint32_t *lo, size_t *done)
+{
+    while (*lo < count && sorted[*lo]->used)
+        (*lo)++;
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (page == 0 || (page & (page - 1)) != 0)
+        return;
+    const uintptr_t from = ((uintptr_t)d + *done + page - 1) & ~(uintptr_t)(page - 1);
+    const uintptr_t to = ((uintptr_t)d + (*lo < count ? sorted[*lo]->offset : data_end)) &
+        ~(uintptr_t)(page - 1);
+    if (to > from && madvise((void *)from, to - from, MADV_DONTNEED) == 0)
+        *done = to - (uintptr_t)d;
+}
+
+mnet_status mnet_model_parse(const uint8_t *d, size_t size, int discard, mnet_model **out)
 {
     mnet_status st = MNET_OK;
     mnet_layer *layers = NULL;
     tensor *tens = NULL;
     tensor **sorted = NULL;
     mnet_model *m = NULL;
+    float *wtmp = NULL, *btmp = NULL;   /* one layer folded: in one allocation, wtmp's */
+    size_t tmp_floats = 0;
     int nl = 0;
 
     if (size < HDR_SIZE + 4)
@@ -373,8 +396,9 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
             goto fail;
         }
 
-    /* The model and its folded weights: per layer a weight block and a bias block, each
-     * rounded up to 16 floats so every block starts 64-byte aligned. */
+    /* The model, and its weights packed for the tier MNET_ISA_AUTO selects: each layer is
+     * folded into a scratch block (the kernels' plain layouts), then packed, so the model never
+     * holds a second copy of its weights. */
     m = calloc(1, sizeof *m);
     if (!m) {
         st = mnet_error(MNET_ERR_NOMEM, "model: no memory");
@@ -383,19 +407,30 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
     m->layers = layers;
     layers = NULL;
     m->num_layers = nl;
-    m->w_offset = calloc((size_t)nl, sizeof *m->w_offset);
-    m->b_offset = calloc((size_t)nl, sizeof *m->b_offset);
-    size_t total = 0;
+    const mnet_kernels *home = mnet_kernels_for(MNET_ISA_AUTO);
+    size_t wmax = 1, bmax = 1;
     for (int i = 0; i < nl; i++) {
-        total += round16(mnet_layer_weight_floats(&m->layers[i]));
-        total += round16((size_t)m->layers[i].cout);
+        const size_t wf = mnet_layer_weight_floats(&m->layers[i]);
+        wmax = wf > wmax ? wf : wmax;
+        bmax = (size_t)m->layers[i].cout > bmax ? (size_t)m->layers[i].cout : bmax;
     }
-    m->weights_bytes = total * sizeof(float);
-    if (!m->w_offset || !m->b_offset || !(m->weights = mnet_big_alloc(m->weights_bytes))) {
-        st = mnet_error(MNET_ERR_NOMEM, "model: no memory for %zu weights", total);
+    if (!home) {
+        st = mnet_error(MNET_ERR_UNSUPPORTED, "model: no kernel tier available");
         goto fail;
     }
-    size_t at = 0;
+    m->home = home->isa;
+    if ((st = mnet_packed_create(m->layers, nl, home, &m->packed[m->home])) != MNET_OK)
+        goto fail;
+    /* Huge pages where the system allows (as the packed weights): the classifier alone is a
+     * few megabytes, and faulting them in 4 KiB at a time is slow on a VM. */
+    tmp_floats = wmax + bmax;
+    if (!(wtmp = mnet_big_alloc(tmp_floats * sizeof(float)))) {
+        st = mnet_error(MNET_ERR_NOMEM, "model: no memory for %zu weights", wmax);
+        goto fail;
+    }
+    btmp = wtmp + wmax;
+    uint32_t lo = 0;
+    size_t done = count > 0 ? (size_t)sorted[0]->offset : 0;   /* header and table stay */
     for (int i = 0; i < nl; i++) {
         const mnet_layer *l = &m->layers[i];
         char name[NAME_SIZE];
@@ -431,13 +466,12 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
                     l->cin, l->cout);
             goto fail;
         }
-        m->w_offset[i] = at;
-        at += round16(mnet_layer_weight_floats(l));
-        m->b_offset[i] = at;
-        at += round16((size_t)l->cout);
-        if ((st = fold_layer(d, l, w, b, bn, eps, m->weights + m->w_offset[i],
-                m->weights + m->b_offset[i])) != MNET_OK)
+        if ((st = fold_layer(d, l, w, b, bn, eps, wtmp, btmp)) != MNET_OK)
             goto fail;
+        const mnet_packed *hp = m->packed[m->home];
+        mnet_pack_layer(l, home, wtmp, btmp, hp->data + hp->offset[i]);
+        if (discard && count > 0)
+            discard_folded(d, sorted, count, size - 4, &lo, &done);
     }
     for (uint32_t i = 0; i < count; i++)
         if (!tens[i].used) {
@@ -464,6 +498,7 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
         m->info.macs += mnet_layer_macs(&m->layers[i]);
     }
     pthread_mutex_init(&m->pack_lock, NULL);
+    mnet_big_free(wtmp, tmp_floats * sizeof(float));
     free(tens);
     free(sorted);
     *out = m;
@@ -472,11 +507,10 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, mnet_model **out)
 fail:
     if (m) {
         free(m->layers);
-        free(m->w_offset);
-        free(m->b_offset);
-        mnet_big_free(m->weights, m->weights_bytes);
+        mnet_packed_free(m->packed[m->home]);
         free(m);
     }
+    mnet_big_free(wtmp, tmp_floats * sizeof(float));
     free(layers);
     free(tens);
     free(sorted);

@@ -57,6 +57,10 @@ MNET_INTERNAL void mnet_clear_error(void);
  * same byte count. */
 MNET_INTERNAL void *mnet_big_alloc(size_t bytes);
 MNET_INTERNAL void mnet_big_free(void *p, size_t bytes);
+/* `bytes` rounded up to whole huge pages if mnet_big_alloc maps it with huge pages: for
+ * buffers that are read all over, whose last partial huge page would otherwise be ordinary
+ * pages (on a VM, the first reads of such pages after a while cost ~2 us each). */
+MNET_INTERNAL size_t mnet_big_round(size_t bytes);
 
 /* Overflow-safe size arithmetic: *out = a * b (* c ...) in bytes; 0 on overflow or when the
  * product exceeds PTRDIFF_MAX. */
@@ -72,6 +76,13 @@ MNET_INTERNAL void mnet_pack_conv3x3(int cin, int cout, int cr,
 MNET_INTERNAL size_t mnet_packed_gemm_floats(int k, int n, int nr);
 MNET_INTERNAL void mnet_pack_gemm(int k, int n, int nr, const float *b /* [k][n] */,
         const float *bias, float *packed);
+/* The inverses: the weights and bias (not NULL) back from a packed block, padding dropped. */
+MNET_INTERNAL void mnet_unpack_dwconv(int c, int cr, int taps, const float *packed, float *w,
+        float *bias);
+MNET_INTERNAL void mnet_unpack_conv3x3(int cin, int cout, int cr, const float *packed, float *w,
+        float *bias);
+MNET_INTERNAL void mnet_unpack_gemm(int k, int n, int nr, const float *packed, float *b,
+        float *bias);
 
 /* Bytes of packed weights the GEMM driver keeps hot while the rows stream: half of a 512 KiB
  * L2 (a quarter of the development machine's 1 MiB), leaving room for the A rows and C tiles.

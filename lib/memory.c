@@ -44,6 +44,13 @@ void *mnet_big_alloc(size_t bytes)
     return p;
 }
 
+size_t mnet_big_round(size_t bytes)
+{
+    if (bytes < BIG_THRESHOLD || bytes > SIZE_MAX - 4 * HUGE_SIZE)
+        return bytes;
+    return (bytes + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1);
+}
+
 void mnet_big_free(void *p, size_t bytes)
 {
     if (!p)

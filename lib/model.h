@@ -34,6 +34,7 @@ typedef struct mnet_layer {
 
 /* Weights of one tier, packed for its kernels: one block per layer. */
 typedef struct mnet_packed {
+    int isa;             /* the tier (mnet_isa) it is packed for */
     float *data;
     size_t bytes;
     size_t *offset;      /* [layer]: start of the layer's block in data */
@@ -47,12 +48,12 @@ struct mnet_model {
     int num_layers;
     mnet_layer *layers;
     size_t buf_floats[MNET_NUM_BUFS];   /* per image */
-    float *weights;      /* folded weights, kernel layouts, one block per layer */
-    size_t weights_bytes;
-    size_t *w_offset;    /* [layer] start of weights in `weights` */
-    size_t *b_offset;    /* [layer] start of the folded bias in `weights` */
+    /* The weights, BatchNorm folded in, are held once: packed for the tier the model was loaded
+     * in (`home`, the one MNET_ISA_AUTO selected then).  A context of another tier packs its
+     * own copy from those on first use (filled under pack_lock). */
+    int home;
     pthread_mutex_t pack_lock;
-    mnet_packed *packed[MNET_NUM_ISA];   /* [isa], filled on first use by a context of that tier */
+    mnet_packed *packed[MNET_NUM_ISA];   /* [isa] */
 };
 
 /* The architecture for (arch, alpha, size, channels, classes, activation, padding): fills the
@@ -76,8 +77,12 @@ static inline int mnet_op_is_dw(int op)   /* a depthwise convolution, 3x3 or 5x5
     return op == MNET_OP_DW3X3 || op == MNET_OP_DW5X5;
 }
 
-/* Parse and validate a model file image; the model holds no pointer into `data`. */
-MNET_INTERNAL mnet_status mnet_model_parse(const uint8_t *data, size_t size, mnet_model **out);
+/* Parse and validate a model file image; the model holds no pointer into `data`.  With
+ * `discard` (data is the library's own mapping or allocation, read only here), whole pages of
+ * tensor data are given back to the system (madvise MADV_DONTNEED) once folded: they must not
+ * be read afterwards. */
+MNET_INTERNAL mnet_status mnet_model_parse(const uint8_t *data, size_t size, int discard,
+        mnet_model **out);
 
 /* Serialise a model file with seeded random weights and BN statistics (mnet_model_create_random
  * and the tests' malformed-file generators use it).  *out is malloc'd. */
@@ -112,6 +117,14 @@ MNET_INTERNAL unsigned mnet_context_split(const mnet_context *ctx, int part);
  * 0 for a buffer the model does not use. */
 MNET_INTERNAL size_t mnet_context_placement(const mnet_context *ctx, int b, size_t *reach,
         size_t *miss);
+
+/* Tier t's packed layout for these layers: offsets, and data allocated (not filled). */
+MNET_INTERNAL mnet_status mnet_packed_create(const mnet_layer *layers, int n,
+        const mnet_kernels *t, mnet_packed **out);
+MNET_INTERNAL void mnet_packed_free(mnet_packed *p);   /* NULL is a no-op */
+/* Layer l's folded weights w and bias b (fold_layer's layouts) into its block for tier t. */
+MNET_INTERNAL void mnet_pack_layer(const mnet_layer *l, const mnet_kernels *t, const float *w,
+        const float *b, float *dst);
 
 /* The model's weights packed for `t`'s kernels, packing them on first use (thread-safe). */
 MNET_INTERNAL mnet_status mnet_model_packed(mnet_model *m, const mnet_kernels *t,

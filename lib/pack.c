@@ -27,6 +27,18 @@ void mnet_pack_dwconv(int c, int cr, int taps, const float *w, const float *bias
     }
 }
 
+void mnet_unpack_dwconv(int c, int cr, int taps, const float *packed, float *w, float *bias)
+{
+    const size_t group_floats = (size_t)cr * (1 + (size_t)taps);
+    for (int ch = 0; ch < c; ch++) {
+        const float *g = packed + (size_t)(ch / cr) * group_floats;
+        const int lane = ch % cr;
+        bias[ch] = g[lane];
+        for (int tap = 0; tap < taps; tap++)
+            w[(size_t)tap * c + ch] = g[cr + tap * cr + lane];
+    }
+}
+
 size_t mnet_packed_conv3x3_floats(int cin, int cout, int cr)
 {
     return groups(cout, cr) * (size_t)cr * (1 + 9 * (size_t)cin);
@@ -46,6 +58,18 @@ void mnet_pack_conv3x3(int cin, int cout, int cr, const float *w, const float *b
     }
 }
 
+void mnet_unpack_conv3x3(int cin, int cout, int cr, const float *packed, float *w, float *bias)
+{
+    const size_t group_floats = (size_t)cr * (1 + 9 * (size_t)cin);
+    for (int co = 0; co < cout; co++) {
+        const float *g = packed + (size_t)(co / cr) * group_floats;
+        const int lane = co % cr;
+        bias[co] = g[lane];
+        for (size_t t = 0; t < 9 * (size_t)cin; t++)
+            w[(size_t)co * 9 * cin + t] = g[cr + t * cr + lane];
+    }
+}
+
 size_t mnet_packed_gemm_floats(int k, int n, int nr)
 {
     return groups(n, nr) * (size_t)nr * (1 + (size_t)k);
@@ -62,5 +86,18 @@ void mnet_pack_gemm(int k, int n, int nr, const float *b, const float *bias, flo
             for (int j = 0; j < nr; j++)
                 *packed++ = j < cols ? row[j] : 0.0f;
         }
+    }
+}
+
+void mnet_unpack_gemm(int k, int n, int nr, const float *packed, float *b, float *bias)
+{
+    for (int j0 = 0; j0 < n; j0 += nr) {
+        const int cols = n - j0 < nr ? n - j0 : nr;
+        for (int j = 0; j < cols; j++)
+            bias[j0 + j] = packed[j];
+        packed += nr;
+        for (int kk = 0; kk < k; kk++, packed += nr)
+            for (int j = 0; j < cols; j++)
+                b[(size_t)kk * n + j0 + j] = packed[j];
     }
 }

@@ -1640,6 +1640,56 @@ START_TEST(test_expected_isa)
 }
 END_TEST
 
+/* The unpackers (a model keeps its weights packed for one tier and repacks them for another
+ * from that copy) give back exactly what was packed, for every tile width in use and channel
+ * counts that are and are not multiples of it. */
+START_TEST(test_pack_roundtrip)
+{
+    rng r = { g_seed ^ 0x5eedu };
+    static const int tiles[] = { 4, 8, 16, 32, 64 };
+    static const int counts[] = { 1, 3, 8, 17, 24, 33, 96 };
+    for (size_t ti = 0; ti < COUNT(tiles); ti++)
+        for (size_t ci = 0; ci < COUNT(counts); ci++) {
+            const int tile = tiles[ti], n = counts[ci], k = counts[(ci + 2) % COUNT(counts)];
+            const size_t wn = 25 * (size_t)n * (size_t)(k > 9 ? k : 9) + 9 * (size_t)k * n;
+            float *w = malloc(wn * sizeof(float)), *w2 = malloc(wn * sizeof(float));
+            float *b = malloc((size_t)n * sizeof(float)), *b2 = malloc((size_t)n * sizeof(float));
+            float *p = malloc((mnet_packed_gemm_floats(k, n, tile) +
+                    mnet_packed_dwconv_floats(n, tile, 25) +
+                    mnet_packed_conv3x3_floats(k, n, tile)) * sizeof(float));
+            ck_assert(w && w2 && b && b2 && p);
+            for (int op = 0; op < 4; op++) {
+                const size_t count = op == 0 ? (size_t)k * n : op == 1 ? 9 * (size_t)n :
+                    op == 2 ? 25 * (size_t)n : 9 * (size_t)k * n;
+                fill(&r, w, count, 1.0f);
+                fill(&r, b, (size_t)n, 1.0f);
+                memset(w2, 0xFF, count * sizeof(float));   /* NaN: every element must be set */
+                memset(b2, 0xFF, (size_t)n * sizeof(float));
+                if (op == 0) {
+                    mnet_pack_gemm(k, n, tile, w, b, p);
+                    mnet_unpack_gemm(k, n, tile, p, w2, b2);
+                } else if (op == 3) {
+                    mnet_pack_conv3x3(k, n, tile, w, b, p);
+                    mnet_unpack_conv3x3(k, n, tile, p, w2, b2);
+                } else {
+                    const int taps = op == 1 ? 9 : 25;
+                    mnet_pack_dwconv(n, tile, taps, w, b, p);
+                    mnet_unpack_dwconv(n, tile, taps, p, w2, b2);
+                }
+                ck_assert_msg(memcmp(w, w2, count * sizeof(float)) == 0 &&
+                        memcmp(b, b2, (size_t)n * sizeof(float)) == 0,
+                        "op %d (gemm, dw3x3, dw5x5, conv3x3), tile %d, n %d, k %d: unpack != packed",
+                        op, tile, n, k);
+            }
+            free(w);
+            free(w2);
+            free(b);
+            free(b2);
+            free(p);
+        }
+}
+END_TEST
+
 /* ---- the suite -------------------------------------------------------------------------------- */
 static TCase *tcase(Suite *s, const char *name)
 {
@@ -1679,6 +1729,7 @@ int main(void)
     Suite *s = suite_create("mnet kernels");
     TCase *tc = tcase(s, "dispatch");
     tcase_add_test(tc, test_tables);
+    tcase_add_test(tc, test_pack_roundtrip);
     if (getenv("MNET_EXPECT_ISA"))
         tcase_add_test(tc, test_expected_isa);
     tcase_add_loop_test(tcase(s, "dwconv3x3"), test_dwconv3x3, 0, COUNT(dwconv_variants));
