@@ -5,3 +5,8 @@ unsigned mnet_cpu_isa_mask(void)
 {
     return (1u << MNET_ISA_SCALAR) | (1u << MNET_ISA_NEON);
 }
+
+int mnet_cpu_has_clmul(void)
+{
+    return 0;
+}

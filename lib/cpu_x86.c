@@ -32,3 +32,9 @@ unsigned mnet_cpu_isa_mask(void)
         mask |= 1u << MNET_ISA_AVX512;
     return mask;
 }
+
+int mnet_cpu_has_clmul(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && ((c >> 1) & 1) && ((c >> 19) & 1);   /* PCLMULQDQ, SSE4.1 */
+}

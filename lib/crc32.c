@@ -1,4 +1,5 @@
-/* crc32.c - CRC-32 with zlib's polynomial, slicing-by-8 (the model file's checksum). */
+/* crc32.c - CRC-32 with zlib's polynomial, slicing-by-8 (the model file's checksum): the
+ * portable version (lib/crc32_clmul.c is the x86-64 one; lib/dispatch.c picks). */
 #include <pthread.h>
 
 #include "model.h"
@@ -20,7 +21,7 @@ static void init_table(void)
             g_table[t][i] = (g_table[t - 1][i] >> 8) ^ g_table[0][g_table[t - 1][i] & 0xFF];
 }
 
-uint32_t mnet_crc32(uint32_t crc, const uint8_t *p, size_t n)
+uint32_t mnet_crc32_table(uint32_t crc, const uint8_t *p, size_t n)
 {
     pthread_once(&g_once, init_table);
     crc = ~crc;

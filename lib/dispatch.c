@@ -5,12 +5,16 @@
 #include <string.h>
 
 #include "internal.h"
+#include "model.h"
 
 
 static mnet_kernels g_tables[MNET_NUM_ISA];   /* [tier]: scalar entries overridden by the tier's */
 static unsigned g_available;                  /* bit per tier: built here and runnable on this CPU */
 static mnet_isa g_selected;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+/* The model file's CRC-32: carry-less multiplication where the CPU has it and the selected tier
+ * is above scalar (MNET_ISA=scalar keeps the whole library portable C). */
+static uint32_t (*g_crc32)(uint32_t, const uint8_t *, size_t) = mnet_crc32_table;
 
 static unsigned built_mask(void)
 {
@@ -94,6 +98,16 @@ static void init_once(void)
             g_selected = want;   /* available and not above the detected tier */
     }
     g_tables[MNET_ISA_AUTO] = g_tables[g_selected];
+#if MNET_HAVE_CLMUL
+    if (g_selected != MNET_ISA_SCALAR && mnet_cpu_has_clmul())
+        g_crc32 = mnet_crc32_clmul;
+#endif
+}
+
+uint32_t mnet_crc32(uint32_t crc, const uint8_t *p, size_t n)
+{
+    pthread_once(&g_once, init_once);
+    return g_crc32(crc, p, n);
 }
 
 const mnet_kernels *mnet_kernels_for(mnet_isa isa)

@@ -47,6 +47,8 @@ MNET_INTERNAL const mnet_kernels *mnet_kernels_for(mnet_isa isa);
 /* CPU detection (lib/cpu_*.c): bit (1u << tier) for each tier this CPU and OS can run,
  * regardless of what this build contains.  SCALAR is always set. */
 MNET_INTERNAL unsigned mnet_cpu_isa_mask(void);
+/* x86-64 PCLMULQDQ and SSE4.1 (the model file's CRC, lib/crc32_clmul.c); 0 elsewhere. */
+MNET_INTERNAL int mnet_cpu_has_clmul(void);
 
 /* Errors: record the detail for mnet_last_error() and return `status`. */
 MNET_INTERNAL mnet_status mnet_error(mnet_status status, const char *fmt, ...)

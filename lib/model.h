@@ -89,8 +89,13 @@ MNET_INTERNAL mnet_status mnet_model_parse(const uint8_t *data, size_t size, int
 MNET_INTERNAL mnet_status mnet_model_write_random(int arch, double alpha, int h, int w,
         int classes, uint64_t seed, uint8_t **out, size_t *size);
 
-/* CRC-32, zlib's polynomial (reflected 0xEDB88320), initial value 0. */
+/* CRC-32, zlib's polynomial (reflected 0xEDB88320), initial value 0: crc = mnet_crc32(crc,
+ * more, n) continues a running one.  mnet_crc32 is the fastest version this CPU runs (the
+ * portable one when MNET_ISA=scalar); the others are for the tests. */
 MNET_INTERNAL uint32_t mnet_crc32(uint32_t crc, const uint8_t *p, size_t n);
+MNET_INTERNAL uint32_t mnet_crc32_table(uint32_t crc, const uint8_t *p, size_t n);
+/* x86-64 with PCLMULQDQ only (MNET_HAVE_CLMUL builds; mnet_cpu_has_clmul() says if it runs). */
+MNET_INTERNAL uint32_t mnet_crc32_clmul(uint32_t crc, const uint8_t *p, size_t n);
 
 /* How many fused groups of a kind the context runs: with / without the 1x1 before the
  * depthwise (pre) and the 1x1 after it (post) (lib/context.c; for the tests). */
