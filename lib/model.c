@@ -156,19 +156,27 @@ mnet_status mnet_model_get_preprocess(const mnet_model *m, float mean[3], float 
     return MNET_OK;
 }
 
+/* How tier t packs layer l: a stem convolution's, a depthwise's or a GEMM's layout, with the
+ * tier's tile (channels of a group, or GEMM panel width) and the depthwise taps. */
+typedef struct { enum { PACK_CONV3X3, PACK_DW, PACK_GEMM } kind; int tile, taps; } pack_layout;
+
+static pack_layout layout_of(const mnet_layer *l, const mnet_kernels *t)
+{
+    switch (l->op) {
+    case MNET_OP_CONV3X3: return (pack_layout){ PACK_CONV3X3, t->conv3x3.cr, 9 };
+    case MNET_OP_DW3X3: return (pack_layout){ PACK_DW, t->dwconv3x3.cr, 9 };
+    case MNET_OP_DW5X5: return (pack_layout){ PACK_DW, t->dwconv5x5.cr, 25 };
+    default: return (pack_layout){ PACK_GEMM, t->gemm.nr, 1 };   /* 1x1, SE, classifier */
+    }
+}
+
 /* Floats of layer l's block in tier t's packed weights (before rounding to 16). */
 static size_t layer_packed_floats(const mnet_layer *l, const mnet_kernels *t)
 {
-    switch (l->op) {
-    case MNET_OP_CONV3X3: return mnet_packed_conv3x3_floats(l->cin, l->cout, t->conv3x3.cr);
-    case MNET_OP_DW3X3: return mnet_packed_dwconv_floats(l->cout, t->dwconv3x3.cr, 9);
-    case MNET_OP_DW5X5: return mnet_packed_dwconv_floats(l->cout, t->dwconv5x5.cr, 25);
-    case MNET_OP_PW:
-    case MNET_OP_FC:
-    case MNET_OP_SE_REDUCE:
-    case MNET_OP_SE_EXPAND: return mnet_packed_gemm_floats(l->cin, l->cout, t->gemm.nr);
-    }
-    return 0;
+    const pack_layout p = layout_of(l, t);
+    return p.kind == PACK_CONV3X3 ? mnet_packed_conv3x3_floats(l->cin, l->cout, p.tile) :
+        p.kind == PACK_DW ? mnet_packed_dwconv_floats(l->cout, p.tile, p.taps) :
+        mnet_packed_gemm_floats(l->cin, l->cout, p.tile);
 }
 
 mnet_status mnet_packed_create(const mnet_layer *layers, int n, const mnet_kernels *t,
@@ -198,33 +206,27 @@ mnet_status mnet_packed_create(const mnet_layer *layers, int n, const mnet_kerne
     return MNET_OK;
 }
 
+/* Layer l between its folded weights (w, b) and its block for tier t: packed into the block,
+ * or (`back`) unpacked from it. */
+static void convert_layer(const mnet_layer *l, const mnet_kernels *t, int back, float *w,
+        float *b, float *block)
+{
+    const pack_layout p = layout_of(l, t);
+    if (p.kind == PACK_CONV3X3)
+        back ? mnet_unpack_conv3x3(l->cin, l->cout, p.tile, block, w, b) :
+            mnet_pack_conv3x3(l->cin, l->cout, p.tile, w, b, block);
+    else if (p.kind == PACK_DW)
+        back ? mnet_unpack_dwconv(l->cout, p.tile, p.taps, block, w, b) :
+            mnet_pack_dwconv(l->cout, p.tile, p.taps, w, b, block);
+    else
+        back ? mnet_unpack_gemm(l->cin, l->cout, p.tile, block, w, b) :
+            mnet_pack_gemm(l->cin, l->cout, p.tile, w, b, block);
+}
+
 void mnet_pack_layer(const mnet_layer *l, const mnet_kernels *t, const float *w, const float *b,
         float *dst)
 {
-    switch (l->op) {
-    case MNET_OP_CONV3X3: mnet_pack_conv3x3(l->cin, l->cout, t->conv3x3.cr, w, b, dst); break;
-    case MNET_OP_DW3X3: mnet_pack_dwconv(l->cout, t->dwconv3x3.cr, 9, w, b, dst); break;
-    case MNET_OP_DW5X5: mnet_pack_dwconv(l->cout, t->dwconv5x5.cr, 25, w, b, dst); break;
-    case MNET_OP_PW:
-    case MNET_OP_FC:
-    case MNET_OP_SE_REDUCE:
-    case MNET_OP_SE_EXPAND: mnet_pack_gemm(l->cin, l->cout, t->gemm.nr, w, b, dst); break;
-    }
-}
-
-/* The inverse of mnet_pack_layer: the folded weights and bias back from tier t's block. */
-static void unpack_layer(const mnet_layer *l, const mnet_kernels *t, const float *src, float *w,
-        float *b)
-{
-    switch (l->op) {
-    case MNET_OP_CONV3X3: mnet_unpack_conv3x3(l->cin, l->cout, t->conv3x3.cr, src, w, b); break;
-    case MNET_OP_DW3X3: mnet_unpack_dwconv(l->cout, t->dwconv3x3.cr, 9, src, w, b); break;
-    case MNET_OP_DW5X5: mnet_unpack_dwconv(l->cout, t->dwconv5x5.cr, 25, src, w, b); break;
-    case MNET_OP_PW:
-    case MNET_OP_FC:
-    case MNET_OP_SE_REDUCE:
-    case MNET_OP_SE_EXPAND: mnet_unpack_gemm(l->cin, l->cout, t->gemm.nr, src, w, b); break;
-    }
+    convert_layer(l, t, 0, (float *)w, (float *)b, dst);   /* read only when packing */
 }
 
 /* Tier t's packed weights, made from the tier the model was loaded in (m->packed[m->home]):
@@ -247,7 +249,7 @@ static mnet_status pack_all(const mnet_model *m, const mnet_kernels *t, mnet_pac
         mnet_packed_create(m->layers, m->num_layers, t, &p);
     if (s == MNET_OK)
         for (int i = 0; i < m->num_layers; i++) {
-            unpack_layer(&m->layers[i], home, src->data + src->offset[i], w, b);
+            convert_layer(&m->layers[i], home, 1, w, b, src->data + src->offset[i]);
             mnet_pack_layer(&m->layers[i], t, w, b, p->data + p->offset[i]);
         }
     free(w);
