@@ -558,7 +558,11 @@ mnet_status mnet_model_write_random(int arch, double alpha, int h, int w, int cl
     data = ((uint64_t)HDR_SIZE + (uint64_t)count * ENTRY_SIZE + 63) & ~63ull;
     total += data;
     total += 4;
-    uint8_t *f = total <= PTRDIFF_MAX ? calloc(1, (size_t)total) : NULL;
+    /* Huge pages where the system allows (a model is megabytes; faulting it in 4 KiB at a time
+     * is slow on a VM), zeroed: the gaps between tensors are part of the checksum. */
+    uint8_t *f = total <= PTRDIFF_MAX ? mnet_big_alloc((size_t)total) : NULL;
+    if (f)
+        memset(f, 0, (size_t)total);
     if (!f) {
         free(l);
         return mnet_error(MNET_ERR_NOMEM, "no memory for a %llu-byte model", (unsigned long long)total);
@@ -614,12 +618,12 @@ mnet_status mnet_model_write_random(int arch, double alpha, int h, int w, int cl
             }
             wr64(e + E_OFFSET, at);
             e += ENTRY_SIZE;
+            /* He-scaled: uniform in [-a, a) has variance a^2 / 3 = gain / fan_in */
+            const double a = sqrt(3.0 * (fc ? 1.0 : 2.0) / (double)fan_in);
             for (size_t j = 0; j < n; j++) {
                 double v;
                 switch (k) {
-                case 0: /* He-scaled: uniform in [-a, a) has variance a^2 / 3 = gain / fan_in */
-                    v = (2.0 * uniform(&s) - 1.0) * sqrt(3.0 * (fc ? 1.0 : 2.0) / (double)fan_in);
-                    break;
+                case 0: v = (2.0 * uniform(&s) - 1.0) * a; break;
                 case 1: v = 0.5 + uniform(&s); break;              /* gamma in [0.5, 1.5) */
                 case 2: v = 0.5 * uniform(&s) - 0.25; break;       /* beta in [-0.25, 0.25) */
                 case 3: v = 0.4 * uniform(&s) - 0.2; break;        /* running mean */

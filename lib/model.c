@@ -97,7 +97,7 @@ mnet_status mnet_model_create_random(mnet_arch arch, float alpha, int resolution
     if (s != MNET_OK)
         return s;
     s = mnet_model_parse(file, size, 1, out);
-    free(file);
+    mnet_big_free(file, size);
     if (s == MNET_OK)
         mnet_clear_error();
     return s;

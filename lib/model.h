@@ -85,7 +85,7 @@ MNET_INTERNAL mnet_status mnet_model_parse(const uint8_t *data, size_t size, int
         mnet_model **out);
 
 /* Serialise a model file with seeded random weights and BN statistics (mnet_model_create_random
- * and the tests' malformed-file generators use it).  *out is malloc'd. */
+ * and the tests' malformed-file generators use it).  Free *out with mnet_big_free(*out, *size). */
 MNET_INTERNAL mnet_status mnet_model_write_random(int arch, double alpha, int h, int w,
         int classes, uint64_t seed, uint8_t **out, size_t *size);
 

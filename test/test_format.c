@@ -111,7 +111,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    free(g_base);
+    mnet_big_free(g_base, g_size);
 }
 
 START_TEST(test_base_loads)
@@ -168,7 +168,7 @@ START_TEST(test_v3_fields)
     for (size_t t = 0; t < n; t += 61)
         ck_assert_msg(load_guarded(v3, t) == MNET_ERR_FORMAT, "V3 truncated to %zu bytes", t);
     free(f);
-    free(v3);
+    mnet_big_free(v3, n);
 }
 END_TEST
 
@@ -183,7 +183,7 @@ START_TEST(test_truncated_everywhere)
     ck_assert_int_eq(load_guarded(tiny, tiny_size), MNET_OK);
     for (size_t n = 0; n < tiny_size; n++)
         ck_assert_msg(load_guarded(tiny, n) == MNET_ERR_FORMAT, "truncated to %zu bytes", n);
-    free(tiny);
+    mnet_big_free(tiny, tiny_size);
     /* Truncated with the header's size field and checksum made consistent: the table/data
      * checks must still refuse it (sampled: every 97th length past the header). */
     for (size_t n = HDR + 4; n < g_size; n += 97) {
