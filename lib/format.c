@@ -233,18 +233,9 @@ static void discard_folded(const uint8_t *d, tensor **sorted, uint32_t count, si
         *done = to - (uintptr_t)d;
 }
 
-mnet_status mnet_model_parse(const uint8_t *d, size_t size, int discard, mnet_model **out)
+mnet_status mnet_model_check_header(const uint8_t *d, size_t len, size_t size)
 {
-    mnet_status st = MNET_OK;
-    mnet_layer *layers = NULL;
-    tensor *tens = NULL;
-    tensor **sorted = NULL;
-    mnet_model *m = NULL;
-    float *wtmp = NULL, *btmp = NULL;   /* one layer folded: in one allocation, wtmp's */
-    size_t tmp_floats = 0;
-    int nl = 0;
-
-    if (size < HDR_SIZE + 4)
+    if (size < HDR_SIZE + 4 || len < HDR_SIZE)
         return mnet_error(MNET_ERR_FORMAT, "model: %zu bytes is shorter than the %d-byte header "
                 "plus the 4-byte checksum (truncated?)", size, HDR_SIZE);
     if (memcmp(d + H_MAGIC, MAGIC, sizeof MAGIC) != 0)
@@ -260,6 +251,23 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, int discard, mnet_mo
     if (file_size != size)
         return mnet_error(MNET_ERR_FORMAT, "model: the header (byte %d) says %llu bytes but there "
                 "are %zu (truncated or extended file)", H_FILE_SIZE, (unsigned long long)file_size, size);
+    return MNET_OK;
+}
+
+mnet_status mnet_model_parse(const uint8_t *d, size_t size, int discard, mnet_model **out)
+{
+    mnet_status st = MNET_OK;
+    mnet_layer *layers = NULL;
+    tensor *tens = NULL;
+    tensor **sorted = NULL;
+    mnet_model *m = NULL;
+    float *wtmp = NULL, *btmp = NULL;   /* one layer folded: in one allocation, wtmp's */
+    size_t tmp_floats = 0;
+    int nl = 0;
+
+    if ((st = mnet_model_check_header(d, size < HDR_SIZE ? size : HDR_SIZE, size)) != MNET_OK)
+        return st;
+    const uint32_t version = rd32(d + H_VERSION);
     const uint32_t crc_stored = rd32(d + size - 4), crc = mnet_crc32(0, d, size - 4);
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
     /* Fuzzing builds only (tools/fuzz.sh): mutated inputs reach the checks behind the CRC. */

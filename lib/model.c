@@ -24,6 +24,15 @@ mnet_status mnet_model_load_memory(const void *data, size_t size, mnet_model **o
     return s;
 }
 
+/* The parser's error `s`, its message prefixed with the file's path. */
+static mnet_status prefix_path(const char *path, mnet_status s)
+{
+    char detail[200];
+    strncpy(detail, mnet_last_error(), sizeof detail - 1);
+    detail[sizeof detail - 1] = '\0';
+    return mnet_error(s, "%s: %s", path, detail);
+}
+
 mnet_status mnet_model_load(const char *path, mnet_model **out)
 {
     if (!out)
@@ -50,6 +59,23 @@ mnet_status mnet_model_load(const char *path, mnet_model **out)
         return mnet_error(MNET_ERR_FORMAT, "%s: file too large", path);
     }
     const size_t size = (size_t)sb.st_size;
+    /* The header first: a file that is not a model, or states another size, is refused before
+     * any of it is mapped and read in (a huge file of anything else costs nothing). */
+    uint8_t head[128];
+    ssize_t hn;
+    do
+        hn = pread(fd, head, sizeof head, 0);
+    while (hn < 0 && errno == EINTR);
+    if (hn < 0) {
+        const int e = errno;
+        close(fd);
+        return mnet_error(MNET_ERR_IO, "%s: cannot read: %s", path, strerror(e));
+    }
+    mnet_status s = mnet_model_check_header(head, (size_t)hn, size);
+    if (s != MNET_OK) {
+        close(fd);
+        return prefix_path(path, s);
+    }
     /* MAP_POPULATE: the whole file is read anyway (checksum, weights); one fault-in is cheaper. */
 #ifndef MAP_POPULATE
 #define MAP_POPULATE 0
@@ -59,15 +85,10 @@ mnet_status mnet_model_load(const char *path, mnet_model **out)
     close(fd);
     if (p == MAP_FAILED)
         return mnet_error(MNET_ERR_IO, "%s: cannot map: %s", path, strerror(e));
-    mnet_status s = mnet_model_parse(p, size, 1, out);
+    s = mnet_model_parse(p, size, 1, out);
     munmap(p, size);
-    if (s != MNET_OK) {
-        /* Prefix the path to the parser's message. */
-        char detail[200];
-        strncpy(detail, mnet_last_error(), sizeof detail - 1);
-        detail[sizeof detail - 1] = '\0';
-        return mnet_error(s, "%s: %s", path, detail);
-    }
+    if (s != MNET_OK)
+        return prefix_path(path, s);
     mnet_clear_error();
     return MNET_OK;
 }

@@ -83,6 +83,10 @@ static inline int mnet_op_is_dw(int op)   /* a depthwise convolution, 3x3 or 5x5
  * be read afterwards. */
 MNET_INTERNAL mnet_status mnet_model_parse(const uint8_t *data, size_t size, int discard,
         mnet_model **out);
+/* The header's own checks (magic, version, header size, the file size it states against the
+ * real `size`) on its first `len` bytes (128 are needed): a file is refused on these before it
+ * is mapped and read whole. */
+MNET_INTERNAL mnet_status mnet_model_check_header(const uint8_t *data, size_t len, size_t size);
 
 /* Serialise a model file with seeded random weights and BN statistics (mnet_model_create_random
  * and the tests' malformed-file generators use it).  Free *out with mnet_big_free(*out, *size). */
