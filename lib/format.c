@@ -261,7 +261,7 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, int discard, mnet_mo
     tensor *tens = NULL;
     tensor **sorted = NULL;
     mnet_model *m = NULL;
-    float *wtmp = NULL, *btmp = NULL;   /* one layer folded: in one allocation, wtmp's */
+    float *wtmp = NULL, *btmp = NULL;   /* one layer folded (mnet_layer_scratch) */
     size_t tmp_floats = 0;
     int nl = 0;
 
@@ -415,28 +415,14 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, int discard, mnet_mo
     m->layers = layers;
     layers = NULL;
     m->num_layers = nl;
-    const mnet_kernels *home = mnet_kernels_for(MNET_ISA_AUTO);
-    size_t wmax = 1, bmax = 1;
-    for (int i = 0; i < nl; i++) {
-        const size_t wf = mnet_layer_weight_floats(&m->layers[i]);
-        wmax = wf > wmax ? wf : wmax;
-        bmax = (size_t)m->layers[i].cout > bmax ? (size_t)m->layers[i].cout : bmax;
-    }
-    if (!home) {
-        st = mnet_error(MNET_ERR_UNSUPPORTED, "model: no kernel tier available");
-        goto fail;
-    }
+    const mnet_kernels *home = mnet_kernels_for(MNET_ISA_AUTO);   /* never NULL */
     m->home = home->isa;
     if ((st = mnet_packed_create(m->layers, nl, home, &m->packed[m->home])) != MNET_OK)
         goto fail;
-    /* Huge pages where the system allows (as the packed weights): the classifier alone is a
-     * few megabytes, and faulting them in 4 KiB at a time is slow on a VM. */
-    tmp_floats = wmax + bmax;
-    if (!(wtmp = mnet_big_alloc(tmp_floats * sizeof(float)))) {
-        st = mnet_error(MNET_ERR_NOMEM, "model: no memory for %zu weights", wmax);
+    if (!(wtmp = mnet_layer_scratch(m->layers, nl, &tmp_floats, &btmp))) {
+        st = mnet_error(MNET_ERR_NOMEM, "model: no memory to fold a layer");
         goto fail;
     }
-    btmp = wtmp + wmax;
     uint32_t lo = 0;
     size_t done = count > 0 ? (size_t)sorted[0]->offset : 0;   /* header and table stay */
     for (int i = 0; i < nl; i++) {

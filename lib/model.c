@@ -213,7 +213,6 @@ mnet_status mnet_packed_create(const mnet_layer *layers, int n, const mnet_kerne
         p->offset[i] = total;
         total += (layer_packed_floats(&layers[i], t) + 15) & ~(size_t)15;   /* 64-byte aligned */
     }
-    p->isa = t->isa;
     /* Whole huge pages: the last layers' weights (the classifier's megabytes) would otherwise
      * sit in a tail of ordinary pages, and a first inference some time after loading took
      * 3.0 ms instead of 0.8 for V2 0.5 128 (one thread) reading them. */
@@ -250,6 +249,20 @@ void mnet_pack_layer(const mnet_layer *l, const mnet_kernels *t, const float *w,
     convert_layer(l, t, 0, (float *)w, (float *)b, dst);   /* read only when packing */
 }
 
+float *mnet_layer_scratch(const mnet_layer *layers, int n, size_t *floats, float **bias)
+{
+    size_t wmax = 1, bmax = 1;
+    for (int i = 0; i < n; i++) {
+        const size_t wf = mnet_layer_weight_floats(&layers[i]);
+        wmax = wf > wmax ? wf : wmax;
+        bmax = (size_t)layers[i].cout > bmax ? (size_t)layers[i].cout : bmax;
+    }
+    *floats = wmax + bmax;
+    float *w = mnet_big_alloc(*floats * sizeof(float));
+    *bias = w ? w + wmax : NULL;
+    return w;
+}
+
 /* Tier t's packed weights, made from the tier the model was loaded in (m->packed[m->home]):
  * each layer unpacked to the folded layout, then packed for t; the values are copied, not
  * recomputed, so every tier sees the same weights bit for bit. */
@@ -257,24 +270,17 @@ static mnet_status pack_all(const mnet_model *m, const mnet_kernels *t, mnet_pac
 {
     const mnet_kernels *home = mnet_kernels_for((mnet_isa)m->home);
     const mnet_packed *src = m->packed[m->home];
-    size_t wmax = 1, bmax = 1;
-    for (int i = 0; i < m->num_layers; i++) {
-        const size_t wf = mnet_layer_weight_floats(&m->layers[i]);
-        wmax = wf > wmax ? wf : wmax;
-        bmax = (size_t)m->layers[i].cout > bmax ? (size_t)m->layers[i].cout : bmax;
-    }
-    float *w = malloc(wmax * sizeof(float)), *b = malloc(bmax * sizeof(float));
+    size_t floats;
+    float *b, *w = mnet_layer_scratch(m->layers, m->num_layers, &floats, &b);
     mnet_packed *p = NULL;
-    mnet_status s = !home || !src ? mnet_error(MNET_ERR_UNSUPPORTED, "the model has no packed weights to repack") :
-        !w || !b ? mnet_error(MNET_ERR_NOMEM, "no memory to repack weights") :
+    mnet_status s = !w ? mnet_error(MNET_ERR_NOMEM, "no memory to repack weights") :
         mnet_packed_create(m->layers, m->num_layers, t, &p);
     if (s == MNET_OK)
         for (int i = 0; i < m->num_layers; i++) {
             convert_layer(&m->layers[i], home, 1, w, b, src->data + src->offset[i]);
             mnet_pack_layer(&m->layers[i], t, w, b, p->data + p->offset[i]);
         }
-    free(w);
-    free(b);
+    mnet_big_free(w, floats * sizeof(float));
     *out = p;
     return s;
 }

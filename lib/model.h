@@ -34,7 +34,6 @@ typedef struct mnet_layer {
 
 /* Weights of one tier, packed for its kernels: one block per layer. */
 typedef struct mnet_packed {
-    int isa;             /* the tier (mnet_isa) it is packed for */
     float *data;
     size_t bytes;
     size_t *offset;      /* [layer]: start of the layer's block in data */
@@ -131,6 +130,11 @@ MNET_INTERNAL size_t mnet_context_placement(const mnet_context *ctx, int b, size
 MNET_INTERNAL mnet_status mnet_packed_create(const mnet_layer *layers, int n,
         const mnet_kernels *t, mnet_packed **out);
 MNET_INTERNAL void mnet_packed_free(mnet_packed *p);   /* NULL is a no-op */
+/* Scratch for one layer's folded weights and bias, sized for the largest of these layers:
+ * the weights at the start, *bias after them; *floats in all (mnet_big_free(p, *floats * 4)).
+ * NULL when out of memory. */
+MNET_INTERNAL float *mnet_layer_scratch(const mnet_layer *layers, int n, size_t *floats,
+        float **bias);
 /* Layer l's folded weights w and bias b (fold_layer's layouts) into its block for tier t. */
 MNET_INTERNAL void mnet_pack_layer(const mnet_layer *l, const mnet_kernels *t, const float *w,
         const float *b, float *dst);
