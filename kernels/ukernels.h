@@ -58,6 +58,37 @@ typedef mnet_dwconv3x3_ukernel mnet_dwconv5x5_ukernel;
 typedef void (*mnet_conv3x3_ukernel)(const mnet_conv_geom *g, const float *in,
         const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act);
 
+/* The stem reads a new image: one that comes from L3 or DRAM (each image of a batch, a new
+ * frame), whose rows the hardware prefetchers fetch too late for the few FMAs per byte the stem
+ * does.  So the SIMD stems prefetch, as each tile of interior pixels runs, the same columns of
+ * the input rows that output row oy + MNET_STEM_AHEAD is the first to read (its last `stride`
+ * rows), into L1.  A hint only: rows outside the image are not prefetched, and no byte is read. */
+#define MNET_STEM_AHEAD 2
+typedef struct mnet_stem_ahead { const char *row[2]; } mnet_stem_ahead;
+
+static inline mnet_stem_ahead mnet_stem_ahead_rows(const mnet_conv_geom *g, const float *in,
+        int oy)
+{
+    mnet_stem_ahead a = { { NULL, NULL } };
+    const int s = g->stride, first = (oy + MNET_STEM_AHEAD) * s - g->pad_top + 3 - s;
+    for (int k = 0; k < s && k < 2; k++)
+        if (first + k >= 0 && first + k < g->h)
+            a.row[k] = (const char *)(in + (size_t)(first + k) * g->w * g->cin);
+    return a;
+}
+
+/* The lines of floats [off, off + n) of each ahead row (n >= 1, inside the row). */
+static inline void mnet_stem_prefetch(const mnet_stem_ahead *a, size_t off, size_t n)
+{
+    for (int k = 0; k < 2; k++) {
+        if (!a->row[k])
+            continue;
+        const char *p = a->row[k] + off * sizeof(float), *e = p + n * sizeof(float);
+        for (p -= (size_t)p % 64; p < e; p += 64)
+            __builtin_prefetch(p, 0, 3);
+    }
+}
+
 /* GEMM tile: c[i][j] = epilogue(bias[j] + sum_k a[i][k] * w[k][j]) for i < mr, j < nc.
  * 1 <= mr <= MR, nc >= 1 (the kernel walks NR-wide panels, the last one partial), kc >= 1.
  * a and c have row strides a_stride and c_stride, in floats.

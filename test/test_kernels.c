@@ -1695,6 +1695,31 @@ END_TEST
  * carry-less one where CPUID has PCLMULQDQ: natively, and under qemu's SandyBridge and
  * Haswell models) equal to the portable one for every length 0..1100 at four misalignments,
  * continued from a running value, and on 3 MB; mnet_crc32 equal to them too. */
+/* The stems' prefetch rows (mnet_stem_ahead_rows): for output row oy, the last `stride` input
+ * rows that output row oy + MNET_STEM_AHEAD reads, each one exactly when it is inside the image,
+ * at its own row's start: a prefetch is never aimed outside the input. */
+START_TEST(test_stem_ahead)
+{
+    static float img[40 * 5 * 3];
+    for (int h = 1; h <= 40; h++)
+        for (int s = 1; s <= 2; s++)
+            for (int pt = 0; pt <= 1; pt++) {
+                const mnet_conv_geom g = { h, 5, (h + 2 * pt - 3) / s + 1, 3, s, pt, 1, 3, 8 };
+                for (int oy = 0; oy < g.oh + 3; oy++) {
+                    const mnet_stem_ahead a = mnet_stem_ahead_rows(&g, img, oy);
+                    for (int k = 0; k < 2; k++) {
+                        const int iy = (oy + MNET_STEM_AHEAD) * s - pt + 3 - s + k;
+                        const char *want = k < s && iy >= 0 && iy < h ?
+                            (const char *)(img + (size_t)iy * 5 * 3) : NULL;
+                        ck_assert_msg(a.row[k] == want, "h %d stride %d pad %d oy %d: row %d "
+                                "is %p, expected %p (input row %d)", h, s, pt, oy, k,
+                                (const void *)a.row[k], (const void *)want, iy);
+                    }
+                }
+            }
+}
+END_TEST
+
 START_TEST(test_crc32)
 {
     static const uint8_t check[] = "123456789";
@@ -1777,6 +1802,7 @@ int main(void)
     tcase_add_test(tc, test_tables);
     tcase_add_test(tc, test_pack_roundtrip);
     tcase_add_test(tc, test_crc32);
+    tcase_add_test(tc, test_stem_ahead);
     if (getenv("MNET_EXPECT_ISA"))
         tcase_add_test(tc, test_expected_isa);
     tcase_add_loop_test(tcase(s, "dwconv3x3"), test_dwconv3x3, 0, COUNT(dwconv_variants));

@@ -35,6 +35,7 @@ void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
     for (int oy = oy0; oy < oy1; oy++) {
         const int iy0 = oy * s - g->pad_top;
         float *orow = out + (size_t)oy * g->ow * cout;
+        const mnet_stem_ahead ahead = mnet_stem_ahead_rows(g, in, oy);
         for (size_t co0 = 0; co0 < cout; co0 += CR) {
             const float *wp = packed_w + (co0 / CR) * group_floats;
             const size_t n = cout - co0 < CR ? cout - co0 : CR;
@@ -77,6 +78,8 @@ void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
                 }
                 __m256 l0 = blo, h0 = bhi, l1 = blo, h1 = bhi, l2 = blo, h2 = bhi, l3 = blo, h3 = bhi;
                 const size_t ix0 = (size_t)(ox * s - pl);
+                if (co0 == 0)
+                    mnet_stem_prefetch(&ahead, ix0 * cin, (size_t)(4 * s) * cin);
                 for (int ky = 0; ky < 3; ky++) {
                     const int iy = iy0 + ky;
                     if (iy < 0 || iy >= g->h)

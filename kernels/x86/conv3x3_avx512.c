@@ -34,6 +34,7 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
     for (int oy = oy0; oy < oy1; oy++) {
         const int iy0 = oy * s - g->pad_top;
         float *orow = out + (size_t)oy * g->ow * cout;
+        const mnet_stem_ahead ahead = mnet_stem_ahead_rows(g, in, oy);
         for (size_t co0 = 0; co0 < cout; co0 += CR) {
             const float *wp = packed_w + (co0 / CR) * group_floats;
             const size_t n = cout - co0 < CR ? cout - co0 : CR;
@@ -51,6 +52,8 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
                     __m512 a0 = blo, a1 = blo, a2 = blo, a3 = blo, a4 = blo, a5 = blo, a6 = blo,
                            a7 = blo;
                     const size_t ix0 = (size_t)(ox * s - pl);
+                    if (co0 == 0)
+                        mnet_stem_prefetch(&ahead, ix0 * cin, (size_t)(8 * s) * cin);
                     for (int ky = 0; ky < 3; ky++) {
                         const int iy = iy0 + ky;
                         if (iy < 0 || iy >= g->h)
@@ -85,6 +88,8 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
                 if (ox >= ox_lo && ox + 4 <= ox_hi) {
                     __m512 l0 = blo, h0 = bhi, l1 = blo, h1 = bhi, l2 = blo, h2 = bhi, l3 = blo, h3 = bhi;
                     const size_t ix0 = (size_t)(ox * s - pl);
+                    if (co0 == 0)
+                        mnet_stem_prefetch(&ahead, ix0 * cin, (size_t)(4 * s) * cin);
                     for (int ky = 0; ky < 3; ky++) {
                         const int iy = iy0 + ky;
                         if (iy < 0 || iy >= g->h)
