@@ -3,6 +3,7 @@
 #define MNET_UKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mnet_config.h"
 
@@ -83,9 +84,11 @@ static inline void mnet_stem_prefetch(const mnet_stem_ahead *a, size_t off, size
     for (int k = 0; k < 2; k++) {
         if (!a->row[k])
             continue;
-        const char *p = a->row[k] + off * sizeof(float), *e = p + n * sizeof(float);
-        for (p -= (size_t)p % 64; p < e; p += 64)
-            __builtin_prefetch(p, 0, 3);
+        /* from the line holding the first float (as an address: that line may begin before
+         * the image) to the one holding the last */
+        const uintptr_t b = (uintptr_t)(a->row[k] + off * sizeof(float));
+        for (uintptr_t p = b - b % 64; p < b + n * sizeof(float); p += 64)
+            __builtin_prefetch((const void *)p, 0, 3);
     }
 }
 
