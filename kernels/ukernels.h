@@ -97,16 +97,28 @@ static inline void mnet_stem_prefetch(const mnet_stem_ahead *a, size_t off, size
  * a and c have row strides a_stride and c_stride, in floats.
  * packed_w: ceil(n / NR) panels, each { bias[NR], w[kc][NR] }, zero past n (mnet_pack_gemm).
  * pf, pf_lines: 64-byte lines the caller needs next (the next block of packed weights), which a
- * SIMD tile prefetches into L2 while it computes (MNET_GEMM_K_LOOP, MNET_PREFETCH_STEP), so
- * that weights streaming from DRAM or L3 arrive spread over the block instead of as a burst of
- * misses on the next block's first tile.  A hint only: it reads nothing and may be ignored. */
+ * SIMD tile prefetches while it computes (MNET_GEMM_K_LOOP, MNET_PREFETCH_STEP), so that
+ * weights streaming from DRAM or L3 arrive spread over the block instead of as a burst of misses
+ * on the next block's first tile.  A hint only: it reads nothing and may be ignored. */
 typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *packed_w, float *c, size_t c_stride,
         float out_min, float out_max, int act, const char *pf, size_t pf_lines);
 
+/* The weight prefetch's locality: on x86 all cache levels (prefetcht0).  Measured on the AMD
+ * EPYC development machine (session 12): with prefetcht1, the first row tile of each block of V1's
+ * last 1x1 layer, its 4 MB of weights coming from DRAM inside the network, took 1.6x as long as
+ * the block's other tiles (8100 against 5000 TSC cycles, a temporary rdtsc probe in the driver),
+ * with prefetcht0 1.04x; networks 1-2% faster (README).  Elsewhere the L2 hint stays (NEON's
+ * speed cannot be measured here). */
+#if defined(__x86_64__) || defined(__i386__)
+#define MNET_PF_LOCALITY 3
+#else
+#define MNET_PF_LOCALITY 2
+#endif
+
 #define MNET_PREFETCH_STEP(pf, pf_lines) do {                                  \
         if (pf_lines) {                                                         \
-            __builtin_prefetch(pf, 0, 2);                                       \
+            __builtin_prefetch(pf, 0, MNET_PF_LOCALITY);                        \
             (pf) += 64;                                                         \
             (pf_lines)--;                                                       \
         }                                                                       \
@@ -138,7 +150,7 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
         if (pf_lines) {                                                         \
             const size_t ev_ = pf_every;                                        \
             for (; kq + ev_ <= kc && pf_lines; pf_lines--, pf += 64) {          \
-                __builtin_prefetch(pf, 0, 2);                                   \
+                __builtin_prefetch(pf, 0, MNET_PF_LOCALITY);                    \
                 for (size_t e_ = 0; e_ < ev_; e_++, kq++, w += (wstep))         \
                     STEP                                                        \
             }                                                                   \
