@@ -1691,26 +1691,23 @@ START_TEST(test_pack_roundtrip)
 }
 END_TEST
 
-/* The model file's CRC-32: the standard check value, and every version this CPU runs (the
- * carry-less one where CPUID has PCLMULQDQ: natively, and under qemu's SandyBridge and
- * Haswell models) equal to the portable one for every length 0..1100 at four misalignments,
- * continued from a running value, and on 3 MB; mnet_crc32 equal to them too. */
 /* The stems' prefetch rows (mnet_stem_ahead_rows): for output row oy, the last `stride` input
  * rows that output row oy + MNET_STEM_AHEAD reads, each one exactly when it is inside the image,
  * at its own row's start: a prefetch is never aimed outside the input. */
 START_TEST(test_stem_ahead)
 {
-    static float img[40 * 5 * 3];
+    enum { W = 5, C = 3 };
+    static float img[40 * W * C];
     for (int h = 1; h <= 40; h++)
         for (int s = 1; s <= 2; s++)
             for (int pt = 0; pt <= 1; pt++) {
-                const mnet_conv_geom g = { h, 5, (h + 2 * pt - 3) / s + 1, 3, s, pt, 1, 3, 8 };
+                const mnet_conv_geom g = { h, W, (h + 2 * pt - 3) / s + 1, 3, s, pt, 1, C, 8 };
                 for (int oy = 0; oy < g.oh + 3; oy++) {
                     const mnet_stem_ahead a = mnet_stem_ahead_rows(&g, img, oy);
                     for (int k = 0; k < 2; k++) {
                         const int iy = (oy + MNET_STEM_AHEAD) * s - pt + 3 - s + k;
                         const char *want = k < s && iy >= 0 && iy < h ?
-                            (const char *)(img + (size_t)iy * 5 * 3) : NULL;
+                            (const char *)(img + (size_t)iy * W * C) : NULL;
                         ck_assert_msg(a.row[k] == want, "h %d stride %d pad %d oy %d: row %d "
                                 "is %p, expected %p (input row %d)", h, s, pt, oy, k,
                                 (const void *)a.row[k], (const void *)want, iy);
@@ -1720,6 +1717,10 @@ START_TEST(test_stem_ahead)
 }
 END_TEST
 
+/* The model file's CRC-32: the standard check value, and every version this CPU runs (the
+ * carry-less one where CPUID has PCLMULQDQ: natively, and under qemu's SandyBridge and
+ * Haswell models) equal to the portable one for every length 0..1100 at four misalignments,
+ * continued from a running value, and on 3 MB; mnet_crc32 equal to them too. */
 START_TEST(test_crc32)
 {
     static const uint8_t check[] = "123456789";
