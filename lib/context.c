@@ -347,6 +347,7 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
         ctx->scratch_floats = scratch_floats;
         memset(ctx->scratch, 0, scratch_bytes);   /* faulted in now, like the buffers */
     }
+    mnet_prefault_code();   /* the kernels' code, like the buffers above */
     ctx->pool = mnet_pool_create(o->num_threads);
     if ((scratch_bytes && !ctx->scratch) || !ctx->pool) {
         mnet_context_free(ctx);

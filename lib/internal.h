@@ -64,6 +64,16 @@ MNET_INTERNAL void mnet_big_free(void *p, size_t bytes);
  * pages (on a VM, the first reads of such pages after a while cost ~2 us each). */
 MNET_INTERNAL size_t mnet_big_round(size_t bytes);
 
+/* The library's executable segment [*lo, *hi) (the one holding its own code); its size, or 0
+ * (nothing written) if it cannot be found. */
+MNET_INTERNAL size_t mnet_code_range(uintptr_t *lo, uintptr_t *hi);
+/* Maps that segment into the process now: 1 by madvise(MADV_POPULATE_READ), 0 by reading a
+ * byte of every page (kernels before 5.14), -1 if the segment was not found (memory.c). */
+MNET_INTERNAL int mnet_map_code(void);
+/* mnet_map_code once per process (later calls return at once): called when a context is made,
+ * so that no kernel's first run waits on a page fault. */
+MNET_INTERNAL void mnet_prefault_code(void);
+
 /* Overflow-safe size arithmetic: *out = a * b (* c ...) in bytes; 0 on overflow or when the
  * product exceeds PTRDIFF_MAX. */
 MNET_INTERNAL int mnet_mul_size(size_t *out, size_t a, size_t b);

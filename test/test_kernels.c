@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1762,6 +1763,56 @@ START_TEST(test_crc32)
 }
 END_TEST
 
+/* The library's code segment is found (it holds the runtime's functions and the kernels), and
+ * once mnet_map_code has mapped it, reading every page of it faults no page in.  A process
+ * under qemu-user gets success from madvise without anything mapped (qemu ignores the advice):
+ * seen on an anonymous page, and then only the range is checked. */
+static long minor_faults(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt + ru.ru_majflt;
+}
+
+static int populate_honoured(void)
+{
+    const long page = sysconf(_SC_PAGESIZE);
+    unsigned char *p = mmap(NULL, (size_t)page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(p, MAP_FAILED);
+    unsigned char in = 0;
+    const int r = madvise(p, (size_t)page, 22 /* MADV_POPULATE_READ */);
+    ck_assert_int_eq(mincore(p, (size_t)page, &in), 0);
+    munmap(p, (size_t)page);
+    return r != 0 || (in & 1);   /* refused (the library then reads every page), or done */
+}
+
+START_TEST(test_map_code)
+{
+    uintptr_t lo = 0, hi = 0;
+    const size_t bytes = mnet_code_range(&lo, &hi);
+    ck_assert_uint_gt(bytes, 0);
+    ck_assert_uint_eq(hi - lo, bytes);
+    const uintptr_t fns[] = { (uintptr_t)&mnet_code_range, (uintptr_t)&mnet_context_create,
+        (uintptr_t)&mnet_crc32, (uintptr_t)mnet_kernels_for(MNET_ISA_SCALAR)->gemm.fn };
+    for (int i = 0; i < COUNT(fns); i++)
+        ck_assert_msg(fns[i] >= lo && fns[i] < hi, "function %d at %#" PRIxPTR " is outside "
+                "the code segment [%#" PRIxPTR ", %#" PRIxPTR ")", i, fns[i], lo, hi);
+    const int how = mnet_map_code();
+    ck_assert_int_ge(how, 0);
+    mnet_prefault_code();   /* the once-per-process wrapper: harmless again */
+    const long page = sysconf(_SC_PAGESIZE);
+    const long before = minor_faults();
+    unsigned sum = 0;
+    for (uintptr_t a = lo & ~((uintptr_t)page - 1); a < hi; a += (uintptr_t)page)
+        sum += *(volatile const unsigned char *)a;
+    const long faults = minor_faults() - before;
+    printf("test_kernels: code segment %zu KiB mapped by %s; reading it faulted %ld pages (%u)\n",
+            bytes >> 10, how ? "madvise" : "reads", faults, sum & 1);
+    if (populate_honoured())
+        ck_assert_msg(faults == 0, "%ld page faults reading the code after mnet_map_code", faults);
+}
+END_TEST
+
 /* ---- the suite -------------------------------------------------------------------------------- */
 static TCase *tcase(Suite *s, const char *name)
 {
@@ -1804,6 +1855,7 @@ int main(void)
     tcase_add_test(tc, test_pack_roundtrip);
     tcase_add_test(tc, test_crc32);
     tcase_add_test(tc, test_stem_ahead);
+    tcase_add_test(tc, test_map_code);
     if (getenv("MNET_EXPECT_ISA"))
         tcase_add_test(tc, test_expected_isa);
     tcase_add_loop_test(tcase(s, "dwconv3x3"), test_dwconv3x3, 0, COUNT(dwconv_variants));

@@ -120,6 +120,25 @@ def t_ab_real_mnet_bench():
     assert t["scalar"][0] > 0, out
 
 
+def t_ab_field():
+    """--field compares another figure of the mnet-bench line: here first_ms, while median_ms
+    says the opposite; a missing key names the field."""
+    line = "raw:mnet-bench median_ms={} first_ms={}"
+    rc, out, err = tool(AB, "--rounds", "2", "--field", "first_ms",
+                        "a", fake("fa", line.format(1, 4)), "b", fake("fb", line.format(2, 2)))
+    assert rc == 0, err
+    t = rows(out)
+    assert "first_ms: median" in out and t["a"][0] == 4.0 and t["b"][1] == 0.5, out
+    rc, out, err = tool(AB, "--rounds", "1", "--field", "load_ms",
+                        "a", fake("fc", "1"), "b", fake("fd", "1"))
+    assert rc == 1 and "no load_ms=" in err, (rc, err)
+    rc, out, err = tool(AB, "--field", "first ms", "a", fake("fe", "1"), "b", fake("ff", "1"))
+    assert rc == 2 and "--field" in err, (rc, err)
+    rc, out, err = tool(AB, "--rounds", "2", "--field", "first_ms", "default", M, "again", M)
+    assert rc == 0, err
+    assert rows(out)["default"][0] > 0, out
+
+
 def t_ab_command_line_errors():
     ok = fake("ok", "1")
     cases = [

@@ -18,10 +18,11 @@ that ratio).
 Labels must differ.  A command is split like a shell would split it (shlex), but it is run
 directly, not through a shell: leading VAR=value words are taken as that command's environment
 (added to this one's), as in the third pair.  Of its output, the last line that starts with
-"mnet-bench " is read as key=value pairs, and median_ms is the figure compared.  A command that
-fails, prints no such line, or runs longer than --timeout seconds stops the comparison with a
-message (its stderr included) and a non-zero status, after the table of the rounds completed so
-far, if any.
+"mnet-bench " is read as key=value pairs, and median_ms is the figure compared (--field picks
+another of its numbers, e.g. first_ms, the first inference after the context was made, or
+load_ms).  A command that fails, prints no such line, or runs longer than --timeout seconds
+stops the comparison with a message (its stderr included) and a non-zero status, after the
+table of the rounds completed so far, if any.
 """
 import argparse
 import math
@@ -36,7 +37,7 @@ ENV_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 class Failed(Exception):
-    """A command that gave no usable median_ms; the message says why."""
+    """A command that gave no usable figure; the message says why."""
 
 
 def split_command(text):
@@ -54,21 +55,22 @@ def split_command(text):
     return env, words
 
 
-def parse_median(out):
-    """median_ms of the last "mnet-bench " line of out, as a float; Failed if there is none."""
+def parse_median(out, field="median_ms"):
+    """`field` (median_ms unless given) of the last "mnet-bench " line of out, as a float;
+    Failed if there is none."""
     lines = [line for line in out.splitlines() if line.startswith("mnet-bench ")]
     if not lines:
         raise Failed("no 'mnet-bench ' line in its output")
     fields = dict(f.split("=", 1) for f in lines[-1].split()[1:] if "=" in f)
-    if "median_ms" not in fields:
-        raise Failed(f"no median_ms= in its last mnet-bench line: {lines[-1]}")
-    text = fields["median_ms"]
+    if field not in fields:
+        raise Failed(f"no {field}= in its last mnet-bench line: {lines[-1]}")
+    text = fields[field]
     try:
         value = float(text)
     except ValueError:
-        raise Failed(f"median_ms={text} is not a number") from None
+        raise Failed(f"{field}={text} is not a number") from None
     if not math.isfinite(value) or value < 0:
-        raise Failed(f"median_ms={text} is not a finite, non-negative number")
+        raise Failed(f"{field}={text} is not a finite, non-negative number")
     return value
 
 
@@ -80,7 +82,7 @@ def with_stderr(what, err):
     return f"{what}, its stderr:\n{err}" if err else f"{what}, nothing on its stderr"
 
 
-def median_ms(env, argv, timeout):
+def median_ms(env, argv, timeout, field="median_ms"):
     try:
         p = subprocess.run(argv, env=dict(os.environ, **env), capture_output=True, text=True,
                            timeout=timeout, check=True)
@@ -91,7 +93,7 @@ def median_ms(env, argv, timeout):
             from None
     except OSError as e:
         raise Failed(f"cannot run {argv[0]}: {e}") from None
-    return parse_median(p.stdout)
+    return parse_median(p.stdout, field)
 
 
 def quartiles(xs):
@@ -103,10 +105,11 @@ def quartiles(xs):
     return q1, med, q3
 
 
-def table(cmds, ms, rounds):
+def table(cmds, ms, rounds, field="median_ms"):
     """The comparison over the first `rounds` rounds (complete ones only)."""
     base = cmds[0][0]
-    print(f"| command | median ms | / {base}, per round: median | q1 | q3 |")
+    head = "median ms" if field == "median_ms" else f"{field}: median"
+    print(f"| command | {head} | / {base}, per round: median | q1 | q3 |")
     print("|---|---|---|---|---|")
     for label, _, _ in cmds:
         xs = ms[label][:rounds]
@@ -119,6 +122,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--timeout", type=float, default=600.0,
                     help="seconds one command may run (default 600)")
+    ap.add_argument("--field", default="median_ms",
+                    help="the mnet-bench figure compared (default median_ms; e.g. first_ms)")
     ap.add_argument("pairs", nargs="+", help="LABEL COMMAND [LABEL COMMAND ...]")
     a = ap.parse_args()
     if len(a.pairs) < 4 or len(a.pairs) % 2:
@@ -127,6 +132,8 @@ def main():
         ap.error("--rounds must be >= 1")
     if not a.timeout > 0 or math.isinf(a.timeout):
         ap.error("--timeout must be a positive number of seconds")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", a.field):
+        ap.error(f"--field {a.field!r} is not a key of the mnet-bench line (e.g. first_ms)")
     cmds = []
     for label, text in zip(a.pairs[0::2], a.pairs[1::2]):
         if any(label == c[0] for c in cmds):
@@ -141,9 +148,9 @@ def main():
     for r in range(a.rounds):
         for label, text, (env, argv) in (cmds if r % 2 == 0 else cmds[::-1]):
             try:
-                x = median_ms(env, argv, a.timeout)
+                x = median_ms(env, argv, a.timeout, a.field)
                 if label == base and x == 0:
-                    raise Failed("median_ms=0 for the first command: no ratio can be taken "
+                    raise Failed(f"{a.field}=0 for the first command: no ratio can be taken "
                                  "against it")
             except Failed as e:
                 print(f"ab_bench: {label} (round {r + 1}): {text}\n  failed: "
@@ -151,10 +158,10 @@ def main():
                 if r:
                     print(f"ab_bench: the {r} round(s) completed before the failure:",
                           file=sys.stderr)
-                    table(cmds, ms, r)
+                    table(cmds, ms, r, a.field)
                 sys.exit(1)
             ms[label].append(x)
-    table(cmds, ms, a.rounds)
+    table(cmds, ms, a.rounds, a.field)
 
 
 if __name__ == "__main__":
