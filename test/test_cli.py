@@ -76,9 +76,12 @@ def t_bench_last_line():
     r = run("bench", "--arch", "v2", "--alpha", "0.35", "--res", "96", "--runs", "5", "--batch", "2")
     d = kv(r.stdout.strip().splitlines()[-1])
     for k in ("model", "isa", "threads", "batch", "runs", "load_ms", "first_ms", "median_ms",
-              "min_ms", "peak_rss_mb"):
+              "min_ms", "peak_rss_mb", "first_faults", "context_ms"):
         assert k in d, (k, d)
     assert d["batch"] == "2" and d["runs"] == "5" and float(d["min_ms"]) <= float(d["median_ms"])
+    assert d["first_faults"].isdigit(), d
+    assert float(d["context_ms"]) > 0 and f"context {float(d['context_ms']):.2f} ms" in r.stdout, r.stdout
+    assert f"first      {d['first_ms']} ms, {d['first_faults']} page faults" in r.stdout, r.stdout
     assert d["inputs"] == "1", d
     # --inputs K: the runs cycle through K distinct inputs; bounds refused with a message
     r = run("bench", "--arch", "v2", "--alpha", "0.35", "--res", "96", "--runs", "4", "--inputs", "3")
@@ -132,11 +135,16 @@ def t_bench_profile():
         assert row[1].split("+") == [layers[i][1] for i in span], (row, span)
         fused += len(span) > 1
         covered += span
-        assert float(row[-3]) > 0, row
+        assert float(row[-3]) > 0 and float(row[-4]) > 0, row    # timed runs, first run
     assert covered == list(range(len(layers))), covered
     assert fused > 0
-    total = float(next(l for l in lines if l.startswith("  total")).split()[-1])
+    first_total, total = map(float, next(l for l in lines if l.startswith("  total")).split()[-2:])
     assert abs(total - sum(float(r[-3]) for r in rows)) < 1e-3 + 1e-3 * total
+    assert abs(first_total - sum(float(r[-4]) for r in rows)) < 1e-3 + 1e-3 * first_total
+    # The first run's column adds up to about the first inference's own time (the profile
+    # times the layers, first_ms the whole call around them).
+    first_ms = float(kv(lines[-1])["first_ms"])
+    assert 0.5 * first_ms <= first_total <= first_ms + 1e-3, (first_total, first_ms)
 
 
 def t_ab_bench_pairs_rounds():

@@ -641,19 +641,27 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* bench --profile: one line per layer, or per fused group (its layers' ops joined by '+'),
- * with its mean time per image over the first and the timed runs. */
-static void print_profile(const mnet_context *ctx, const mnet_model *m, const mnet_model_info *in)
+ * with its time per image in the first run (`first`: the profile read right after it) and its
+ * mean per image over the timed runs (the profile's mean over all runs, less the first). */
+static void print_profile(const mnet_context *ctx, const mnet_model *m, const mnet_model_info *in,
+        const double *first, int runs)
 {
     double *ms = malloc((size_t)in->layers * sizeof *ms);
     int *group = malloc((size_t)in->layers * sizeof *group);
     if (!ms || !group)
         die(1, "out of memory");
     check(mnet_context_get_profile(ctx, in->layers, ms, group), "profile");
-    double total = 0.0;
-    for (int i = 0; i < in->layers; i++)
+    double total = 0.0, first_total = 0.0;
+    for (int i = 0; i < in->layers; i++) {
+        ms[i] = (ms[i] * (runs + 1) - first[i]) / runs;
+        if (ms[i] < 0.0)   /* rounding, for a layer that takes no time */
+            ms[i] = 0.0;
         total += ms[i];
-    printf("profile    per image, over the first and the timed runs:\n");
-    printf("  layers  %-34s %-16s %9s %9s %7s\n", "op", "output", "ms", "GFLOP/s", "share");
+        first_total += first[i];
+    }
+    printf("profile    per image: the first run, and the mean of the timed runs:\n");
+    printf("  layers  %-34s %-16s %9s %9s %9s %7s\n", "op", "output", "first ms", "ms", "GFLOP/s",
+            "share");
     for (int i = 0; i < in->layers;) {
         int j = i + 1;
         while (j < in->layers && group[j] == i)
@@ -669,12 +677,12 @@ static void print_profile(const mnet_context *ctx, const mnet_model *m, const mn
         }
         snprintf(out, sizeof out, "%dx%dx%d", li.out_h, li.out_w, li.out_c);
         snprintf(idx, sizeof idx, j - i > 1 ? "%d-%d" : "%d", i, j - 1);
-        printf("  %-7s %-34s %-16s %9.4f %9.1f %6.1f%%\n", idx, ops, out, ms[i],
+        printf("  %-7s %-34s %-16s %9.4f %9.4f %9.1f %6.1f%%\n", idx, ops, out, first[i], ms[i],
                 ms[i] > 0 ? 2.0 * (double)macs / (ms[i] * 1e6) : 0.0,
                 total > 0 ? 100.0 * ms[i] / total : 0.0);
         i = j;
     }
-    printf("  total   %-34s %-16s %9.4f\n", "", "", total);
+    printf("  total   %-34s %-16s %9.4f %9.4f\n", "", "", first_total, total);
     free(ms);
     free(group);
 }
@@ -703,9 +711,22 @@ static int cmd_bench(int argc, char **argv)
     double c0 = now_ms();
     mnet_context *ctx = get_context(m, &o);
     const double ctx_ms = now_ms() - c0;
+    /* The first inference: its time, the page faults it took (minor and major: a fault costs
+     * 10-15 us on the development VM), and with --profile its layers' times. */
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    const long faults0 = ru.ru_minflt + ru.ru_majflt;
     c0 = now_ms();
     check(mnet_context_run(ctx, o.batch, x, y), "run");
     const double first_ms = now_ms() - c0;
+    getrusage(RUSAGE_SELF, &ru);
+    const long first_faults = ru.ru_minflt + ru.ru_majflt - faults0;
+    double *first_prof = NULL;
+    if (o.profile) {
+        if (!(first_prof = malloc((size_t)in.layers * sizeof *first_prof)))
+            die(1, "out of memory");
+        check(mnet_context_get_profile(ctx, in.layers, first_prof, NULL), "profile");
+    }
     for (int r = 0; r < o.runs; r++) {
         const float *xr = x + (size_t)(r % o.inputs) * n;
         c0 = now_ms();
@@ -714,7 +735,6 @@ static int cmd_bench(int argc, char **argv)
     }
     qsort(t, (size_t)o.runs, sizeof *t, cmp_double);
     const double median = o.runs % 2 ? t[o.runs / 2] : 0.5 * (t[o.runs / 2 - 1] + t[o.runs / 2]);
-    struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     const double rss_mb = (double)ru.ru_maxrss / 1024.0;
     const mnet_isa isa = o.isa == MNET_ISA_AUTO ? mnet_isa_selected() : o.isa;
@@ -724,15 +744,17 @@ static int cmd_bench(int argc, char **argv)
             o.threads, o.threads > 1 ? "s" : "", o.batch, o.runs, o.inputs, o.inputs > 1 ? "s" : "");
     printf("load       %.2f ms%s; context %.2f ms\n", load_ms, o.path ? "" : " (random weights)",
             ctx_ms);
-    printf("first      %.3f ms\n", first_ms);
+    printf("first      %.3f ms, %ld page faults\n", first_ms, first_faults);
     printf("latency    median %.3f ms, min %.3f ms (%.1f images/s, %.1f GFLOP/s)\n", median, t[0],
             o.batch / (median / 1e3), 2.0 * (double)in.macs * o.batch / (median * 1e6));
     printf("peak RSS   %.1f MB\n", rss_mb);
     if (o.profile)
-        print_profile(ctx, m, &in);
+        print_profile(ctx, m, &in, first_prof, o.runs);
+    free(first_prof);
     printf("mnet-bench model=%s isa=%s threads=%d batch=%d runs=%d load_ms=%.3f first_ms=%.3f "
-            "median_ms=%.3f min_ms=%.3f peak_rss_mb=%.1f inputs=%d\n", label, mnet_isa_name(isa),
-            o.threads, o.batch, o.runs, load_ms, first_ms, median, t[0], rss_mb, o.inputs);
+            "median_ms=%.3f min_ms=%.3f peak_rss_mb=%.1f inputs=%d first_faults=%ld context_ms=%.3f\n",
+            label, mnet_isa_name(isa), o.threads, o.batch, o.runs, load_ms, first_ms, median, t[0],
+            rss_mb, o.inputs, first_faults, ctx_ms);
     mnet_context_free(ctx);
     mnet_model_free(m);
     free(x);
@@ -758,7 +780,8 @@ static const char usage_text[] =
     "  mnet bench MODEL | --arch v1|v2|v3-large|v3-small [--alpha A] [--res R] [--threads N] [--isa X]\n"
     "             [--batch B] [--runs N] [--inputs K] [--profile]\n"
     "      load time, first and steady latency, peak memory; last line machine-readable;\n"
-    "      --profile: milliseconds and GFLOP/s per layer (a fused group on one line);\n"
+    "      --profile: per layer (a fused group on one line), milliseconds in the first run\n"
+    "      and in the timed runs, and GFLOP/s;\n"
     "      --inputs K: the runs cycle through K distinct inputs (default 1, repeated)\n"
     "--isa takes scalar|avx2|avx512|neon|auto; --arch models get seeded random weights (--seed S).\n";
 
