@@ -68,9 +68,10 @@ void mnet_big_free(void *p, size_t bytes)
 
 /* The library's code.  Its pages are mapped into the process on first execution, one page
  * fault per 64 KiB or so (the kernel's fault-around), and on this VM a fault costs 10-15 us
- * (an anonymous page's first write: 12 us): a small model's first inference took 5-7 of them,
- * about one per kernel it met for the first time.  mnet_prefault_code maps the whole executable segment at once (one madvise),
- * before the first inference, as the activation buffers are faulted in when a context is made. */
+ * (an anonymous page's first write: 12 us): a small model's first inference took 3-7 of them,
+ * about one per kernel it met for the first time.  mnet_prefault_code maps the whole
+ * executable segment at once (one madvise) before the first inference, as the activation
+ * buffers are faulted in when a context is made. */
 typedef struct code_range {
     uintptr_t self;      /* in: an address inside the library's code */
     uintptr_t lo, hi;    /* out: the executable segment holding it */

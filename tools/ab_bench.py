@@ -55,7 +55,7 @@ def split_command(text):
     return env, words
 
 
-def parse_median(out, field="median_ms"):
+def parse_figure(out, field="median_ms"):
     """`field` (median_ms unless given) of the last "mnet-bench " line of out, as a float;
     Failed if there is none."""
     lines = [line for line in out.splitlines() if line.startswith("mnet-bench ")]
@@ -82,7 +82,7 @@ def with_stderr(what, err):
     return f"{what}, its stderr:\n{err}" if err else f"{what}, nothing on its stderr"
 
 
-def median_ms(env, argv, timeout, field="median_ms"):
+def run_figure(env, argv, timeout, field="median_ms"):
     try:
         p = subprocess.run(argv, env=dict(os.environ, **env), capture_output=True, text=True,
                            timeout=timeout, check=True)
@@ -93,7 +93,7 @@ def median_ms(env, argv, timeout, field="median_ms"):
             from None
     except OSError as e:
         raise Failed(f"cannot run {argv[0]}: {e}") from None
-    return parse_median(p.stdout, field)
+    return parse_figure(p.stdout, field)
 
 
 def quartiles(xs):
@@ -148,7 +148,7 @@ def main():
     for r in range(a.rounds):
         for label, text, (env, argv) in (cmds if r % 2 == 0 else cmds[::-1]):
             try:
-                x = median_ms(env, argv, a.timeout, a.field)
+                x = run_figure(env, argv, a.timeout, a.field)
                 if label == base and x == 0:
                     raise Failed(f"{a.field}=0 for the first command: no ratio can be taken "
                                  "against it")

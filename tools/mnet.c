@@ -752,7 +752,8 @@ static int cmd_bench(int argc, char **argv)
         print_profile(ctx, m, &in, first_prof, o.runs);
     free(first_prof);
     printf("mnet-bench model=%s isa=%s threads=%d batch=%d runs=%d load_ms=%.3f first_ms=%.3f "
-            "median_ms=%.3f min_ms=%.3f peak_rss_mb=%.1f inputs=%d first_faults=%ld context_ms=%.3f\n",
+            "median_ms=%.3f min_ms=%.3f peak_rss_mb=%.1f inputs=%d first_faults=%ld "
+            "context_ms=%.3f\n",
             label, mnet_isa_name(isa), o.threads, o.batch, o.runs, load_ms, first_ms, median, t[0],
             rss_mb, o.inputs, first_faults, ctx_ms);
     mnet_context_free(ctx);
