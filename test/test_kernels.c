@@ -1786,6 +1786,17 @@ static int populate_honoured(void)
     return r != 0 || (in & 1);   /* refused (the library then reads every page), or done */
 }
 
+/* One byte of every page of [lo, hi), unchecked by the sanitizers: their shadow memory is mapped
+ * on first use, and checking these loads would fault its pages in (95 in an ASan build). */
+__attribute__((no_sanitize("address", "thread")))
+static unsigned read_pages(uintptr_t lo, uintptr_t hi, uintptr_t page)
+{
+    unsigned sum = 0;
+    for (uintptr_t a = lo & ~(page - 1); a < hi; a += page)
+        sum += *(volatile const unsigned char *)a;
+    return sum;
+}
+
 START_TEST(test_map_code)
 {
     uintptr_t lo = 0, hi = 0;
@@ -1800,11 +1811,8 @@ START_TEST(test_map_code)
     const int how = mnet_map_code();
     ck_assert_int_ge(how, 0);
     mnet_prefault_code();   /* the once-per-process wrapper: harmless again */
-    const long page = sysconf(_SC_PAGESIZE);
     const long before = minor_faults();
-    unsigned sum = 0;
-    for (uintptr_t a = lo & ~((uintptr_t)page - 1); a < hi; a += (uintptr_t)page)
-        sum += *(volatile const unsigned char *)a;
+    const unsigned sum = read_pages(lo, hi, (uintptr_t)sysconf(_SC_PAGESIZE));
     const long faults = minor_faults() - before;
     printf("test_kernels: code segment %zu KiB mapped by %s; reading it faulted %ld pages (%u)\n",
             bytes >> 10, how ? "madvise" : "reads", faults, sum & 1);
