@@ -67,6 +67,12 @@ MNET_INTERNAL size_t mnet_big_round(size_t bytes);
 /* The library's executable segment [*lo, *hi) (the one holding its own code); its size, or 0
  * (nothing written) if it cannot be found. */
 MNET_INTERNAL size_t mnet_code_range(uintptr_t *lo, uintptr_t *hi);
+/* madvise's MADV_POPULATE_READ (Linux 5.14), for headers older than it. */
+#define MNET_MADV_POPULATE_READ 22
+/* Reads one byte of every page of [lo, hi) (page: the page size) and returns their sum; the
+ * loads are left unchecked by the sanitizers, whose shadow memory, mapped on first use, would
+ * otherwise fault pages of its own in. */
+MNET_INTERNAL unsigned mnet_touch_pages(uintptr_t lo, uintptr_t hi, uintptr_t page);
 /* Maps that segment into the process now: 1 by madvise(MADV_POPULATE_READ), 0 by reading a
  * byte of every page (kernels before 5.14), -1 if the segment was not found (memory.c). */
 MNET_INTERNAL int mnet_map_code(void);

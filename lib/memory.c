@@ -105,9 +105,14 @@ size_t mnet_code_range(uintptr_t *lo, uintptr_t *hi)
     return r.hi - r.lo;
 }
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22   /* Linux 5.14 */
-#endif
+__attribute__((no_sanitize("address", "thread")))
+unsigned mnet_touch_pages(uintptr_t lo, uintptr_t hi, uintptr_t page)
+{
+    unsigned sum = 0;
+    for (uintptr_t a = lo & ~(page - 1); a < hi; a += page)
+        sum += *(volatile const unsigned char *)a;
+    return sum;
+}
 
 int mnet_map_code(void)
 {
@@ -116,11 +121,10 @@ int mnet_map_code(void)
     if (mnet_code_range(&lo, &hi) == 0 || page <= 0)
         return -1;
     lo &= ~((uintptr_t)page - 1);
-    if (madvise((void *)lo, hi - lo, MADV_POPULATE_READ) == 0)
+    if (madvise((void *)lo, hi - lo, MNET_MADV_POPULATE_READ) == 0)
         return 1;
     /* Older kernels: one read per page maps it too (code pages are readable). */
-    for (uintptr_t a = lo; a < hi; a += (uintptr_t)page)
-        (void)*(volatile const unsigned char *)a;
+    (void)mnet_touch_pages(lo, hi, (uintptr_t)page);
     return 0;
 }
 

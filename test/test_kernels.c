@@ -1780,21 +1780,10 @@ static int populate_honoured(void)
     unsigned char *p = mmap(NULL, (size_t)page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ck_assert_ptr_ne(p, MAP_FAILED);
     unsigned char in = 0;
-    const int r = madvise(p, (size_t)page, 22 /* MADV_POPULATE_READ */);
+    const int r = madvise(p, (size_t)page, MNET_MADV_POPULATE_READ);
     ck_assert_int_eq(mincore(p, (size_t)page, &in), 0);
     munmap(p, (size_t)page);
     return r != 0 || (in & 1);   /* refused (the library then reads every page), or done */
-}
-
-/* One byte of every page of [lo, hi), unchecked by the sanitizers: their shadow memory is mapped
- * on first use, and checking these loads would fault its pages in (95 in an ASan build). */
-__attribute__((no_sanitize("address", "thread")))
-static unsigned read_pages(uintptr_t lo, uintptr_t hi, uintptr_t page)
-{
-    unsigned sum = 0;
-    for (uintptr_t a = lo & ~(page - 1); a < hi; a += page)
-        sum += *(volatile const unsigned char *)a;
-    return sum;
 }
 
 START_TEST(test_map_code)
@@ -1812,7 +1801,8 @@ START_TEST(test_map_code)
     ck_assert_int_ge(how, 0);
     mnet_prefault_code();   /* the once-per-process wrapper: harmless again */
     const long before = minor_faults();
-    const unsigned sum = read_pages(lo, hi, (uintptr_t)sysconf(_SC_PAGESIZE));
+    /* (unchecked by the sanitizers: checked, an ASan build faulted 95 shadow pages in here) */
+    const unsigned sum = mnet_touch_pages(lo, hi, (uintptr_t)sysconf(_SC_PAGESIZE));
     const long faults = minor_faults() - before;
     printf("test_kernels: code segment %zu KiB mapped by %s; reading it faulted %ld pages (%u)\n",
             bytes >> 10, how ? "madvise" : "reads", faults, sum & 1);

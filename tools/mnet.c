@@ -640,6 +640,14 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Page faults (minor and major) of this process so far. */
+static long page_faults(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt + ru.ru_majflt;
+}
+
 /* bench --profile: one line per layer, or per fused group (its layers' ops joined by '+'),
  * with its time per image in the first run (`first`: the profile read right after it) and its
  * mean per image over the timed runs (the profile's mean over all runs, less the first). */
@@ -713,14 +721,11 @@ static int cmd_bench(int argc, char **argv)
     const double ctx_ms = now_ms() - c0;
     /* The first inference: its time, the page faults it took (minor and major: a fault costs
      * 10-15 us on the development VM), and with --profile its layers' times. */
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    const long faults0 = ru.ru_minflt + ru.ru_majflt;
+    const long faults0 = page_faults();
     c0 = now_ms();
     check(mnet_context_run(ctx, o.batch, x, y), "run");
     const double first_ms = now_ms() - c0;
-    getrusage(RUSAGE_SELF, &ru);
-    const long first_faults = ru.ru_minflt + ru.ru_majflt - faults0;
+    const long first_faults = page_faults() - faults0;
     double *first_prof = NULL;
     if (o.profile) {
         if (!(first_prof = malloc((size_t)in.layers * sizeof *first_prof)))
@@ -735,6 +740,7 @@ static int cmd_bench(int argc, char **argv)
     }
     qsort(t, (size_t)o.runs, sizeof *t, cmp_double);
     const double median = o.runs % 2 ? t[o.runs / 2] : 0.5 * (t[o.runs / 2 - 1] + t[o.runs / 2]);
+    struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     const double rss_mb = (double)ru.ru_maxrss / 1024.0;
     const mnet_isa isa = o.isa == MNET_ISA_AUTO ? mnet_isa_selected() : o.isa;
