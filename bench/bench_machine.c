@@ -17,12 +17,18 @@
  *  - xcore/SIZE: a thread on another CPU writes a buffer, then this one reads it (cross_GBps),
  *    against this thread reading what it wrote itself (local_GBps): what it costs one core to
  *    take the lines another core wrote, as a layer split between two threads does wherever it
- *    reads rows the other thread produced.
+ *    reads rows the other thread produced;
+ *  - pagetouch: what the first use of a page of code costs after mnet_prefault_code's
+ *    madvise(MADV_POPULATE_READ) has mapped it, against its second use and an ordinary fault.
  * Single thread, but for peak_pair and xcore.  `bench_machine --benchmark_format=json` for tools/bench_compare.py. */
 #define _GNU_SOURCE   /* sched_getcpu, pthread_setaffinity_np */
+#include <fcntl.h>
 #include <immintrin.h>
 #include <sched.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -441,6 +447,90 @@ static void bench_xcore(mnet_bench_state *st, void *arg)
     free(x.buf);
 }
 
+/* ---- the first use of a mapped page --------------------------------------------------- */
+
+/* What a first inference pays for each page of code it meets (README, "What a first inference
+ * still pays"): a read-only mapping of a file (this executable; the loader maps a library's
+ * code the same way) is made present with MADV_POPULATE_READ, as mnet_prefault_code does, then
+ * one byte of every page is read, twice, then once more after 64 MiB written elsewhere have
+ * pushed those lines and their translations out of the caches and TLBs.  Per page:
+ * populate_us (the madvise), first_us (the first read), again_us (the second), cold_us (the
+ * third), and fault_us, the first read of a fresh mapping left to fault page by page.  On a machine whose page tables the CPU walks directly the first read
+ * after populate costs what the second does; under a hypervisor that builds its own page
+ * tables lazily (shadow paging) each page's first use exits to it, which the guest sees as
+ * neither a page fault nor a cache miss. */
+static volatile unsigned g_touch_sink;
+
+static double read_pages(const unsigned char *p, size_t pages, size_t page)
+{
+    const double t0 = now_s();
+    unsigned s = 0;
+    for (size_t i = 0; i < pages; i++)
+        s += ((const volatile unsigned char *)p)[i * page];
+    g_touch_sink = s;
+    return now_s() - t0;
+}
+
+static void bench_pagetouch(mnet_bench_state *st, void *arg)
+{
+    (void)arg;
+    const long pg = sysconf(_SC_PAGESIZE);
+    const int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (pg <= 0 || fd < 0 || fstat(fd, &sb) != 0 || sb.st_size < 16 * (off_t)pg) {
+        if (fd >= 0)
+            close(fd);
+        skip(st, "cannot map this executable");
+        return;
+    }
+    const size_t page = (size_t)pg, pages = (size_t)sb.st_size / page, bytes = pages * page;
+    const size_t evict_floats = (size_t)(64 << 20) / sizeof(float);
+    float *evict = alloc_floats(evict_floats);
+    if (!evict) {
+        close(fd);
+        skip(st, "out of memory");
+        return;
+    }
+    double populate = 0.0, first = 0.0, again = 0.0, cold = 0.0, fault = 0.0;
+    int populated = 1;
+    while (mnet_bench_keep_running(st)) {
+        unsigned char *p = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
+        unsigned char *q = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED || q == MAP_FAILED) {
+            if (p != MAP_FAILED)
+                munmap(p, bytes);
+            if (q != MAP_FAILED)
+                munmap(q, bytes);
+            mnet_bench_skip_with_error(st, "mmap failed");
+            break;
+        }
+        const double t0 = now_s();
+        if (madvise(p, bytes, MNET_MADV_POPULATE_READ) != 0)
+            populated = 0;   /* before Linux 5.14: the first read below faults */
+        populate += now_s() - t0;
+        first += read_pages(p, pages, page);
+        again += read_pages(p, pages, page);
+        for (size_t i = 0; i < evict_floats; i += 16)
+            evict[i] += 1.0f;
+        cold += read_pages(p, pages, page);
+        fault += read_pages(q, pages, page);
+        munmap(p, bytes);
+        munmap(q, bytes);
+    }
+    close(fd);
+    free(evict);
+    const double n = (double)mnet_bench_iterations(st) * (double)pages;
+    if (n > 0.0) {
+        mnet_bench_set_counter(st, "populate_us", populate / n * 1e6, MNET_BENCH_COUNTER_DEFAULT);
+        mnet_bench_set_counter(st, "first_us", first / n * 1e6, MNET_BENCH_COUNTER_DEFAULT);
+        mnet_bench_set_counter(st, "again_us", again / n * 1e6, MNET_BENCH_COUNTER_DEFAULT);
+        mnet_bench_set_counter(st, "cold_us", cold / n * 1e6, MNET_BENCH_COUNTER_DEFAULT);
+        mnet_bench_set_counter(st, "fault_us", fault / n * 1e6, MNET_BENCH_COUNTER_DEFAULT);
+    }
+    mnet_bench_set_counter(st, "pages", (double)pages, MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "populated", populated, MNET_BENCH_COUNTER_DEFAULT);
+}
+
 int main(int argc, char **argv)
 {
     mnet_bench_register("peak/scalar", bench_peak, (void *)(intptr_t)MNET_ISA_SCALAR, NULL);
@@ -456,6 +546,8 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "xcore/%zuKiB", xsizes[i] >> 10);
         mnet_bench_register(name, bench_xcore, (void *)(uintptr_t)xsizes[i], NULL);
     }
+
+    mnet_bench_register("pagetouch", bench_pagetouch, NULL, NULL);
 
     static const size_t sizes[] = { 16 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 256 << 20 };
     static const char *const kinds[] = { "read", "write", "copy" };

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""bench_smoke.py BENCH_KERNELS BENCH_MODELS - the benchmarks run and report what they claim.
+"""bench_smoke.py BENCH_KERNELS BENCH_MODELS [BENCH_MACHINE] - the benchmarks run and report
+what they claim.
 
 Timing-free checks (no speed is asserted): bench_kernels' JSON lists a measured peak for every
 tier whose kernels it runs, each kernel's pct_peak is 100 * GFLOPS / its own tier's peak (and
-/ MNET_PEAK_GFLOPS when that is set), and bench_models runs a model end to end."""
+/ MNET_PEAK_GFLOPS when that is set), bench_models runs a model end to end, and bench_machine's
+pagetouch (x86-64 builds) maps every page of its own executable and reports a cost for each."""
 import json
+import math
 import os
 import re
 import subprocess
@@ -48,8 +51,22 @@ def check_kernels(exe, fixed=None):
     return len(benches)
 
 
+def check_pagetouch(exe):
+    rep = run_json([exe, "--benchmark_filter=^pagetouch$", "--benchmark_min_time=0.001",
+                    "--benchmark_format=json"])
+    [b] = rep["benchmarks"]
+    assert not b.get("error_occurred"), b.get("error_message")
+    want = os.path.getsize(exe) // os.sysconf("SC_PAGE_SIZE")
+    assert b["pages"] == want, (b["pages"], want)
+    assert b["populated"] in (0, 1), b["populated"]
+    for k in ("populate_us", "first_us", "again_us", "cold_us", "fault_us"):
+        assert math.isfinite(b[k]) and b[k] >= 0, (k, b[k])
+    return want
+
+
 def main():
     kernels, models = sys.argv[1], sys.argv[2]
+    machine = sys.argv[3] if len(sys.argv) > 3 else None
     n = check_kernels(kernels)
     check_kernels(kernels, fixed=100)
     # every (arch, alpha, res) once: more models than any cache of a few, each must run
@@ -64,8 +81,10 @@ def main():
     for b in rep["benchmarks"]:
         assert b["images_per_s"] > 0 and b["cold_ms"] > 0, b
     assert rep["context"].get("mnet_isa_selected") and rep["context"].get("mnet_build"), rep["context"]
+    pages = check_pagetouch(machine) if machine else 0
     print(f"bench_smoke: {n} kernel benchmarks consistent with their tiers' peaks; "
-          f"bench_models ran {len(rep['benchmarks'])}")
+          f"bench_models ran {len(rep['benchmarks'])}"
+          + (f"; pagetouch read {pages} pages" if machine else ""))
 
 
 if __name__ == "__main__":
