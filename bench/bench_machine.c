@@ -455,10 +455,11 @@ static void bench_xcore(mnet_bench_state *st, void *arg)
  * one byte of every page is read, twice, then once more after 64 MiB written elsewhere have
  * pushed those lines and their translations out of the caches and TLBs.  Per page:
  * populate_us (the madvise), first_us (the first read), again_us (the second), cold_us (the
- * third), and fault_us, the first read of a fresh mapping left to fault page by page.  On a machine whose page tables the CPU walks directly the first read
- * after populate costs what the second does; under a hypervisor that builds its own page
- * tables lazily (shadow paging) each page's first use exits to it, which the guest sees as
- * neither a page fault nor a cache miss. */
+ * third), and fault_us, the first read of a fresh mapping left to fault page by page.  Where
+ * the CPU walks the guest's page tables itself, the first read after populate costs about
+ * what the cold one does; under a hypervisor that keeps shadow page tables (PVM, on the
+ * development VMs) it costs 20-85 times that, presumably the hypervisor filling its entry,
+ * which the guest sees as neither a page fault nor a cache miss. */
 static volatile unsigned g_touch_sink;
 
 static double read_pages(const unsigned char *p, size_t pages, size_t page)
