@@ -86,6 +86,20 @@ def t_failed_command_stops_with_its_output():
     assert compare_ort.run([sys.executable, "-c", "print('fine')"]).strip() == "fine"
 
 
+def t_summarize_takes_medians_over_rounds():
+    # three rounds; the medians come from different rounds than the extremes
+    m = [{"median_ms": "2.0", "first_ms": "6.0"}, {"median_ms": "4.0", "first_ms": "4.0"},
+         {"median_ms": "3.0", "first_ms": "4.5"}]
+    o = [{"median_ms": "4.0", "first_ms": "40.0"}, {"median_ms": "5.0", "first_ms": "10.0"},
+         {"median_ms": "8.0", "first_ms": "16.0"}]
+    row = compare_ort.summarize(m, o)
+    assert row["mnet_ms"] == 3.0 and row["ort_ms"] == 5.0, row
+    assert abs(row["ratio"] - 0.6) < 1e-12, row
+    assert abs(row["paired"] - 0.5) < 1e-12, row          # rounds: 0.5, 0.8, 0.375
+    assert abs(row["mnet_first"] - 1.5) < 1e-12, row      # rounds: 3.0, 1.0, 1.5
+    assert abs(row["ort_first"] - 2.0) < 1e-12, row       # rounds: 10.0, 2.0, 2.0
+
+
 def t_command_line_errors():
     cases = [(["--models", "v9-1.0-224"], "ARCH one of"),
              (["--models", "v2-1.0-224", "--threads", "0"], ">= 1"),

@@ -10,8 +10,9 @@ Models come from ../shared/peers/models.py (its V1 definition and torchvision's 
 random weights with non-trivial BatchNorm), exported to ONNX at the requested resolution for ONNX
 Runtime and converted from the same state_dict for mnet.  Each round times every (model,
 threads) pair with both runtimes back to back, alternating which goes first; the table shows the
-median over rounds of each runtime's median latency and the ratio mnet / ONNX Runtime, plus the
-max |logit difference| between the two on the same input.  Needs onnxruntime-node (NODE_PATH,
+median over rounds of each runtime's median latency and the ratio mnet / ONNX Runtime, each
+runtime's first inference in a new process (after its session or context is made) over its
+median, and the max |logit difference| between the two on the same input.  Needs onnxruntime-node (NODE_PATH,
 see ../shared/peers/README.md).
 
 One-thread runs of both runtimes are pinned to the same CPU (taskset; --pin-cpu, by default the
@@ -169,26 +170,43 @@ def main():
              "--batch", str(args.batch)])
         diff = float(np.abs(np.fromfile(ort_out, "<f4") - np.fromfile(mnet_out, "<f4")).max())
         for t in threads:
-            o, m = [], []
+            o, m = [], []   # each round's parsed line
             for r in range(args.rounds):
                 first_ort = r % 2 == 0
                 if first_ort:
-                    o.append(float(run_ort(onnx_path, nchw, res, t, args)["median_ms"]))
-                m.append(float(run_mnet(mnet_path, t, args)["median_ms"]))
+                    o.append(run_ort(onnx_path, nchw, res, t, args))
+                m.append(run_mnet(mnet_path, t, args))
                 if not first_ort:
-                    o.append(float(run_ort(onnx_path, nchw, res, t, args)["median_ms"]))
-            mo, mm = statistics.median(o), statistics.median(m)
-            paired = statistics.median(a / b for a, b in zip(m, o))
-            rows.append((spec, t, mm, mo, mm / mo, paired, diff))
-            print(f"{spec:12s} threads {t}: mnet {mm:7.3f} ms  ort {mo:7.3f} ms  ratio {mm / mo:.2f}"
-                  f"  (rounds mnet {['%.2f' % x for x in m]} ort {['%.2f' % x for x in o]})",
-                  flush=True)
+                    o.append(run_ort(onnx_path, nchw, res, t, args))
+            row = summarize(m, o)
+            rows.append((spec, t, row, diff))
+            print(f"{spec:12s} threads {t}: mnet {row['mnet_ms']:7.3f} ms  ort {row['ort_ms']:7.3f} ms  "
+                  f"ratio {row['ratio']:.2f}  first/median mnet {row['mnet_first']:.2f} "
+                  f"ort {row['ort_first']:.2f}  (rounds mnet "
+                  f"{['%.2f' % float(x['median_ms']) for x in m]} ort "
+                  f"{['%.2f' % float(x['median_ms']) for x in o]})", flush=True)
     print()
     print(f"| model (batch {args.batch}) | threads | mnet median ms | ONNX Runtime median ms | "
-          "mnet / ORT | same, median of rounds | max abs logit diff |")
-    print("|---|---|---|---|---|---|---|")
-    for spec, t, mm, mo, ratio, paired, diff in rows:
-        print(f"| {spec} | {t} | {mm:.2f} | {mo:.2f} | {ratio:.2f} | {paired:.2f} | {diff:.1e} |")
+          "mnet / ORT | same, median of rounds | first / median, mnet | first / median, ORT | "
+          "max abs logit diff |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for spec, t, row, diff in rows:
+        print(f"| {spec} | {t} | {row['mnet_ms']:.2f} | {row['ort_ms']:.2f} | {row['ratio']:.2f} | "
+              f"{row['paired']:.2f} | {row['mnet_first']:.2f} | {row['ort_first']:.2f} | {diff:.1e} |")
+
+
+def summarize(m, o):
+    """One table row from the rounds' parsed lines of mnet (m) and ONNX Runtime (o): each
+    runtime's median over rounds of its median latency, their ratio, the median of the rounds'
+    own ratios, and each runtime's first inference (after its session or context was made, in a
+    new process) over its median latency, as medians over rounds."""
+    med = [float(x["median_ms"]) for x in m]
+    oed = [float(x["median_ms"]) for x in o]
+    mm, mo = statistics.median(med), statistics.median(oed)
+    return {"mnet_ms": mm, "ort_ms": mo, "ratio": mm / mo,
+            "paired": statistics.median(a / b for a, b in zip(med, oed)),
+            "mnet_first": statistics.median(float(x["first_ms"]) / float(x["median_ms"]) for x in m),
+            "ort_first": statistics.median(float(x["first_ms"]) / float(x["median_ms"]) for x in o)}
 
 
 if __name__ == "__main__":
