@@ -79,7 +79,7 @@ def main():
     failed = [(b["name"], b.get("error_message")) for b in rep["benchmarks"] if b.get("error_occurred")]
     assert not failed, failed
     for b in rep["benchmarks"]:
-        assert b["images_per_s"] > 0 and b["cold_ms"] > 0, b
+        assert b["images_per_s"] > 0 and b["cold_ms"] > 0 and b["flushed_ms"] > 0, b
     assert rep["context"].get("mnet_isa_selected") and rep["context"].get("mnet_build"), rep["context"]
     pages = check_pagetouch(machine) if machine else 0
     print(f"bench_smoke: {n} kernel benchmarks consistent with their tiers' peaks; "

@@ -760,7 +760,7 @@ static int cmd_bench(int argc, char **argv)
      * of the development machine's cores) have pushed its code, weights and tensors out of the
      * caches: what an inference costs in a process that runs the model now and then.  Made
      * after the peak-RSS reading, so the buffer does not count there. */
-    double cold_ms = 0.0;
+    double flushed_ms = 0.0;
     {
         const size_t evict = (size_t)64 << 20;
         unsigned char *e = mmap(NULL, evict, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS
@@ -772,7 +772,7 @@ static int cmd_bench(int argc, char **argv)
         munmap(e, evict);
         c0 = now_ms();
         check(mnet_context_run(ctx, o.batch, x, y), "run");
-        cold_ms = now_ms() - c0;
+        flushed_ms = now_ms() - c0;
     }
     const mnet_isa isa = o.isa == MNET_ISA_AUTO ? mnet_isa_selected() : o.isa;
     printf("model      %s (%s, alpha %g, %dx%d, %.1fM MACs)\n", label, arch_name(in.arch), in.alpha,
@@ -785,17 +785,17 @@ static int cmd_bench(int argc, char **argv)
             "%.3f ms\n", first_ms, first_faults, ctx2_ms, next_first_ms);
     printf("latency    median %.3f ms, min %.3f ms (%.1f images/s, %.1f GFLOP/s)\n", median, t[0],
             o.batch / (median / 1e3), 2.0 * (double)in.macs * o.batch / (median * 1e6));
-    printf("cold       %.3f ms: the first context again after 64 MiB of writes evicted the caches\n",
-            cold_ms);
+    printf("flushed    %.3f ms: the first context again after 64 MiB of writes evicted the caches\n",
+            flushed_ms);
     printf("peak RSS   %.1f MB\n", rss_mb);
     if (o.profile)
         print_profile(ctx, m, &in, first_prof, o.runs);
     free(first_prof);
     printf("mnet-bench model=%s isa=%s threads=%d batch=%d runs=%d load_ms=%.3f first_ms=%.3f "
             "median_ms=%.3f min_ms=%.3f peak_rss_mb=%.1f inputs=%d first_faults=%ld "
-            "context_ms=%.3f next_first_ms=%.3f cold_ms=%.3f\n",
+            "context_ms=%.3f next_first_ms=%.3f flushed_ms=%.3f\n",
             label, mnet_isa_name(isa), o.threads, o.batch, o.runs, load_ms, first_ms, median, t[0],
-            rss_mb, o.inputs, first_faults, ctx_ms, next_first_ms, cold_ms);
+            rss_mb, o.inputs, first_faults, ctx_ms, next_first_ms, flushed_ms);
     mnet_context_free(ctx);
     mnet_model_free(m);
     free(x);
