@@ -91,6 +91,12 @@ def t_rate_metric_and_missing_metric():
     assert "k/y" not in out, out                             # no GFLOPS: left out
     rc, out, err = compare(a, b, "--metric", "images_per_s")
     assert rc == 1 and "images_per_s" in err, (rc, err)
+    # a negative figure is "not measured" (bench_models' flushed_ms of -1): left out too
+    a = report("fa.json", [bench("m/x", 1.0, flushed_ms=2.0), bench("m/y", 1.0, flushed_ms=-1.0)])
+    b = report("fb.json", [bench("m/x", 1.0, flushed_ms=3.0), bench("m/y", 1.0, flushed_ms=4.0)])
+    rc, out, err = compare(a, b, "--metric", "flushed_ms")
+    assert rc == 0 and abs(ratio_of(out, "m/x") - 1.5) < 1e-3, (rc, out, err)
+    assert "m/y" not in out.split("\n\n")[0], out
 
 
 def t_errors_and_skipped_runs():

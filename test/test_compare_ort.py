@@ -22,6 +22,7 @@ sys.path.insert(0, TOOLS)
 import compare_ort  # noqa: E402
 
 TOOL = os.path.join(TOOLS, "compare_ort.py")
+TMP = tempfile.mkdtemp(prefix="mnet-compare-ort-")   # removed by scripttest.run when all pass
 
 
 def t_parse_spec_accepts_every_arch():
@@ -64,7 +65,7 @@ def t_peer_model_names_keep_the_width():
 
 
 def t_batch_sizes_have_their_own_files():
-    work = tempfile.mkdtemp(prefix="mnet-compare-ort-")
+    work = tempfile.mkdtemp(prefix="batch-", dir=TMP)
     paths = {}
     for batch in (1, 8):
         base = os.path.join(work, "v2-0.5-128" + ("" if batch == 1 else f"-b{batch}"))
@@ -108,7 +109,7 @@ def t_command_line_errors():
              (["--models", ",", "--mnet", MNET], "must name a model"),
              (["--models", "v2-1.0-224", "--mnet", "/nonexistent/mnet"], "not an executable")]
     for argv, why in cases:
-        p = subprocess.run([sys.executable, TOOL, *argv, "--work", tempfile.mkdtemp()],
+        p = subprocess.run([sys.executable, TOOL, *argv, "--work", tempfile.mkdtemp(dir=TMP)],
                            capture_output=True, text=True)
         assert p.returncode == 2 and why in p.stderr and "Traceback" not in p.stderr, \
             (argv, p.returncode, p.stderr)

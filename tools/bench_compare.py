@@ -85,7 +85,11 @@ def metric(b, key):
 
 
 def value(runs, key):
-    vals = [v for v in (metric(b, key) for b in runs) if v is not None and math.isfinite(v)]
+    """The median of the runs' finite, non-negative values: every figure mnet's benchmarks
+    report is >= 0 when measured, and a negative one (bench_models' flushed_ms of -1 when its
+    64 MiB could not be mapped) means that it was not."""
+    vals = [v for v in (metric(b, key) for b in runs)
+            if v is not None and math.isfinite(v) and v >= 0]
     return statistics.median(vals) if vals else None
 
 
