@@ -651,15 +651,12 @@ static long page_faults(void)
 
 /* bench --profile: one line per layer, or per fused group (its layers' ops joined by '+'),
  * with its time per image in the first run (`first`: the profile read right after it) and its
- * mean per image over the timed runs (the profile's mean over all runs, less the first). */
-static void print_profile(const mnet_context *ctx, const mnet_model *m, const mnet_model_info *in,
-        const double *first, int runs)
+ * mean per image over the timed runs (`ms`, `group`: the profile read right after them, its
+ * mean over the first and the timed runs, less the first; later runs, such as the flushed
+ * one, must not count). */
+static void print_profile(const mnet_model *m, const mnet_model_info *in, const double *first,
+        double *ms, const int *group, int runs)
 {
-    double *ms = malloc((size_t)in->layers * sizeof *ms);
-    int *group = malloc((size_t)in->layers * sizeof *group);
-    if (!ms || !group)
-        die(1, "out of memory");
-    check(mnet_context_get_profile(ctx, in->layers, ms, group), "profile");
     double total = 0.0, first_total = 0.0;
     for (int i = 0; i < in->layers; i++) {
         ms[i] = (ms[i] * (runs + 1) - first[i]) / runs;
@@ -692,8 +689,6 @@ static void print_profile(const mnet_context *ctx, const mnet_model *m, const mn
         i = j;
     }
     printf("  total   %-34s %-16s %9.4f %9.4f\n", "", "", first_total, total);
-    free(ms);
-    free(group);
 }
 
 static int cmd_bench(int argc, char **argv)
@@ -727,9 +722,13 @@ static int cmd_bench(int argc, char **argv)
     check(mnet_context_run(ctx, o.batch, x, y), "run");
     const double first_ms = now_ms() - c0;
     const long first_faults = page_faults() - faults0;
-    double *first_prof = NULL;
+    double *first_prof = NULL, *prof = NULL;
+    int *group = NULL;
     if (o.profile) {
-        if (!(first_prof = malloc((size_t)in.layers * sizeof *first_prof)))
+        first_prof = malloc((size_t)in.layers * sizeof *first_prof);
+        prof = malloc((size_t)in.layers * sizeof *prof);
+        group = malloc((size_t)in.layers * sizeof *group);
+        if (!first_prof || !prof || !group)
             die(1, "out of memory");
         check(mnet_context_get_profile(ctx, in.layers, first_prof, NULL), "profile");
     }
@@ -739,6 +738,8 @@ static int cmd_bench(int argc, char **argv)
         check(mnet_context_run(ctx, o.batch, xr, y), "run");
         t[r] = now_ms() - c0;
     }
+    if (o.profile)   /* before the flushed run below adds to it */
+        check(mnet_context_get_profile(ctx, in.layers, prof, group), "profile");
     qsort(t, (size_t)o.runs, sizeof *t, cmp_double);
     const double median = o.runs % 2 ? t[o.runs / 2] : 0.5 * (t[o.runs / 2 - 1] + t[o.runs / 2]);
     struct rusage ru;
@@ -790,8 +791,10 @@ static int cmd_bench(int argc, char **argv)
         printf("flushed    not measured: no memory for the 64 MiB that flush the caches\n");
     printf("peak RSS   %.1f MB\n", rss_mb);
     if (o.profile)
-        print_profile(ctx, m, &in, first_prof, o.runs);
+        print_profile(m, &in, first_prof, prof, group, o.runs);
     free(first_prof);
+    free(prof);
+    free(group);
     printf("mnet-bench model=%s isa=%s threads=%d batch=%d runs=%d load_ms=%.3f first_ms=%.3f "
             "median_ms=%.3f min_ms=%.3f peak_rss_mb=%.1f inputs=%d first_faults=%ld "
             "context_ms=%.3f next_first_ms=%.3f flushed_ms=%.3f\n",
