@@ -36,6 +36,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "evict.h"
 #include "gbench_shim.h"
 #include "internal.h"
 #include "peak.h"
@@ -483,8 +484,7 @@ static void bench_pagetouch(mnet_bench_state *st, void *arg)
         return;
     }
     const size_t page = (size_t)pg, pages = (size_t)sb.st_size / page, bytes = pages * page;
-    const size_t evict_floats = (size_t)(64 << 20) / sizeof(float);
-    float *evict = alloc_floats(evict_floats);
+    unsigned char *evict = (unsigned char *)alloc_floats(EVICT_BYTES / sizeof(float));
     if (!evict) {
         close(fd);
         skip(st, "out of memory");
@@ -509,8 +509,7 @@ static void bench_pagetouch(mnet_bench_state *st, void *arg)
         populate += now_s() - t0;
         first += read_pages(p, pages, page);
         again += read_pages(p, pages, page);
-        for (size_t i = 0; i < evict_floats; i += 16)
-            evict[i] += 1.0f;
+        evict_caches(evict);
         cold += read_pages(p, pages, page);
         fault += read_pages(q, pages, page);
         munmap(p, bytes);

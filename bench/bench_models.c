@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "evict.h"
 #include "gbench_shim.h"
 #include "mnet.h"
 
@@ -47,22 +48,20 @@ static mnet_model *get_model(const model_case *c)
     return m;
 }
 
-/* 64 MiB written between the timed runs and the flushed one: more than the L2 and an L3 slice
- * of the development machine's cores.  Mapped once, on first use. */
-#define FLUSH_BYTES ((size_t)64 << 20)
+/* The buffer written between the timed runs and the flushed one (evict.h), mapped once, on
+ * first use. */
 static unsigned char *g_flush;
 
 static int flush_caches(void)
 {
     if (!g_flush) {
-        void *p = mmap(NULL, FLUSH_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+        void *p = mmap(NULL, EVICT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                 -1, 0);
         if (p == MAP_FAILED)
             return 0;
         g_flush = p;
     }
-    for (size_t i = 0; i < FLUSH_BYTES; i += 64)
-        g_flush[i] = (unsigned char)(g_flush[i] + 1);
+    evict_caches(g_flush);
     return 1;
 }
 
@@ -154,6 +153,6 @@ int main(int argc, char **argv)
     const int rc = mnet_bench_main(argc, argv);
     mnet_model_free(g_model.m);
     if (g_flush)
-        munmap(g_flush, FLUSH_BYTES);
+        munmap(g_flush, EVICT_BYTES);
     return rc;
 }

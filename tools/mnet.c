@@ -759,8 +759,9 @@ static int cmd_bench(int argc, char **argv)
     mnet_context_free(ctx2);
     /* The first context once more, after 64 MiB of writes (more than the L2 and the L3 slice
      * of the development machine's cores) have pushed its code, weights and tensors out of the
-     * caches: what an inference costs in a process that runs the model now and then.  Made
-     * after the peak-RSS reading, so the buffer does not count there. */
+     * caches: what an inference costs in a process that runs the model now and then (as
+     * bench_models' flushed_ms, bench/evict.h).  Made after the peak-RSS reading, so the
+     * buffer does not count there. */
     double flushed_ms = -1.0;   /* -1: no memory for the 64 MiB (the other figures stand) */
     const size_t evict = (size_t)64 << 20;
     unsigned char *e = mmap(NULL, evict, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS
@@ -824,8 +825,9 @@ static const char usage_text[] =
     "      PNG / JPEG / PGM / PPM images (or an IDX set): top-K classes with probabilities\n"
     "  mnet bench MODEL | --arch v1|v2|v3-large|v3-small [--alpha A] [--res R] [--threads N] [--isa X]\n"
     "             [--batch B] [--runs N] [--inputs K] [--profile]\n"
-    "      load time, first and steady latency, peak memory, and the first inference of a\n"
-    "      second context made afterwards; last line machine-readable;\n"
+    "      load time, first and steady latency, peak memory, the first inference of a\n"
+    "      second context made afterwards, and one with the caches flushed; last line\n"
+    "      machine-readable;\n"
     "      --profile: per layer (a fused group on one line), milliseconds in the first run\n"
     "      and in the timed runs, and GFLOP/s;\n"
     "      --inputs K: the runs cycle through K distinct inputs (default 1, repeated)\n"
