@@ -42,10 +42,16 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
             float *ct = c + i * c_stride + j0;
             cfg->fn(rows, nc, k, a + i * a_stride, a_stride, w, ct, c_stride, out_min, out_max,
                     act, next + 64 * l0, l1 - l0);
-            /* The residual goes in while the tile is still in L1. */
-            for (size_t r = 0; res && r < rows; r++)
-                add(nc, ct + r * c_stride, res + (i + r) * c_stride + j0, -INFINITY, INFINITY,
-                        ct + r * c_stride);
+            /* The residual goes in while the tile is still in L1: in one call when the block
+             * spans whole rows (then the tile's rows are contiguous), else row by row.  (A call
+             * per row cost V3 Large's 112x112 16 -> 16 projection 27 us of its 83: 12,544
+             * calls of 16 floats.) */
+            if (res && nc == c_stride)
+                add(rows * nc, ct, res + i * c_stride, -INFINITY, INFINITY, ct);
+            else
+                for (size_t r = 0; res && r < rows; r++)
+                    add(nc, ct + r * c_stride, res + (i + r) * c_stride + j0, -INFINITY,
+                            INFINITY, ct + r * c_stride);
         }
     }
 }
