@@ -19,9 +19,21 @@ One-thread runs of both runtimes are pinned to the same CPU (taskset; --pin-cpu,
 last one, -1 for none): the vCPUs of a shared VM need not be equally fast (on the development
 machine one ran the same binary 20% slower than the other), and an unpinned process lands on
 either, which made one-thread rounds bimodal.  Two-thread runs use every CPU.
+
+--layers: instead of latencies, where each runtime spends its time.  Each round runs `mnet bench
+--profile` (mnet's layers as it runs them, a fused group on one line; MNET_FUSE=0 in the
+environment runs every layer on its own) and tools/ort_layers.js (ONNX Runtime's profiler) back
+to back; each prints the mean time of every layer or node over --runs runs.  ONNX Runtime's
+Conv and Gemm nodes are matched in order with mnet's layers (every MobileNet layer but the
+pooling before the classifier is one of each), and each mnet line is shown beside the sum of its
+layers' nodes; ONNX Runtime's other nodes (layout reorders, pooling, activations and
+squeeze-excite products it does not fuse) are one line of their own.  Medians over rounds; a
+summary by kind of layer follows each model's table.
 """
 import argparse
+import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -126,6 +138,178 @@ def run_mnet(mnet_path, threads, args):
     return parse_line(run(cmd), "mnet-bench ")
 
 
+MNET_PROFILE_LINE = re.compile(r"^\s+(\d+)(?:-(\d+))?\s+(\S+)\s+(\d+x\d+x\d+)\s+([\d.]+)\s+([\d.]+)\s")
+INFO_LINE = re.compile(r"^\s*(\d+)\s+(\S+)\s+(\d+)x(\d+)x(\d+)\s+(\d+)x(\d+)x(\d+)\s.*\s(\d+)\s*$")
+
+
+def parse_mnet_info(out):
+    """`mnet info` -> [{'op', 'out_h', 'out_w', 'out_c', 'macs'}] in layer order."""
+    layers = []
+    for line in out.splitlines():
+        m = INFO_LINE.match(line)
+        if m:
+            if int(m.group(1)) != len(layers):
+                raise ValueError(f"mnet info: layer {m.group(1)} out of order")
+            layers.append({"op": m.group(2), "out_h": int(m.group(6)), "out_w": int(m.group(7)),
+                           "out_c": int(m.group(8)), "macs": int(m.group(9))})
+    if not layers:
+        raise ValueError("mnet info printed no layers")
+    return layers
+
+
+def parse_mnet_profile(out):
+    """`mnet bench --profile` -> [(first layer, last layer, op, output, mean ms)], one per line."""
+    rows = []
+    for line in out.split("profile", 1)[-1].splitlines():
+        m = MNET_PROFILE_LINE.match(line)
+        if m:
+            a = int(m.group(1))
+            rows.append((a, int(m.group(2)) if m.group(2) else a, m.group(3), m.group(4),
+                         float(m.group(6))))
+    if not rows:
+        raise ValueError("mnet bench --profile printed no layers")
+    return rows
+
+
+def ort_matchable(node):
+    """Whether an ONNX Runtime node is one of the kinds mnet has a layer for (Conv, Gemm)."""
+    return node["op"] in ("Conv", "FusedConv", "NchwcConv", "Gemm", "FusedGemm", "MatMul")
+
+
+def match_layers(info, nodes):
+    """ONNX Runtime's Conv/Gemm nodes matched in order with mnet's layers: a list with, for every
+    mnet layer, the index of its node.  Each pair must agree on the kind (a fully connected layer
+    against Gemm/MatMul, any other against Conv; a squeeze-excite conv has a 1x1 output there,
+    any other conv the layer's output height and width; a 5x5 depthwise a 5x5 kernel).  None when
+    the two graphs do not pair up (a model exported differently)."""
+    idx = [i for i, n in enumerate(nodes) if ort_matchable(n)]
+    if len(idx) != len(info):
+        return None
+    for layer, i in zip(info, idx):
+        n = nodes[i]
+        out = n["outputs"][0] if n["outputs"] else []
+        if layer["op"] == "fc":
+            ok = n["op"] in ("Gemm", "FusedGemm", "MatMul")
+        else:
+            ok = n["op"] in ("Conv", "FusedConv", "NchwcConv") and len(out) == 4
+            if ok and layer["op"].startswith("se_"):
+                ok = out[2:] == [1, 1]
+            elif ok:
+                ok = out[2:] == [layer["out_h"], layer["out_w"]]
+            if ok and len(n["inputs"]) > 1 and len(n["inputs"][1]) == 4:
+                k = {"conv1x1": 1, "se_reduce": 1, "se_expand": 1, "dwconv5x5": 5}.get(layer["op"], 3)
+                ok = n["inputs"][1][2:] == [k, k]
+        if not ok:
+            return None
+    return idx
+
+
+KIND = {"conv3x3": "3x3 convolution (stem)", "dwconv3x3": "depthwise", "dwconv5x5": "depthwise",
+        "conv1x1": "1x1 convolution (GEMM)", "se_reduce": "the rest", "se_expand": "the rest",
+        "fc": "the rest"}
+KINDS = ["3x3 convolution (stem)", "depthwise", "1x1 convolution (GEMM)", "fused groups", "the rest"]
+
+
+def layer_rows(info, idx, nodes_us, profile):
+    """One round: [(label, op, output, MACs, mnet us, ORT us)] for every line of mnet's profile
+    (ONNX Runtime's time the sum of the nodes matched with its layers), then ONNX Runtime's
+    unmatched nodes as one line.  nodes_us: each node's mean time in this round."""
+    rows = []
+    for a, b, op, shape, ms in profile:
+        if b >= len(info):
+            raise ValueError(f"mnet's profile has layer {b}, its model {len(info)} layers")
+        rows.append((str(a) if a == b else f"{a}-{b}", op, shape,
+                     sum(info[i]["macs"] for i in range(a, b + 1)), ms * 1000.0,
+                     sum(nodes_us[idx[i]] for i in range(a, b + 1))))
+    matched = set(idx)
+    rest = sum(us for i, us in enumerate(nodes_us) if i not in matched)
+    rows.append(("", "ONNX Runtime's other nodes", "", 0, 0.0, rest))
+    return rows
+
+
+def kind_of(op):
+    return KIND.get(op, "fused groups" if "+" in op else "the rest")
+
+
+def median_rows(rounds):
+    """The rounds' rows (same lines in each) -> one set, each time the median over rounds."""
+    out = []
+    for lines in zip(*rounds):
+        label, op, shape, macs = lines[0][:4]
+        out.append((label, op, shape, macs, statistics.median(r[4] for r in lines),
+                    statistics.median(r[5] for r in lines)))
+    return out
+
+
+def by_kind(rows):
+    """Rows -> {kind: [MACs, mnet us, ORT us]} over KINDS, and the totals."""
+    acc = {k: [0, 0.0, 0.0] for k in KINDS}
+    for label, op, shape, macs, m_us, o_us in rows:
+        k = kind_of(op) if label else "the rest"
+        acc[k][0] += macs
+        acc[k][1] += m_us
+        acc[k][2] += o_us
+    total = [sum(v[i] for v in acc.values()) for i in range(3)]
+    return acc, total
+
+
+def print_layers(spec, t, batch, rows, runs, rounds):
+    print(f"\n{spec}, {t} thread{'s' if t > 1 else ''}, batch {batch}: mean "
+          f"of {runs} runs per round, median of {rounds} rounds "
+          f"({'MNET_FUSE=' + os.environ['MNET_FUSE'] if 'MNET_FUSE' in os.environ else 'fused as mnet runs it'})\n")
+    print("| layers | op | output | MMAC | mnet us | ONNX Runtime us | mnet / ORT |")
+    print("|---|---|---|---|---|---|---|")
+    for label, op, shape, macs, m_us, o_us in rows:
+        ratio = f"{m_us / o_us:.2f}" if label and o_us > 0 else ""
+        print(f"| {label} | {op} | {shape} | {macs / 1e6:.2f} | {m_us:.1f} | {o_us:.1f} | {ratio} |")
+    acc, total = by_kind(rows)
+    print("\n| part | MMAC | mnet ms | ONNX Runtime ms | mnet / ORT | mnet GFLOP/s | ORT GFLOP/s |")
+    print("|---|---|---|---|---|---|---|")
+    for k, (macs, m_us, o_us) in list(acc.items()) + [("total", total)]:
+        if m_us == 0 and o_us == 0:
+            continue
+        gf = lambda us: f"{2 * macs / us / 1e3:.1f}" if us > 0 and macs else ""
+        print(f"| {k} | {macs / 1e6:.1f} | {m_us / 1e3:.3f} | {o_us / 1e3:.3f} | "
+              f"{m_us / o_us:.2f} | {gf(m_us)} | {gf(o_us)} |" if o_us > 0 else
+              f"| {k} | {macs / 1e6:.1f} | {m_us / 1e3:.3f} | {o_us / 1e3:.3f} | | {gf(m_us)} | |")
+
+
+def layers_main(args, specs, threads):
+    """--layers: per layer, mnet's profile against ONNX Runtime's, interleaved rounds."""
+    for spec in specs:
+        res = parse_spec(spec)[2]
+        onnx_path, mnet_path, nchw, nhwc = prepare(spec, args)
+        info = parse_mnet_info(run([args.mnet, "info", mnet_path]))
+        for t in threads:
+            rounds, whole = [], []
+            for r in range(args.rounds):
+                steps = ["ort", "mnet"] if r % 2 == 0 else ["mnet", "ort"]
+                for step in steps:
+                    if step == "mnet":
+                        out = run(pinned(t, args) + [
+                            args.mnet, "bench", mnet_path, "--threads", str(t), "--runs",
+                            str(args.runs), "--batch", str(args.batch), "--profile"])
+                        profile = parse_mnet_profile(out)
+                        m_run = float(parse_line(out, "mnet-bench ")["median_ms"])
+                    else:
+                        prof = json.loads(run(pinned(t, args) + [
+                            "node", os.path.join(HERE, "ort_layers.js"), onnx_path, nchw,
+                            f"{args.batch},3,{res},{res}", str(t), str(args.runs), "10"]))
+                nodes = prof["nodes"]
+                idx = match_layers(info, nodes)
+                if idx is None:
+                    sys.exit(f"compare_ort: {spec}: ONNX Runtime's {sum(map(ort_matchable, nodes))} "
+                             f"Conv/Gemm nodes do not pair with mnet's {len(info)} layers")
+                rounds.append(layer_rows(info, idx, [statistics.fmean(n["us"]) for n in nodes],
+                                         profile))
+                whole.append((m_run, statistics.median(prof["run_us"]) / 1e3))
+            print_layers(spec, t, args.batch, median_rows(rounds), args.runs, args.rounds)
+            print(f"\nWhole runs while profiled, medians (of rounds' medians): mnet "
+                  f"{statistics.median(w[0] for w in whole):.3f} ms, ONNX Runtime "
+                  f"{statistics.median(w[1] for w in whole):.3f} ms (its profiler adds to every "
+                  "node; the latencies to quote come from the default mode)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", default="v1-1.0-224,v2-1.0-224,v1-0.5-224,v2-0.5-224,v1-1.0-160,"
@@ -139,6 +323,8 @@ def main():
     ap.add_argument("--work", default="/tmp/mnet-vs-ort")
     ap.add_argument("--pin-cpu", type=int, default=None,
                     help="CPU for one-thread runs (default: the last one; -1: no pinning)")
+    ap.add_argument("--layers", action="store_true",
+                    help="per layer: mnet's --profile against ONNX Runtime's profiler")
     args = ap.parse_args()
     if args.pin_cpu is None:
         cpus = sorted(os.sched_getaffinity(0))
@@ -158,6 +344,8 @@ def main():
         ap.error("--models must name a model; --threads, --batch, --runs and --rounds must be >= 1")
     if not os.access(args.mnet, os.X_OK):
         ap.error(f"--mnet {args.mnet}: not an executable (build first: ninja -C build)")
+    if args.layers:
+        return layers_main(args, specs, threads)
     rows = []
     for spec in specs:
         res = parse_spec(spec)[2]
