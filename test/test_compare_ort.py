@@ -200,6 +200,10 @@ def t_layers_rows_sum_each_group():
     assert acc["depthwise"][0] == 20 and acc["1x1 convolution (GEMM)"][0] == 2000, acc
     assert acc["the rest"][0] == 5 and abs(acc["the rest"][2] - 35.0) < 1e-9, acc   # fc + others
     assert total[0] == 3135 and abs(total[1] - 1128.0) < 1e-9 and abs(total[2] - 1401.0) < 1e-9
+    # ONNX Runtime times a run of the whole batch, mnet's profile one image
+    nodes = [{"us": [10.0, 30.0]}, {"us": [4.0]}]
+    assert compare_ort.node_means(nodes, 1) == [20.0, 4.0]
+    assert compare_ort.node_means(nodes, 4) == [5.0, 1.0]
     # medians over rounds, line by line
     other = [r[:4] + (r[4] * 3, r[5] * 3) for r in rows]
     third = [r[:4] + (r[4] * 2, r[5] / 2) for r in rows]

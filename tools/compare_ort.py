@@ -210,6 +210,12 @@ KIND = {"conv3x3": "3x3 convolution (stem)", "dwconv3x3": "depthwise", "dwconv5x
 KINDS = ["3x3 convolution (stem)", "depthwise", "1x1 convolution (GEMM)", "fused groups", "the rest"]
 
 
+def node_means(nodes, batch):
+    """Each node's mean time per image, in us: ort_layers.js times runs of the whole batch,
+    mnet's profile is per image."""
+    return [statistics.fmean(n["us"]) / batch for n in nodes]
+
+
 def layer_rows(info, idx, nodes_us, profile):
     """One round: [(label, op, output, MACs, mnet us, ORT us)] for every line of mnet's profile
     (ONNX Runtime's time the sum of the nodes matched with its layers), then ONNX Runtime's
@@ -254,7 +260,7 @@ def by_kind(rows):
 
 
 def print_layers(spec, t, batch, rows, runs, rounds):
-    print(f"\n{spec}, {t} thread{'s' if t > 1 else ''}, batch {batch}: mean "
+    print(f"\n{spec}, {t} thread{'s' if t > 1 else ''}, batch {batch}: per image, mean "
           f"of {runs} runs per round, median of {rounds} rounds "
           f"({'MNET_FUSE=' + os.environ['MNET_FUSE'] if 'MNET_FUSE' in os.environ else 'fused as mnet runs it'})\n")
     print("| layers | op | output | MMAC | mnet us | ONNX Runtime us | mnet / ORT |")
@@ -300,11 +306,10 @@ def layers_main(args, specs, threads):
                 if idx is None:
                     sys.exit(f"compare_ort: {spec}: ONNX Runtime's {sum(map(ort_matchable, nodes))} "
                              f"Conv/Gemm nodes do not pair with mnet's {len(info)} layers")
-                rounds.append(layer_rows(info, idx, [statistics.fmean(n["us"]) for n in nodes],
-                                         profile))
+                rounds.append(layer_rows(info, idx, node_means(nodes, args.batch), profile))
                 whole.append((m_run, statistics.median(prof["run_us"]) / 1e3))
             print_layers(spec, t, args.batch, median_rows(rounds), args.runs, args.rounds)
-            print(f"\nWhole runs while profiled, medians (of rounds' medians): mnet "
+            print(f"\nWhole runs (of the batch) while profiled, medians of the rounds' medians: mnet "
                   f"{statistics.median(w[0] for w in whole):.3f} ms, ONNX Runtime "
                   f"{statistics.median(w[1] for w in whole):.3f} ms (its profiler adds to every "
                   "node; the latencies to quote come from the default mode)")
