@@ -3,7 +3,7 @@
 
     /usr/bin/python3 tools/compare_ort.py [--models v1-1.0-224,v2-1.0-224,v3-large-1.0-224,...]
         [--threads 1,2] [--runs 50] [--rounds 3] [--batch 1] [--mnet build/mnet]
-        [--peers ../shared/peers] [--work /tmp/mnet-vs-ort] [--pin-cpu N]
+        [--peers ../shared/peers] [--work /tmp/mnet-vs-ort] [--pin-cpu N] [--layers]
 
 A model is ARCH-ALPHA-RESOLUTION, ARCH one of v1, v2, v3-large, v3-small (mnet_convert's --arch).
 Models come from ../shared/peers/models.py (its V1 definition and torchvision's V2 and V3, seeded
