@@ -1,7 +1,7 @@
 /* evict.h - pushing a benchmark's data and code out of the caches: EVICT_BYTES written one
  * line at a time, more than the L2 and the L3 slice of the development machine's cores.  Shared
- * by bench_models (flushed_ms) and bench_machine (pagetouch's cold_us); `mnet bench` does the
- * same for its flushed_ms (tools/mnet.c, which does not build against bench/). */
+ * by bench_models (flushed_ms), bench_machine (pagetouch's cold_us) and `mnet bench`'s
+ * flushed_ms (tools/mnet.c). */
 #ifndef MNET_BENCH_EVICT_H
 #define MNET_BENCH_EVICT_H
 

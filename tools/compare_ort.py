@@ -275,9 +275,9 @@ def print_layers(spec, t, batch, rows, runs, rounds):
         if m_us == 0 and o_us == 0:
             continue
         gf = lambda us: f"{2 * macs / us / 1e3:.1f}" if us > 0 and macs else ""
-        print(f"| {k} | {macs / 1e6:.1f} | {m_us / 1e3:.3f} | {o_us / 1e3:.3f} | "
-              f"{m_us / o_us:.2f} | {gf(m_us)} | {gf(o_us)} |" if o_us > 0 else
-              f"| {k} | {macs / 1e6:.1f} | {m_us / 1e3:.3f} | {o_us / 1e3:.3f} | | {gf(m_us)} | |")
+        ratio = f"{m_us / o_us:.2f}" if o_us > 0 else ""
+        print(f"| {k} | {macs / 1e6:.1f} | {m_us / 1e3:.3f} | {o_us / 1e3:.3f} | {ratio} | "
+              f"{gf(m_us)} | {gf(o_us)} |")
 
 
 def layers_main(args, specs, threads):
@@ -287,20 +287,22 @@ def layers_main(args, specs, threads):
         onnx_path, mnet_path, nchw, nhwc = prepare(spec, args)
         info = parse_mnet_info(run([args.mnet, "info", mnet_path]))
         for t in threads:
+            mnet_cmd = pinned(t, args) + [args.mnet, "bench", mnet_path, "--threads", str(t),
+                                          "--runs", str(args.runs), "--batch", str(args.batch),
+                                          "--profile"]
+            ort_cmd = pinned(t, args) + ["node", os.path.join(HERE, "ort_layers.js"), onnx_path,
+                                         nchw, f"{args.batch},3,{res},{res}", str(t),
+                                         str(args.runs), "10"]
             rounds, whole = [], []
-            for r in range(args.rounds):
-                steps = ["ort", "mnet"] if r % 2 == 0 else ["mnet", "ort"]
-                for step in steps:
-                    if step == "mnet":
-                        out = run(pinned(t, args) + [
-                            args.mnet, "bench", mnet_path, "--threads", str(t), "--runs",
-                            str(args.runs), "--batch", str(args.batch), "--profile"])
-                        profile = parse_mnet_profile(out)
-                        m_run = float(parse_line(out, "mnet-bench ")["median_ms"])
-                    else:
-                        prof = json.loads(run(pinned(t, args) + [
-                            "node", os.path.join(HERE, "ort_layers.js"), onnx_path, nchw,
-                            f"{args.batch},3,{res},{res}", str(t), str(args.runs), "10"]))
+            for r in range(args.rounds):   # alternating which runtime goes first
+                if r % 2 == 0:
+                    prof = json.loads(run(ort_cmd))
+                    out = run(mnet_cmd)
+                else:
+                    out = run(mnet_cmd)
+                    prof = json.loads(run(ort_cmd))
+                profile = parse_mnet_profile(out)
+                m_run = float(parse_line(out, "mnet-bench ")["median_ms"])
                 nodes = prof["nodes"]
                 idx = match_layers(info, nodes)
                 if idx is None:

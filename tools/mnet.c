@@ -16,6 +16,7 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "bench/evict.h"
 #include "mnet.h"
 
 static const char *g_cmd = "mnet";
@@ -763,13 +764,11 @@ static int cmd_bench(int argc, char **argv)
      * bench_models' flushed_ms, bench/evict.h).  Made after the peak-RSS reading, so the
      * buffer does not count there. */
     double flushed_ms = -1.0;   /* -1: no memory for the 64 MiB (the other figures stand) */
-    const size_t evict = (size_t)64 << 20;
-    unsigned char *e = mmap(NULL, evict, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS
+    unsigned char *e = mmap(NULL, EVICT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS
             | MAP_POPULATE, -1, 0);
     if (e != MAP_FAILED) {
-        for (size_t i = 0; i < evict; i += 64)
-            e[i] = (unsigned char)i;
-        munmap(e, evict);
+        evict_caches(e);
+        munmap(e, EVICT_BYTES);
         c0 = now_ms();
         check(mnet_context_run(ctx, o.batch, x, y), "run");
         flushed_ms = now_ms() - c0;
