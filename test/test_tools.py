@@ -1,12 +1,14 @@
 #!/usr/bin/python3
-"""test_tools.py - tools/ab_bench.py, tools/kernel_sum.py and bench/bench_python.py: their
+"""test_tools.py - tools/ab_bench.py, tools/scaling.py, tools/kernel_sum.py and
+bench/bench_python.py: their
 command-line errors and failed commands give a message and a non-zero status instead of a
 traceback, and what they print is computed and labelled as they say.
 
     test_tools.py TOOLS_DIR MNET BENCH_KERNELS BENCH_PYTHON
 
 No speed is asserted.  ab_bench's arithmetic (ratios, quartiles, the last mnet-bench line, the
-VAR=value environment) is checked with fake commands that print fixed medians, kernel_sum's sum
+VAR=value environment) and scaling's figures are checked with fake commands that print fixed
+medians (scaling's through a fake taskset), kernel_sum's sum
 and its labels with a fake mnet and a fake bench_kernels, then both with the real binaries on a
 tiny model (V2 0.35 96, a few runs).  bench_python needs MNET_LIBRARY and PYTHONPATH, as the
 'python' test has them.  Prints "N passed, N failed".
@@ -25,7 +27,10 @@ TOOLS, MNET, BENCH_KERNELS, BENCH_PYTHON = (os.path.abspath(a) for a in sys.argv
 sys.path.insert(0, TOOLS)
 import ab_bench  # noqa: E402
 
+import scaling  # noqa: E402
+
 AB = os.path.join(TOOLS, "ab_bench.py")
+SC = os.path.join(TOOLS, "scaling.py")
 KS = os.path.join(TOOLS, "kernel_sum.py")
 TMP = tempfile.mkdtemp(prefix="mnet-test-tools-")
 PY = sys.executable
@@ -179,6 +184,143 @@ def t_ab_failure_keeps_completed_rounds():
     assert rc == 1 and "b (round 3)" in err and "failed on purpose" in err, (rc, err)
     assert "2 round(s) completed" in err, err
     assert rows(out)["b"] == [2.0, 2.0, 2.0, 2.0], out
+
+
+# ---- scaling -------------------------------------------------------------------------------
+
+# A fake taskset (-c CPU COMMAND...: runs COMMAND with FAKE_CPU=CPU) and a fake one-thread
+# benchmark: `fake_scale.py DIR SOLO0 SOLO1 COPY0 COPY1 THREADS [fail]` prints THREADS as its
+# median when given --threads, else, on CPU c, COPYc when another copy runs at the same time
+# (a marker file per running process in DIR, counted after a pause), else SOLOc; with "fail"
+# a copy on CPU 1 exits 3.
+FAKE_TASKSET = os.path.join(TMP, "fake_taskset.py")
+with open(FAKE_TASKSET, "w") as f:
+    f.write(f"""#!{PY}
+import os, sys
+assert sys.argv[1] == "-c", sys.argv
+os.environ["FAKE_CPU"] = sys.argv[2]
+os.execvp(sys.argv[3], sys.argv[3:])
+""")
+os.chmod(FAKE_TASKSET, 0o755)
+FAKE_SCALE = os.path.join(TMP, "fake_scale.py")
+with open(FAKE_SCALE, "w") as f:
+    f.write("""import os, sys, time
+d, solo0, solo1, copy0, copy1, threads = sys.argv[1:7]
+fail = "fail" in sys.argv[7:]
+if "--threads" in sys.argv:
+    assert sys.argv[sys.argv.index("--threads") + 1] == "2" and "FAKE_CPU" not in os.environ
+    v = threads
+else:
+    cpu = int(os.environ["FAKE_CPU"])
+    mark = os.path.join(d, f"running.{os.getpid()}")
+    open(mark, "w").close()
+    time.sleep(0.6)
+    together = len([n for n in os.listdir(d) if n.startswith("running.")]) > 1
+    time.sleep(0.3)
+    os.remove(mark)
+    if together and cpu == 1 and fail:
+        sys.exit("fake_scale: the copy failed on purpose")
+    v = (copy0, copy1)[cpu] if together else (solo0, solo1)[cpu]
+print(f"mnet-bench model=fake isa=none median_ms={v}")
+""")
+
+
+def scale_rows(out):
+    """{figure or run: [numbers]} of scaling's two tables."""
+    table = {}
+    for line in out.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and all(re.fullmatch(r"[0-9.]+", c) for c in cells[1:]):
+            table[cells[0]] = [float(c) for c in cells[1:]]
+    return table
+
+
+def t_sc_figures():
+    figs = dict(scaling.figures({0: 4.0, 1: 5.0}, 2.5, {0: 4.4, 1: 5.5}))
+    want = {"speed-up vs CPU 0": 1.6, "speed-up vs CPU 1": 2.0, "speed-up vs the fastest": 1.6,
+            "CPU gap (slowest / fastest)": 1.25, "threads' efficiency": 0.4 / 0.45,
+            "copies' efficiency": (1 / 4.4 + 1 / 5.5) / 0.45,
+            "ceiling vs the fastest": (1 / 4.4 + 1 / 5.5) * 4.0}
+    assert figs.keys() == want.keys(), figs
+    for k, v in want.items():
+        assert abs(figs[k] - v) < 1e-12, (k, figs[k], v)
+    # the fastest is whichever CPU was faster in that round
+    figs = dict(scaling.figures({0: 6.0, 1: 3.0}, 2.0, {0: 6.0, 1: 3.0}))
+    assert figs["speed-up vs the fastest"] == 1.5 and figs["ceiling vs the fastest"] == 1.5
+
+
+def t_sc_parse_cpus():
+    assert scaling.parse_cpus("0,1") == [0, 1]
+    assert scaling.parse_cpus("3, 0-2") == [0, 1, 2, 3]
+    assert scaling.parse_cpus("1,1,2") == [1, 2]
+    for bad, why in [("0", "at least two"), ("1-1", "at least two"), ("a,1", "'a'"),
+                     ("2-1", "'2-1'"), ("-1,0", "'-1'"), ("0,,1", "''")]:
+        try:
+            scaling.parse_cpus(bad)
+        except ValueError as e:
+            assert why in str(e), (bad, str(e))
+        else:
+            raise AssertionError(f"{bad!r} accepted")
+
+
+def t_sc_fake_rounds():
+    d = os.path.join(TMP, "scale-ok")
+    os.makedirs(d)
+    rc, out, err = tool(SC, "--rounds", "2", "--cpus", "0,1", "--taskset", FAKE_TASKSET, "--",
+                        PY, FAKE_SCALE, d, "4", "5", "4.4", "5.5", "2.5")
+    assert rc == 0, err
+    t = scale_rows(out)
+    assert t["one thread on CPU 0"] == [4.0] and t["one thread on CPU 1"] == [5.0], out
+    assert t["copy on CPU 0 (all 2 at once)"] == [4.4], out
+    assert t["copy on CPU 1 (all 2 at once)"] == [5.5] and t["2 threads"] == [2.5], out
+    assert t["speed-up vs CPU 1"] == [2.0, 2.0, 2.0] and t["speed-up vs the fastest"][0] == 1.6
+    assert t["threads' efficiency"][0] == 0.889 and t["copies' efficiency"][0] == 0.909, out
+    assert t["ceiling vs the fastest"][0] == 1.636 and t["CPU gap (slowest / fastest)"][0] == 1.25
+    assert os.listdir(d) == [], os.listdir(d)
+
+
+def t_sc_command_line_errors():
+    ok = [PY, FAKE_SCALE, TMP, "1", "1", "1", "1", "1"]
+    cases = [
+        ([], "give the benchmark command"),
+        (["--"], "give the benchmark command"),
+        (["--rounds", "0", "--"] + ok, "--rounds"),
+        (["--timeout", "inf", "--"] + ok, "--timeout"),
+        (["--cpus", "0", "--"] + ok, "at least two"),
+        (["--cpus", "x-1", "--"] + ok, "not a CPU number"),
+        (["--", MNET, "bench", "--threads", "2"], "sets --threads itself"),
+        (["--", MNET, "bench", "--threads=2"], "sets --threads itself"),
+        (["--", "ONLY=env"], "no command"),
+    ]
+    for args, why in cases:
+        rc, out, err = tool(SC, *args)
+        assert rc == 2 and why in err, (args, rc, err)
+
+
+def t_sc_failed_commands():
+    d = os.path.join(TMP, "scale-fail")
+    os.makedirs(d)
+    rc, out, err = tool(SC, "--rounds", "3", "--cpus", "0,1", "--taskset", FAKE_TASKSET, "--",
+                        PY, FAKE_SCALE, d, "4", "5", "4.4", "5.5", "2.5", "fail")
+    assert rc == 1 and "round 1, copies" in err and "the copy on CPU 1" in err, (rc, err)
+    assert "failed on purpose" in err and "| figure |" not in out, (err, out)
+    rc, out, err = tool(SC, "--rounds", "1", "--cpus", "0,1", "--taskset", "/nonexistent/ts",
+                        "--", MNET, "bench")
+    assert rc == 1 and "round 1, solo" in err and "cannot run /nonexistent/ts" in err, err
+    rc, out, err = tool(SC, "--rounds", "1", "--cpus", "0,1", "--", M + " --runs 0")
+    assert rc == 1 and "exit status 2" in err and "--runs: '0'" in err, err
+
+
+def t_sc_real_mnet_bench():
+    cpus = sorted(os.sched_getaffinity(0))
+    rc, out, err = tool(SC, "--rounds", "1", "--", M)
+    if len(cpus) < 2:   # a one-CPU machine: the tool says so
+        assert rc == 2 and "two or more are needed" in err, (rc, err)
+        return
+    assert rc == 0, err
+    t = scale_rows(out)
+    assert len(t) == 2 * len(cpus) + 1 + len(cpus) + 5, out
+    assert all(v[0] > 0 for v in t.values()), out
 
 
 # ---- kernel_sum ----------------------------------------------------------------------------
