@@ -1,7 +1,16 @@
 /* pool.c - persistent workers for one context.  A task is published by bumping a generation
  * counter; workers spin briefly on it (a MobileNet inference publishes ~50 tasks back to back,
  * and a futex wake per layer would cost more than small layers take), then block on a condition
- * variable, so an idle context uses no CPU.  Freeing the pool joins the workers. */
+ * variable, so an idle context uses no CPU.  Freeing the pool joins the workers.
+ *
+ * Two threads of the pool on one CPU.  The scheduler may put a worker on the CPU of the thread
+ * that waits for it (a process given fewer CPUs than threads, or, on this project's 2-vCPU VM,
+ * for a few hundred milliseconds now and then), and a thread spinning with `pause` for the other
+ * then holds the CPU that other needs until its time slice ends: every task cost milliseconds,
+ * and a two-thread V1 0.5 224 inference took 5-8 ms instead of 1 (measured).  So a spinning
+ * thread looks every SPIN_CHECK iterations at the CPU the thread it waits for last ran on
+ * (sched_getcpu, a few ns), and while that is its own CPU it yields instead of pausing. */
+#define _GNU_SOURCE   /* sched_getcpu */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -16,6 +25,11 @@
 #ifndef SPIN_ITERATIONS
 #define SPIN_ITERATIONS 4000
 #endif
+/* Spin iterations between two looks at where the awaited thread runs (a power of two); the
+ * first 4 * SPIN_CHECK take none, so the short waits of two threads on two CPUs (most of them)
+ * cost nothing more than the pause (with a look from the first iteration on, two-thread V2 took
+ * about 1% longer). */
+#define SPIN_CHECK 64
 
 static double now_s(void)
 {
@@ -38,6 +52,13 @@ typedef struct {
     int index;
 } worker_arg;
 
+/* What each part's thread writes, a cache line each: written at every task, the fields of two
+ * threads in one line would move that line between their cores each time. */
+typedef struct {
+    _Alignas(64) double busy;  /* seconds in fn (written by its own thread) */
+    atomic_int cpu;            /* the CPU the part's thread last started on, or -1 */
+} part_state;
+
 struct mnet_pool {
     int threads;
     pthread_t *tid;
@@ -52,15 +73,50 @@ struct mnet_pool {
     atomic_int started;        /* workers that have entered their loop */
     mnet_task_fn fn;
     void *arg;
-    double *busy;              /* [threads]: seconds in fn, each written by its own thread */
+    part_state *part;          /* [threads] */
 };
+
+/* The CPU the calling thread runs on, -1 if unknown. */
+static int this_cpu(void)
+{
+#ifdef __linux__
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+/* Note that part t's thread runs on this CPU now.  Stored only when it changed: a store would
+ * take the line from the other cores, which read it while they spin. */
+static void note_cpu(mnet_pool *p, int t)
+{
+    const int me = this_cpu();
+    if (atomic_load_explicit(&p->part[t].cpu, memory_order_relaxed) != me)
+        atomic_store_explicit(&p->part[t].cpu, me, memory_order_relaxed);
+}
+
+/* One wait step of a spin that waits for the threads of parts [first, last]: a yield when one of
+ * them last ran on this CPU (checked every SPIN_CHECK iterations; see the top of the file), else
+ * a pause. */
+static void spin_step(mnet_pool *p, int i, int first, int last)
+{
+    if (i >= 4 * SPIN_CHECK && (i & (SPIN_CHECK - 1)) == SPIN_CHECK - 1) {
+        const int me = this_cpu();
+        for (int t = first; me >= 0 && t <= last; t++)
+            if (atomic_load_explicit(&p->part[t].cpu, memory_order_relaxed) == me) {
+                sched_yield();
+                return;
+            }
+    }
+    cpu_relax();
+}
 
 /* Part `part` of the current task, timed. */
 static void run_part(mnet_pool *p, int part)
 {
     const double t0 = now_s();
     p->fn(p->arg, part, p->threads);
-    p->busy[part] += now_s() - t0;
+    p->part[part].busy += now_s() - t0;
 }
 
 static void *worker(void *p)
@@ -74,7 +130,7 @@ static void *worker(void *p)
             if (atomic_load_explicit(&pool->generation, memory_order_acquire) != seen ||
                     atomic_load_explicit(&pool->stop, memory_order_relaxed))
                 break;
-            cpu_relax();
+            spin_step(pool, i, 0, 0);   /* waits for the publisher (part 0) */
         }
         if (atomic_load_explicit(&pool->generation, memory_order_acquire) == seen) {
             pthread_mutex_lock(&pool->mu);
@@ -90,7 +146,8 @@ static void *worker(void *p)
         if (atomic_load(&pool->stop))
             break;
         seen = atomic_load_explicit(&pool->generation, memory_order_acquire);
-        run_part(pool, wa->index);   /* busy[] published by the release of `pending` below */
+        note_cpu(pool, wa->index);
+        run_part(pool, wa->index);   /* busy published by the release of `pending` below */
         /* The last one out wakes the publisher, only if it went to sleep (the same
          * announce-then-recheck handshake as above, mirrored). */
         if (atomic_fetch_sub(&pool->pending, 1) == 1 && atomic_load(&pool->waiting)) {
@@ -108,10 +165,14 @@ mnet_pool *mnet_pool_create(int threads)
     if (!p)
         return NULL;
     p->threads = threads;
-    p->busy = calloc((size_t)threads, sizeof *p->busy);
-    if (!p->busy) {
+    p->part = aligned_alloc(64, (size_t)threads * sizeof *p->part);
+    if (!p->part) {
         free(p);
         return NULL;
+    }
+    for (int i = 0; i < threads; i++) {
+        p->part[i].busy = 0.0;
+        atomic_init(&p->part[i].cpu, -1);
     }
     atomic_init(&p->generation, 0);
     atomic_init(&p->pending, 0);
@@ -159,8 +220,8 @@ int mnet_pool_started(const mnet_pool *p)
 void mnet_pool_take_busy(mnet_pool *p, double *busy)
 {
     for (int i = 0; i < p->threads; i++) {
-        busy[i] = p->busy[i];
-        p->busy[i] = 0.0;
+        busy[i] = p->part[i].busy;
+        p->part[i].busy = 0.0;
     }
 }
 
@@ -172,6 +233,7 @@ void mnet_pool_run(mnet_pool *p, mnet_task_fn fn, void *arg)
         run_part(p, 0);
         return;
     }
+    note_cpu(p, 0);
     atomic_store_explicit(&p->pending, p->threads - 1, memory_order_relaxed);
     atomic_fetch_add(&p->generation, 1);
     /* Spinning workers see the generation by themselves: take the lock and broadcast only
@@ -185,7 +247,7 @@ void mnet_pool_run(mnet_pool *p, mnet_task_fn fn, void *arg)
     for (int i = 0; i < SPIN_ITERATIONS; i++) {
         if (atomic_load_explicit(&p->pending, memory_order_acquire) == 0)
             return;
-        cpu_relax();
+        spin_step(p, i, 1, p->threads - 1);   /* waits for the workers */
     }
     pthread_mutex_lock(&p->mu);
     /* An exchange, not a plain store: `waiting` must be globally visible before `pending` is
@@ -214,6 +276,6 @@ void mnet_pool_free(mnet_pool *p)
     pthread_mutex_destroy(&p->mu);
     free(p->tid);
     free(p->args);
-    free(p->busy);
+    free(p->part);
     free(p);
 }

@@ -4,9 +4,11 @@
  * the workers) are taken, and their races with them.  A lost wake-up hangs the run: Check's
  * timeout turns that into a failure.  Every part of every task must run exactly once, see the
  * task's own argument, and finish before mnet_pool_run returns.  And the time each part spends
- * in a task is counted. */
+ * in a task is counted.  And all of it with every thread of the pool confined to one CPU, where
+ * a thread that waits must let the other run (see the top of lib/pool.c). */
 #define _GNU_SOURCE
 #include <check.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -19,6 +21,7 @@
 
 typedef struct {
     long seq;                       /* the task's number, written by the publisher */
+    atomic_int cpu_seen[MAX_PARTS]; /* per part: the CPU it last ran on */
     atomic_long ran[MAX_PARTS];     /* per part: tasks run */
     atomic_int bad;                 /* a part saw another task's number */
     long done[MAX_PARTS];           /* per part: the last task it finished */
@@ -57,35 +60,63 @@ static void task(void *arg, int part, int parts)
         }
     }
     j->done[part] = j->seq;
+    atomic_store(&j->cpu_seen[part], sched_getcpu());
     atomic_fetch_add(&j->ran[part], 1);
 }
 
-START_TEST(test_pool_stress)
+/* `tasks` tasks of `task` on a pool of `threads`, each checked; a pause every 64 so that the
+ * workers give up spinning and sleep. */
+static void stress(int threads, long tasks, unsigned seed, job *j)
 {
-    const int threads = 2 + _i;
     mnet_pool *p = mnet_pool_create(threads);
     ck_assert_ptr_nonnull(p);
     ck_assert_int_eq(mnet_pool_threads(p), threads);
-    job j = { .seq = 0, .seed = 12345u + (unsigned)_i };
+    *j = (job){ .seq = 0, .seed = seed };
     for (int i = 0; i < MAX_PARTS; i++) {
-        atomic_init(&j.ran[i], 0);
-        j.done[i] = 0;
+        atomic_init(&j->ran[i], 0);
+        atomic_init(&j->cpu_seen[i], -1);
+        j->done[i] = 0;
     }
-    atomic_init(&j.bad, 0);
-    for (long t = 1; t <= TASKS; t++) {
-        j.seq = t;
-        mnet_pool_run(p, task, &j);
+    atomic_init(&j->bad, 0);
+    for (long t = 1; t <= tasks; t++) {
+        j->seq = t;
+        mnet_pool_run(p, task, j);
         for (int i = 0; i < threads; i++)   /* every part finished before the return */
-            ck_assert_int_eq(j.done[i], t);
-        if (t % 64 == 0) {   /* a pause: the workers give up spinning and sleep */
+            ck_assert_int_eq(j->done[i], t);
+        if (t % 64 == 0) {
             const struct timespec ts = { 0, 500 * 1000 };
             nanosleep(&ts, NULL);
         }
     }
     for (int i = 0; i < threads; i++)
-        ck_assert_int_eq(atomic_load(&j.ran[i]), TASKS);
-    ck_assert_int_eq(atomic_load(&j.bad), 0);
+        ck_assert_int_eq(atomic_load(&j->ran[i]), tasks);
+    ck_assert_int_eq(atomic_load(&j->bad), 0);
     mnet_pool_free(p);
+}
+
+START_TEST(test_pool_stress)
+{
+    job j;
+    stress(2 + _i, TASKS, 12345u + (unsigned)_i, &j);   /* 2, 3 and 4 threads */
+}
+END_TEST
+
+START_TEST(test_pool_one_cpu)
+{
+    /* Every thread on the CPU this one runs on (workers inherit the creator's affinity): the
+     * publisher and the workers each wait for a thread that can only run when they let it. */
+    cpu_set_t old, one;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof old, &old), 0);
+    const int cpu = sched_getcpu();
+    ck_assert_int_ge(cpu, 0);
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+    job j;
+    stress(2 + _i, TASKS / 4, 777u + (unsigned)_i, &j);   /* 2 and 3 threads */
+    for (int i = 0; i < 2 + _i; i++)   /* it really ran there */
+        ck_assert_int_eq(atomic_load(&j.cpu_seen[i]), cpu);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof old, &old), 0);
 }
 END_TEST
 
@@ -114,8 +145,10 @@ START_TEST(test_pool_one_thread)
     ck_assert_ptr_nonnull(p);
     ck_assert_int_eq(mnet_pool_threads(p), 1);
     job j = { .seq = 1 };
-    for (int i = 0; i < MAX_PARTS; i++)
+    for (int i = 0; i < MAX_PARTS; i++) {
         atomic_init(&j.ran[i], 0);
+        atomic_init(&j.cpu_seen[i], -1);
+    }
     atomic_init(&j.bad, 0);
     j.done[0] = 0;
     mnet_pool_run(p, task, &j);
@@ -166,6 +199,7 @@ int main(void)
     TCase *tc = tcase_create("pool");
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_pool_stress, 0, 3);   /* 2, 3 and 4 threads */
+    tcase_add_loop_test(tc, test_pool_one_cpu, 0, 2);  /* 2 and 3 threads */
     tcase_add_test(tc, test_pool_started);
     tcase_add_test(tc, test_pool_one_thread);
     tcase_add_test(tc, test_pool_busy);
