@@ -169,7 +169,15 @@ def main():
                 elif phase == "threads":
                     threads = finish(start(env, argv + ["--threads", str(n)]), a.timeout)
                 else:
-                    procs = [(c, start(env, pinned(c))) for c in cpus]
+                    procs = []
+                    try:
+                        for c in cpus:
+                            procs.append((c, start(env, pinned(c))))
+                    except ab_bench.Failed:
+                        for _, q in procs:   # leave no copy running behind
+                            q.kill()
+                            q.communicate()
+                        raise
                     failure = None
                     for c, p in procs:   # wait for every copy, even after one failed
                         try:
