@@ -82,18 +82,31 @@ def with_stderr(what, err):
     return f"{what}, its stderr:\n{err}" if err else f"{what}, nothing on its stderr"
 
 
-def run_figure(env, argv, timeout, field="median_ms"):
+def start(env, argv):
+    """A command started with env added to this one's environment, its output captured."""
     try:
-        p = subprocess.run(argv, env=dict(os.environ, **env), capture_output=True, text=True,
-                           timeout=timeout, check=True)
-    except subprocess.CalledProcessError as e:
-        raise Failed(with_stderr(f"exit status {e.returncode}", e.stderr)) from None
-    except subprocess.TimeoutExpired as e:
-        raise Failed(with_stderr(f"timed out after {timeout:g} s (--timeout)", e.stderr)) \
-            from None
+        return subprocess.Popen(argv, env=dict(os.environ, **env), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
     except OSError as e:
         raise Failed(f"cannot run {argv[0]}: {e}") from None
-    return parse_figure(p.stdout, field)
+
+
+def finish(p, timeout, field="median_ms"):
+    """`field` of a started command's last mnet-bench line, once it has ended; Failed if it
+    fails, runs longer than timeout seconds (it is then killed) or prints no such figure."""
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+        raise Failed(with_stderr(f"timed out after {timeout:g} s (--timeout)", err)) from None
+    if p.returncode:
+        raise Failed(with_stderr(f"exit status {p.returncode}", err))
+    return parse_figure(out, field)
+
+
+def run_figure(env, argv, timeout, field="median_ms"):
+    return finish(start(env, argv), timeout, field)
 
 
 def quartiles(xs):

@@ -38,11 +38,10 @@ import math
 import os
 import shlex
 import statistics
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ab_bench  # noqa: E402  (split_command, parse_figure, quartiles, Failed)
+import ab_bench  # noqa: E402  (split_command, start, finish, quartiles, Failed)
 
 
 def parse_cpus(text):
@@ -95,26 +94,9 @@ def table(rounds_figs, medians):
         print(f"| {name} | {med:.3f} | {q1:.3f} | {q3:.3f} |")
 
 
-def start(env, argv):
-    try:
-        return subprocess.Popen(argv, env=dict(os.environ, **env), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-    except OSError as e:
-        raise ab_bench.Failed(f"cannot run {argv[0]}: {e}") from None
-
-
 def finish(p, timeout):
-    """median_ms of a started command, or Failed."""
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        _, err = p.communicate()
-        raise ab_bench.Failed(ab_bench.with_stderr(
-            f"timed out after {timeout:g} s (--timeout)", err)) from None
-    if p.returncode:
-        raise ab_bench.Failed(ab_bench.with_stderr(f"exit status {p.returncode}", err))
-    value = ab_bench.parse_figure(out)
+    """median_ms of a started command (ab_bench.start), non-zero, or Failed."""
+    value = ab_bench.finish(p, timeout)
     if value == 0:
         raise ab_bench.Failed("median_ms=0: no speed can be taken from it")
     return value
@@ -165,14 +147,14 @@ def main():
             try:
                 if phase == "solo":
                     for c in cpus:
-                        solo[c] = finish(start(env, pinned(c)), a.timeout)
+                        solo[c] = finish(ab_bench.start(env, pinned(c)), a.timeout)
                 elif phase == "threads":
-                    threads = finish(start(env, argv + ["--threads", str(n)]), a.timeout)
+                    threads = finish(ab_bench.start(env, argv + ["--threads", str(n)]), a.timeout)
                 else:
                     procs = []
                     try:
                         for c in cpus:
-                            procs.append((c, start(env, pinned(c))))
+                            procs.append((c, ab_bench.start(env, pinned(c))))
                     except ab_bench.Failed:
                         for _, q in procs:   # leave no copy running behind
                             q.kill()
