@@ -229,7 +229,10 @@ typedef struct mnet_options {
     int profile;        /* 1: time every layer (mnet_context_get_profile); 0: off */
     int max_batch;      /* images the context allocates for when created (0 = 1): a run with
                            up to this many allocates nothing, the first with more grows it */
-    int reserved[12];   /* zero: room to grow without breaking the ABI */
+    int skip_warmup;    /* 0: mnet_context_create runs one inference on a zero image, so the
+                           caller's first runs with the code, weights and buffers in cache
+                           (README, "A warm context"); 1: it does not */
+    int reserved[11];   /* zero: room to grow without breaking the ABI */
 } mnet_options;
 MNET_API void mnet_options_default(mnet_options *o);   /* num_threads 1, isa AUTO */
 

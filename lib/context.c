@@ -33,7 +33,8 @@ struct mnet_context {
                              split by rows; else NULL), for miss */
     size_t vec_floats, row_floats;   /* per image */
     double *prof_ms;      /* options.profile: [layer] ms so far (a group's on its first layer) */
-    double prof_images;   /* images run so far */
+    double prof_images;   /* images run so far (not counting the warm-up) */
+    int runs;             /* mnet_context_run calls that ran, the warm-up's included */
     unsigned *cut;        /* [threads + 1]: part t takes [cut[t], cut[t + 1]) / MNET_CUT_ONE of
                              every layer (see rebalance) */
     double *busy;         /* [threads]: seconds each part computed in the last run */
@@ -261,6 +262,37 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
     return MNET_OK;
 }
 
+/* The threads' parts of every layer, equal. */
+static void even_cut(mnet_context *ctx)
+{
+    for (int t = 0; t <= ctx->threads; t++)
+        ctx->cut[t] = (unsigned)((unsigned long long)MNET_CUT_ONE * (unsigned)t /
+                (unsigned)ctx->threads);
+}
+
+/* One inference on a zero image (a valid, preprocessed input) while the context is made: the
+ * first use of the kernels' code, its branches and the packed weights is paid here, not in the
+ * caller's first run.  It leaves nothing else behind: it is not profiled, and the threads'
+ * split goes back to even (learnt from a cold run, it would mislead the next). */
+static mnet_status warm_up(mnet_context *ctx)
+{
+    const mnet_model_info *in = &ctx->model->info;
+    float *img = calloc((size_t)in->height * in->width * in->channels, sizeof(float));
+    float *logits = malloc((size_t)in->num_classes * sizeof(float));
+    double *prof = ctx->prof_ms;
+    ctx->prof_ms = NULL;   /* not profiled */
+    mnet_status s = img && logits ? mnet_context_run(ctx, 1, img, logits) :
+        mnet_error(MNET_ERR_NOMEM, "mnet_context_create: no memory for the warm-up image");
+    ctx->prof_ms = prof;
+    ctx->prof_images = 0;
+    free(img);
+    free(logits);
+    memset(ctx->reach, 0, sizeof ctx->reach);
+    memset(ctx->miss, 0, sizeof ctx->miss);
+    even_cut(ctx);
+    return s;
+}
+
 mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet_context **out)
 {
     static const char fn[] = "mnet_context_create";
@@ -313,9 +345,7 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
         mnet_context_free(ctx);
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory", fn);
     }
-    for (int t = 0; t <= o->num_threads; t++)   /* even to start with */
-        ctx->cut[t] = (unsigned)((unsigned long long)MNET_CUT_ONE * (unsigned)t /
-                (unsigned)o->num_threads);
+    even_cut(ctx);   /* to start with */
     size_t scratch_floats;
     plan_fusion(m, ctx->kind, ctx->band, &scratch_floats);
     /* What each buffer really holds: only a fused group's last layer writes its buffer. */
@@ -354,6 +384,10 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory or threads for %d workers", fn,
                 o->num_threads - 1);
     }
+    if (o->skip_warmup == 0 && (s = warm_up(ctx)) != MNET_OK) {
+        mnet_context_free(ctx);
+        return s;
+    }
     *out = ctx;
     mnet_clear_error();
     return MNET_OK;
@@ -386,6 +420,15 @@ static double now_ms(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+int mnet_context_runs(const mnet_context *ctx, double *images, unsigned *cut)
+{
+    if (images)
+        *images = ctx->prof_images;
+    if (cut)
+        memcpy(cut, ctx->cut, ((size_t)ctx->threads + 1) * sizeof *cut);
+    return ctx->runs;
 }
 
 int mnet_context_images(const mnet_context *ctx)
@@ -1103,6 +1146,7 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
     if (ctx->threads > 1 && !ctx->hold_split)
         rebalance(ctx);
     ctx->prof_images += batch;
+    ctx->runs++;
     mnet_clear_error();
     return MNET_OK;
 }

@@ -103,6 +103,10 @@ MNET_INTERNAL uint32_t mnet_crc32_clmul(uint32_t crc, const uint8_t *p, size_t n
 /* How many fused groups of a kind the context runs: with / without the 1x1 before the
  * depthwise (pre) and the 1x1 after it (post) (lib/context.c; for the tests). */
 MNET_INTERNAL int mnet_context_fused_groups(const mnet_context *ctx, int pre, int post);
+/* Tests: mnet_context_run calls the context has run, its warm-up included; the images its
+ * profile averages over (*images, not NULL); where each layer is split between its threads now
+ * (cut[0..threads], as for set_split; not NULL). */
+MNET_INTERNAL int mnet_context_runs(const mnet_context *ctx, double *images, unsigned *cut);
 /* Images the context's buffers hold now (options.max_batch, grown by larger runs); for tests. */
 MNET_INTERNAL int mnet_context_images(const mnet_context *ctx);
 /* Tests: split every layer between the threads at cut[0..threads] (units of 1/65536: 0, then

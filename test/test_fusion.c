@@ -121,6 +121,60 @@ START_TEST(test_profile)
 }
 END_TEST
 
+/* The warm-up inference mnet_context_create runs (options.skip_warmup 0) leaves nothing a
+ * caller can see: the profile starts empty, the threads' split even, and the first run's
+ * logits are the bits a context made without it computes; with skip_warmup 1 nothing runs. */
+START_TEST(test_warmup)
+{
+    mnet_model *m;
+    ck_assert_int_eq(mnet_model_create_random(CASES[_i].arch, CASES[_i].alpha, CASES[_i].res,
+            CLASSES, 11 + _i, &m), MNET_OK);
+    mnet_model_info info;
+    ck_assert_int_eq(mnet_model_get_info(m, &info), MNET_OK);
+    float *x = pattern((size_t)CASES[_i].res * CASES[_i].res * 3, 0.4f);
+    double *ms = malloc((size_t)info.layers * sizeof *ms);
+    ck_assert_ptr_nonnull(ms);
+    for (int threads = 1; threads <= 2; threads++) {
+        mnet_context *ctx[2];   /* warmed up, not */
+        for (int skip = 0; skip <= 1; skip++) {
+            mnet_options o;
+            mnet_options_default(&o);
+            ck_assert_int_eq(o.skip_warmup, 0);
+            o.num_threads = threads;
+            o.profile = 1;
+            o.skip_warmup = skip;
+            ck_assert_msg(mnet_context_create(m, &o, &ctx[skip]) == MNET_OK, "%s",
+                    mnet_last_error());
+            unsigned cut[3];
+            double images = -1.0;
+            ck_assert_int_eq(mnet_context_runs(ctx[skip], &images, cut), !skip);
+            ck_assert(images == 0.0);
+            for (int t = 0; t <= threads; t++)
+                ck_assert_uint_eq(cut[t], 65536u * (unsigned)t / (unsigned)threads);
+            ck_assert_int_eq(mnet_context_get_profile(ctx[skip], info.layers, ms, NULL), MNET_OK);
+            for (int i = 0; i < info.layers; i++)
+                ck_assert_msg(ms[i] == 0.0, "skip %d: layer %d %g ms before any run", skip, i,
+                        ms[i]);
+        }
+        float y[2][CLASSES];
+        for (int skip = 0; skip <= 1; skip++) {
+            ck_assert_int_eq(mnet_context_run(ctx[skip], 1, x, y[skip]), MNET_OK);
+            double images = -1.0;
+            ck_assert_int_eq(mnet_context_runs(ctx[skip], &images, NULL), 2 - skip);
+            ck_assert(images == 1.0);
+            ck_assert_int_eq(mnet_context_get_profile(ctx[skip], info.layers, ms, NULL), MNET_OK);
+            ck_assert(ms[0] > 0.0);
+        }
+        ck_assert(memcmp(y[0], y[1], sizeof y[0]) == 0);
+        mnet_context_free(ctx[0]);
+        mnet_context_free(ctx[1]);
+    }
+    free(x);
+    free(ms);
+    mnet_model_free(m);
+}
+END_TEST
+
 START_TEST(test_fused_equals_unfused)
 {
     mnet_model *m;
@@ -452,6 +506,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_fused_equals_unfused, 0, (int)(sizeof CASES / sizeof CASES[0]));
     tcase_add_loop_test(tc, test_profile, 0, (int)(sizeof CASES / sizeof CASES[0]));
+    tcase_add_loop_test(tc, test_warmup, 0, (int)(sizeof CASES / sizeof CASES[0]));
     tcase_add_test(tc, test_max_batch);
     tcase_add_test(tc, test_batch_split);
     const char *emulated = getenv("MNET_TEST_EMULATED");

@@ -86,6 +86,7 @@ typedef struct {
     int threads, batch, runs, top;
     int inputs;         /* bench --inputs: distinct inputs the runs cycle through */
     int profile;        /* bench --profile */
+    int no_warmup;      /* bench --no-warmup: options.skip_warmup */
     mnet_isa isa;
     const char *input, *output, *labels, *idx_images, *idx_labels, *predictions;
     const char **images;
@@ -147,6 +148,8 @@ static int common_opt(opts *o, int argc, char **argv, int *i)
         o->predictions = VALUE();
     } else if (strcmp(a, "--profile") == 0) {
         o->profile = 1;
+    } else if (strcmp(a, "--no-warmup") == 0) {
+        o->no_warmup = 1;
     } else {
         return 0;
     }
@@ -207,6 +210,7 @@ static mnet_context *get_context(const mnet_model *m, const opts *o)
     opt.isa = o->isa;
     opt.profile = o->profile;
     opt.max_batch = o->batch;   /* the buffers for the whole batch now, not in the first run */
+    opt.skip_warmup = o->no_warmup;
     mnet_context *ctx;
     check(mnet_context_create(m, &opt, &ctx), "context");
     return ctx;
@@ -823,13 +827,14 @@ static const char usage_text[] =
     "  mnet classify MODEL --idx-images FILE [--idx-labels FILE] [--predictions OUT]\n"
     "      PNG / JPEG / PGM / PPM images (or an IDX set): top-K classes with probabilities\n"
     "  mnet bench MODEL | --arch v1|v2|v3-large|v3-small [--alpha A] [--res R] [--threads N] [--isa X]\n"
-    "             [--batch B] [--runs N] [--inputs K] [--profile]\n"
+    "             [--batch B] [--runs N] [--inputs K] [--profile] [--no-warmup]\n"
     "      load time, first and steady latency, peak memory, the first inference of a\n"
     "      second context made afterwards, and one with the caches flushed; last line\n"
     "      machine-readable;\n"
     "      --profile: per layer (a fused group on one line), milliseconds in the first run\n"
     "      and in the timed runs, and GFLOP/s;\n"
-    "      --inputs K: the runs cycle through K distinct inputs (default 1, repeated)\n"
+    "      --inputs K: the runs cycle through K distinct inputs (default 1, repeated);\n"
+    "      --no-warmup: contexts made without their warm-up inference\n"
     "--isa takes scalar|avx2|avx512|neon|auto; --arch models get seeded random weights (--seed S).\n";
 
 int main(int argc, char **argv)

@@ -37,7 +37,7 @@ class ModelInfo(ctypes.Structure):
 class Options(ctypes.Structure):
     _fields_ = [("num_threads", ctypes.c_int), ("isa", ctypes.c_int),
                 ("profile", ctypes.c_int), ("max_batch", ctypes.c_int),
-                ("reserved", ctypes.c_int * 12)]
+                ("skip_warmup", ctypes.c_int), ("reserved", ctypes.c_int * 11)]
 
 
 _P = ctypes.c_void_p

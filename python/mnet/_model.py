@@ -71,11 +71,12 @@ class Model:
         check(LIB.mnet_model_get_preprocess(self._require(), mean, std))
         return list(mean), list(std)
 
-    def context(self, threads=1, isa="auto", profile=False, max_batch=1):
+    def context(self, threads=1, isa="auto", profile=False, max_batch=1, warmup=True):
         """A context (scratch memory + `threads` - 1 worker threads) for running this model;
         profile=True times every layer (Context.profile); max_batch: images its buffers are
-        allocated for now (a larger batch grows them on its first run)."""
-        return Context(self, threads, isa, profile, max_batch)
+        allocated for now (a larger batch grows them on its first run); warmup=False skips the
+        inference on a zero image that otherwise makes the first run as fast as later ones."""
+        return Context(self, threads, isa, profile, max_batch, warmup)
 
     def _require(self):
         if self._h is None or self._closing:
@@ -121,7 +122,7 @@ class Context:
     """Runs a model.  One call at a time (calls from several threads are serialised); use one
     context per thread for parallelism."""
 
-    def __init__(self, model, threads=1, isa="auto", profile=False, max_batch=1):
+    def __init__(self, model, threads=1, isa="auto", profile=False, max_batch=1, warmup=True):
         if not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive int, not {threads!r}")
         if not isinstance(max_batch, int) or max_batch < 1:
@@ -132,6 +133,7 @@ class Context:
         opts.isa = isa_code(isa)
         opts.profile = 1 if profile else 0
         opts.max_batch = max_batch
+        opts.skip_warmup = 0 if warmup else 1
         model._acquire()
         h = ctypes.c_void_p()
         try:

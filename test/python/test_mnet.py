@@ -185,6 +185,19 @@ def test_max_batch():
             m.context(max_batch=bad)
 
 
+def test_warmup():
+    """warmup (the default) and warmup=False: the same logits on 1 and 2 threads, and neither
+    context's profile counts anything before the caller's first run."""
+    m = mnet.Model.random("v3-small", alpha=0.75, resolution=112, num_classes=10, seed=6)
+    x = np.random.default_rng(3).standard_normal((2, 112, 112, 3), np.float32)
+    for threads in (1, 2):
+        with m.context(threads=threads, profile=True) as w, \
+                m.context(threads=threads, profile=True, warmup=False) as c:
+            assert all(ms == 0 for _, _, ms in w.profile() + c.profile())
+            assert np.array_equal(w.run(x), c.run(x))
+            assert all(ms > 0 for _, _, ms in w.profile())
+
+
 def test_profile():
     """profile=True: the same logits, and (first, last, ms) rows covering every layer once,
     fused groups as one row; without it, profile() raises."""
