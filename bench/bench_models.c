@@ -1,8 +1,9 @@
 /* bench_models.c - end-to-end MobileNet latency through the public API: V1, V2, V3 Large and
  * V3 Small, alpha 0.5 and 1.0, 128/160/224 pixels, 1 and 2 threads, batch 1 and 8; warm (the
- * timed runs), cold (cold_ms: the first inference of a new context) and flushed (flushed_ms:
- * one more after 64 MiB of writes have pushed the context's code, weights and tensors out of
- * the caches).  Random-weight models (mnet_model_create_random); the tier is the selected one
+ * timed runs), cold (cold_ms: the caller's first inference in a new context, made with the
+ * default options, so after the warm-up inference that context_ms includes) and flushed
+ * (flushed_ms: one more after 64 MiB of writes have pushed the context's code, weights and
+ * tensors out of the caches).  Random-weight models (mnet_model_create_random); the tier is the selected one
  * (lower it with MNET_ISA).  Wall-clock time, since the pool's workers run on other cores. */
 #define _DEFAULT_SOURCE   /* MAP_ANONYMOUS */
 #include <stdio.h>
@@ -103,7 +104,7 @@ static void bench_model(mnet_bench_state *st, void *arg)
         return;
     }
     const double t1 = now_ms();
-    mnet_context_run(ctx, c->batch, x, y);   /* the cold run: first inference of this context */
+    mnet_context_run(ctx, c->batch, x, y);   /* the cold run: the caller's first in this context */
     const double cold = now_ms() - t1;
     while (mnet_bench_keep_running(st))
         mnet_context_run(ctx, c->batch, x, y);
