@@ -39,7 +39,7 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
             const float *wp = packed_w + (co0 / CR) * group_floats;
             const size_t n = cout - co0 < CR ? cout - co0 : CR;
             const __m512 blo = _mm512_loadu_ps(wp), bhi = _mm512_loadu_ps(wp + 16);
-            const int tile = n <= 16 ? 8 : 4;
+            const int tile = ox_hi - ox_lo >= 8 ? 8 : 4;   /* the widest that fits */
             for (int ox = 0; ox < g->ow;) {
                 /* Fewer than a tile of interior pixels left: one more tile ending at the last,
                  * which writes the pixels it shares with the tile before again, with the same
@@ -82,6 +82,43 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
                     store32(o + 5 * cout, a5, z, n, vmin, vmax, act);
                     store32(o + 6 * cout, a6, z, n, vmin, vmax, act);
                     store32(o + 7 * cout, a7, z, n, vmin, vmax, act);
+                    ox += 8;
+                    continue;
+                }
+                if (ox >= ox_lo && ox + 8 <= ox_hi) {
+                    /* 8 pixels x 32 channels: 16 accumulators, so the FMAs of one (tap, input
+                     * channel) step (2 weight loads, 8 broadcasts, 16 FMAs) outlast their
+                     * latency twice over. */
+                    __m512 l0 = blo, h0 = bhi, l1 = blo, h1 = bhi, l2 = blo, h2 = bhi, l3 = blo,
+                           h3 = bhi, l4 = blo, h4 = bhi, l5 = blo, h5 = bhi, l6 = blo, h6 = bhi,
+                           l7 = blo, h7 = bhi;
+                    const size_t ix0 = (size_t)(ox * s - pl);
+                    if (co0 == 0)
+                        mnet_stem_prefetch(&ahead, ix0 * cin, (size_t)(8 * s) * cin);
+                    for (int ky = 0; ky < 3; ky++) {
+                        const int iy = iy0 + ky;
+                        if (iy < 0 || iy >= g->h)
+                            continue;
+                        const float *p = in + (size_t)iy * row + ix0 * cin;
+                        const float *wt = wp + CR + (size_t)ky * 3 * cin * CR;
+                        for (size_t t = 0; t < 3 * cin; t++, wt += CR) {
+                            const __m512 wl = _mm512_loadu_ps(wt), wh = _mm512_loadu_ps(wt + 16);
+#define STEM_PX(i) { const __m512 v = _mm512_set1_ps(p[(i) * xstep + t]); \
+                     l##i = _mm512_fmadd_ps(v, wl, l##i); h##i = _mm512_fmadd_ps(v, wh, h##i); }
+                            STEM_PX(0) STEM_PX(1) STEM_PX(2) STEM_PX(3)
+                            STEM_PX(4) STEM_PX(5) STEM_PX(6) STEM_PX(7)
+#undef STEM_PX
+                        }
+                    }
+                    float *o = orow + (size_t)ox * cout + co0;
+                    store32(o, l0, h0, n, vmin, vmax, act);
+                    store32(o + cout, l1, h1, n, vmin, vmax, act);
+                    store32(o + 2 * cout, l2, h2, n, vmin, vmax, act);
+                    store32(o + 3 * cout, l3, h3, n, vmin, vmax, act);
+                    store32(o + 4 * cout, l4, h4, n, vmin, vmax, act);
+                    store32(o + 5 * cout, l5, h5, n, vmin, vmax, act);
+                    store32(o + 6 * cout, l6, h6, n, vmin, vmax, act);
+                    store32(o + 7 * cout, l7, h7, n, vmin, vmax, act);
                     ox += 8;
                     continue;
                 }
