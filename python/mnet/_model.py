@@ -127,6 +127,8 @@ class Context:
             raise ValueError(f"threads must be a positive int, not {threads!r}")
         if not isinstance(max_batch, int) or max_batch < 1:
             raise ValueError(f"max_batch must be a positive int, not {max_batch!r}")
+        if not isinstance(warmup, bool):
+            raise ValueError(f"warmup must be True or False, not {warmup!r}")
         opts = Options()
         LIB.mnet_options_default(ctypes.byref(opts))
         opts.num_threads = threads

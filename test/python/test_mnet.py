@@ -187,7 +187,7 @@ def test_max_batch():
 
 def test_warmup():
     """warmup (the default) and warmup=False: the same logits on 1 and 2 threads, and neither
-    context's profile counts anything before the caller's first run."""
+    context's profile counts anything before the caller's first run; warmup takes only a bool."""
     m = mnet.Model.random("v3-small", alpha=0.75, resolution=112, num_classes=10, seed=6)
     x = np.random.default_rng(3).standard_normal((2, 112, 112, 3), np.float32)
     for threads in (1, 2):
@@ -196,6 +196,9 @@ def test_warmup():
             assert all(ms == 0 for _, _, ms in w.profile() + c.profile())
             assert np.array_equal(w.run(x), c.run(x))
             assert all(ms > 0 for _, _, ms in w.profile())
+    for bad in (0, "no", None):
+        with pytest.raises(ValueError):
+            m.context(warmup=bad)
 
 
 def test_profile():
