@@ -48,6 +48,17 @@ static mnet_context *context(const mnet_model *m, mnet_isa isa, int threads, int
     return context_profiled(m, isa, threads, fuse, 0);
 }
 
+/* The random-weight model of CASES[i] (seeded), and its info when `info` is not NULL. */
+static mnet_model *case_model(int i, uint64_t seed, mnet_model_info *info)
+{
+    mnet_model *m = NULL;
+    ck_assert_int_eq(mnet_model_create_random(CASES[i].arch, CASES[i].alpha, CASES[i].res,
+            CLASSES, seed, &m), MNET_OK);
+    if (info)
+        ck_assert_int_eq(mnet_model_get_info(m, info), MNET_OK);
+    return m;
+}
+
 /* floats inputs of a smooth pattern with a high-frequency ripple; phase varies it. */
 static float *pattern(size_t floats, float phase)
 {
@@ -73,11 +84,8 @@ static void run_alone(const mnet_model *m, const float *x, int n, size_t img, in
  * group's time on its first layer (> 0 once it ran), 0 on the others. */
 START_TEST(test_profile)
 {
-    mnet_model *m;
-    ck_assert_int_eq(mnet_model_create_random(CASES[_i].arch, CASES[_i].alpha, CASES[_i].res,
-            CLASSES, 3 + _i, &m), MNET_OK);
     mnet_model_info info;
-    ck_assert_int_eq(mnet_model_get_info(m, &info), MNET_OK);
+    mnet_model *m = case_model(_i, 3 + _i, &info);
     const size_t img = (size_t)CASES[_i].res * CASES[_i].res * 3;
     float *x = malloc(2 * img * sizeof(float));
     double *ms = malloc((size_t)info.layers * sizeof *ms);
@@ -126,11 +134,8 @@ END_TEST
  * logits are the bits a context made without it computes; with skip_warmup 1 nothing runs. */
 START_TEST(test_warmup)
 {
-    mnet_model *m;
-    ck_assert_int_eq(mnet_model_create_random(CASES[_i].arch, CASES[_i].alpha, CASES[_i].res,
-            CLASSES, 11 + _i, &m), MNET_OK);
     mnet_model_info info;
-    ck_assert_int_eq(mnet_model_get_info(m, &info), MNET_OK);
+    mnet_model *m = case_model(_i, 11 + _i, &info);
     float *x = pattern((size_t)CASES[_i].res * CASES[_i].res * 3, 0.4f);
     double *ms = malloc((size_t)info.layers * sizeof *ms);
     ck_assert_ptr_nonnull(ms);
@@ -177,9 +182,7 @@ END_TEST
 
 START_TEST(test_fused_equals_unfused)
 {
-    mnet_model *m;
-    ck_assert_int_eq(mnet_model_create_random(CASES[_i].arch, CASES[_i].alpha, CASES[_i].res,
-            CLASSES, 3 + _i, &m), MNET_OK);
+    mnet_model *m = case_model(_i, 3 + _i, NULL);
     const size_t img = (size_t)CASES[_i].res * CASES[_i].res * 3;
     float *x = malloc(BATCH * img * sizeof(float));
     ck_assert_ptr_nonnull(x);
@@ -240,9 +243,7 @@ END_TEST
  * even one, and a bad split is refused. */
 START_TEST(test_uneven_split)
 {
-    mnet_model *m;
-    ck_assert_int_eq(mnet_model_create_random(CASES[_i].arch, CASES[_i].alpha, CASES[_i].res,
-            CLASSES, 11 + _i, &m), MNET_OK);
+    mnet_model *m = case_model(_i, 11 + _i, NULL);
     const size_t img = (size_t)CASES[_i].res * CASES[_i].res * 3;
     enum { B = 2 };
     float *x = pattern(B * img, 0.0f);
