@@ -1,4 +1,4 @@
-/* conv3x3_avx512.c - full 3x3 convolution (the stem), AVX-512F, 32 output channels x 4 pixels. */
+/* conv3x3_avx512.c - full 3x3 convolution (the stem), AVX-512F, 32 output channels x 8 pixels. */
 #include <immintrin.h>
 
 #include "avx512_util.h"
@@ -6,9 +6,9 @@
 
 #define CR 32
 
-/* Same plan as the AVX2 kernel with twice the lanes: interior pixels 4 at a time, so per
- * (tap, input channel) 2 weight loads + 4 broadcasts feed 8 FMAs into 8 accumulators; border
- * pixels one at a time, skipping padded taps.  The output-channel tail uses masked stores. */
+/* The AVX2 kernel's plan with twice the lanes and twice the registers: interior pixels 8 at a
+ * time (4 where fewer fit; see STEM_TILE), border pixels one at a time, skipping padded taps.
+ * The output-channel tail uses masked stores. */
 
 static inline void store32(float *o, __m512 lo, __m512 hi, size_t n, __m512 vmin, __m512 vmax,
         int act)
@@ -16,6 +16,34 @@ static inline void store32(float *o, __m512 lo, __m512 hi, size_t n, __m512 vmin
     mnet_avx512_store(o, mnet_avx512_epi(lo, vmin, vmax, act), n);
     if (n > 16)
         mnet_avx512_store(o + 16, mnet_avx512_epi(hi, vmin, vmax, act), n - 16);
+}
+
+/* An interior tile of P pixels (all three input columns of every tap inside the image) from
+ * input pixel px to output o: per (tap, input channel) step, the weight vectors (two, or one
+ * when at most 16 channels are left) and P broadcasts feed 2 P (or P) FMAs into as many
+ * accumulators.  The three kx taps of an input row are 3 * cin consecutive floats. */
+#define ACC1(i) __m512 l##i = blo;
+#define ACC2(i) __m512 l##i = blo, h##i = bhi;
+#define FMA1(i) l##i = _mm512_fmadd_ps(_mm512_set1_ps(p[(i) * xstep + t]), wl, l##i);
+#define FMA2(i) { const __m512 v = _mm512_set1_ps(p[(i) * xstep + t]); \
+                  l##i = _mm512_fmadd_ps(v, wl, l##i); h##i = _mm512_fmadd_ps(v, wh, h##i); }
+#define OUT1(i) store32(o + (i) * cout, l##i, _mm512_setzero_ps(), n, vmin, vmax, act);
+#define OUT2(i) store32(o + (i) * cout, l##i, h##i, n, vmin, vmax, act);
+#define STEM_TILE(P, ACC, FMA, OUT) { \
+    MNET_REP(P, ACC) \
+    for (int ky = 0; ky < 3; ky++) { \
+        const int iy = iy0 + ky; \
+        if (iy < 0 || iy >= g->h) \
+            continue; \
+        const float *p = px + (size_t)iy * row; \
+        const float *wt = wp + CR + (size_t)ky * 3 * cin * CR; \
+        for (size_t t = 0; t < 3 * cin; t++, wt += CR) { \
+            const __m512 wl = _mm512_loadu_ps(wt), wh = _mm512_loadu_ps(wt + 16); \
+            (void)wh; \
+            MNET_REP(P, FMA) \
+        } \
+    } \
+    MNET_REP(P, OUT) \
 }
 
 void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *in,
@@ -39,119 +67,28 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
             const float *wp = packed_w + (co0 / CR) * group_floats;
             const size_t n = cout - co0 < CR ? cout - co0 : CR;
             const __m512 blo = _mm512_loadu_ps(wp), bhi = _mm512_loadu_ps(wp + 16);
-            const int tile = ox_hi - ox_lo >= 8 ? 8 : 4;   /* the widest that fits */
+            /* Pixels per interior tile: 8 (16 accumulators), 4 when fewer fit. */
+            const int tile = ox_hi - ox_lo >= 8 ? 8 : 4;
             for (int ox = 0; ox < g->ow;) {
                 /* Fewer than a tile of interior pixels left: one more tile ending at the last,
                  * which writes the pixels it shares with the tile before again, with the same
                  * bits (each pixel's sums run in the same order in every path). */
                 if (ox >= ox_lo && ox < ox_hi && ox + tile > ox_hi && ox_hi - tile >= ox_lo)
                     ox = ox_hi - tile;
-                if (n <= 16 && ox >= ox_lo && ox + 8 <= ox_hi) {
-                    /* At most 16 channels left (V3's 16-channel stem): the upper half of the
-                     * group is zero padding, so 8 pixels x one zmm instead of 4 x two. */
-                    __m512 a0 = blo, a1 = blo, a2 = blo, a3 = blo, a4 = blo, a5 = blo, a6 = blo,
-                           a7 = blo;
+                if (ox >= ox_lo && ox + tile <= ox_hi) {
                     const size_t ix0 = (size_t)(ox * s - pl);
                     if (co0 == 0)
-                        mnet_stem_prefetch(&ahead, ix0 * cin, (size_t)(8 * s) * cin);
-                    for (int ky = 0; ky < 3; ky++) {
-                        const int iy = iy0 + ky;
-                        if (iy < 0 || iy >= g->h)
-                            continue;
-                        const float *p = in + (size_t)iy * row + ix0 * cin;
-                        const float *wt = wp + CR + (size_t)ky * 3 * cin * CR;
-                        for (size_t t = 0; t < 3 * cin; t++, wt += CR) {
-                            const __m512 wl = _mm512_loadu_ps(wt);
-                            a0 = _mm512_fmadd_ps(_mm512_set1_ps(p[t]), wl, a0);
-                            a1 = _mm512_fmadd_ps(_mm512_set1_ps(p[xstep + t]), wl, a1);
-                            a2 = _mm512_fmadd_ps(_mm512_set1_ps(p[2 * xstep + t]), wl, a2);
-                            a3 = _mm512_fmadd_ps(_mm512_set1_ps(p[3 * xstep + t]), wl, a3);
-                            a4 = _mm512_fmadd_ps(_mm512_set1_ps(p[4 * xstep + t]), wl, a4);
-                            a5 = _mm512_fmadd_ps(_mm512_set1_ps(p[5 * xstep + t]), wl, a5);
-                            a6 = _mm512_fmadd_ps(_mm512_set1_ps(p[6 * xstep + t]), wl, a6);
-                            a7 = _mm512_fmadd_ps(_mm512_set1_ps(p[7 * xstep + t]), wl, a7);
-                        }
-                    }
+                        mnet_stem_prefetch(&ahead, ix0 * cin, (size_t)(tile * s) * cin);
+                    const float *px = in + ix0 * cin;
                     float *o = orow + (size_t)ox * cout + co0;
-                    const __m512 z = _mm512_setzero_ps();
-                    store32(o, a0, z, n, vmin, vmax, act);
-                    store32(o + cout, a1, z, n, vmin, vmax, act);
-                    store32(o + 2 * cout, a2, z, n, vmin, vmax, act);
-                    store32(o + 3 * cout, a3, z, n, vmin, vmax, act);
-                    store32(o + 4 * cout, a4, z, n, vmin, vmax, act);
-                    store32(o + 5 * cout, a5, z, n, vmin, vmax, act);
-                    store32(o + 6 * cout, a6, z, n, vmin, vmax, act);
-                    store32(o + 7 * cout, a7, z, n, vmin, vmax, act);
-                    ox += 8;
-                    continue;
-                }
-                if (ox >= ox_lo && ox + 8 <= ox_hi) {
-                    /* 8 pixels x 32 channels: 16 accumulators, so the FMAs of one (tap, input
-                     * channel) step (2 weight loads, 8 broadcasts, 16 FMAs) outlast their
-                     * latency twice over. */
-                    __m512 l0 = blo, h0 = bhi, l1 = blo, h1 = bhi, l2 = blo, h2 = bhi, l3 = blo,
-                           h3 = bhi, l4 = blo, h4 = bhi, l5 = blo, h5 = bhi, l6 = blo, h6 = bhi,
-                           l7 = blo, h7 = bhi;
-                    const size_t ix0 = (size_t)(ox * s - pl);
-                    if (co0 == 0)
-                        mnet_stem_prefetch(&ahead, ix0 * cin, (size_t)(8 * s) * cin);
-                    for (int ky = 0; ky < 3; ky++) {
-                        const int iy = iy0 + ky;
-                        if (iy < 0 || iy >= g->h)
-                            continue;
-                        const float *p = in + (size_t)iy * row + ix0 * cin;
-                        const float *wt = wp + CR + (size_t)ky * 3 * cin * CR;
-                        for (size_t t = 0; t < 3 * cin; t++, wt += CR) {
-                            const __m512 wl = _mm512_loadu_ps(wt), wh = _mm512_loadu_ps(wt + 16);
-#define STEM_PX(i) { const __m512 v = _mm512_set1_ps(p[(i) * xstep + t]); \
-                     l##i = _mm512_fmadd_ps(v, wl, l##i); h##i = _mm512_fmadd_ps(v, wh, h##i); }
-                            STEM_PX(0) STEM_PX(1) STEM_PX(2) STEM_PX(3)
-                            STEM_PX(4) STEM_PX(5) STEM_PX(6) STEM_PX(7)
-#undef STEM_PX
-                        }
-                    }
-                    float *o = orow + (size_t)ox * cout + co0;
-                    store32(o, l0, h0, n, vmin, vmax, act);
-                    store32(o + cout, l1, h1, n, vmin, vmax, act);
-                    store32(o + 2 * cout, l2, h2, n, vmin, vmax, act);
-                    store32(o + 3 * cout, l3, h3, n, vmin, vmax, act);
-                    store32(o + 4 * cout, l4, h4, n, vmin, vmax, act);
-                    store32(o + 5 * cout, l5, h5, n, vmin, vmax, act);
-                    store32(o + 6 * cout, l6, h6, n, vmin, vmax, act);
-                    store32(o + 7 * cout, l7, h7, n, vmin, vmax, act);
-                    ox += 8;
-                    continue;
-                }
-                if (ox >= ox_lo && ox + 4 <= ox_hi) {
-                    __m512 l0 = blo, h0 = bhi, l1 = blo, h1 = bhi, l2 = blo, h2 = bhi, l3 = blo, h3 = bhi;
-                    const size_t ix0 = (size_t)(ox * s - pl);
-                    if (co0 == 0)
-                        mnet_stem_prefetch(&ahead, ix0 * cin, (size_t)(4 * s) * cin);
-                    for (int ky = 0; ky < 3; ky++) {
-                        const int iy = iy0 + ky;
-                        if (iy < 0 || iy >= g->h)
-                            continue;
-                        const float *p = in + (size_t)iy * row + ix0 * cin;
-                        const float *wt = wp + CR + (size_t)ky * 3 * cin * CR;
-                        /* The 3 kx taps of one row are 3*cin consecutive input floats. */
-                        for (size_t t = 0; t < 3 * cin; t++, wt += CR) {
-                            const __m512 wl = _mm512_loadu_ps(wt), wh = _mm512_loadu_ps(wt + 16);
-                            __m512 v = _mm512_set1_ps(p[t]);
-                            l0 = _mm512_fmadd_ps(v, wl, l0); h0 = _mm512_fmadd_ps(v, wh, h0);
-                            v = _mm512_set1_ps(p[xstep + t]);
-                            l1 = _mm512_fmadd_ps(v, wl, l1); h1 = _mm512_fmadd_ps(v, wh, h1);
-                            v = _mm512_set1_ps(p[2 * xstep + t]);
-                            l2 = _mm512_fmadd_ps(v, wl, l2); h2 = _mm512_fmadd_ps(v, wh, h2);
-                            v = _mm512_set1_ps(p[3 * xstep + t]);
-                            l3 = _mm512_fmadd_ps(v, wl, l3); h3 = _mm512_fmadd_ps(v, wh, h3);
-                        }
-                    }
-                    float *o = orow + (size_t)ox * cout + co0;
-                    store32(o, l0, h0, n, vmin, vmax, act);
-                    store32(o + cout, l1, h1, n, vmin, vmax, act);
-                    store32(o + 2 * cout, l2, h2, n, vmin, vmax, act);
-                    store32(o + 3 * cout, l3, h3, n, vmin, vmax, act);
-                    ox += 4;
+                    /* At most 16 channels (V3's stem): the group's upper half is zero padding. */
+                    if (n <= 16 && tile == 8)
+                        STEM_TILE(8, ACC1, FMA1, OUT1)
+                    else if (tile == 8)
+                        STEM_TILE(8, ACC2, FMA2, OUT2)
+                    else
+                        STEM_TILE(4, ACC2, FMA2, OUT2)
+                    ox += tile;
                     continue;
                 }
                 /* Border pixels and leftovers, one at a time. */
