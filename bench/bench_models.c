@@ -3,8 +3,9 @@
  * timed runs), cold (cold_ms: the caller's first inference in a new context, made with the
  * default options, so after the warm-up inference that context_ms includes) and flushed
  * (flushed_ms: one more after 64 MiB of writes have pushed the context's code, weights and
- * tensors out of the caches).  Random-weight models (mnet_model_create_random); the tier is the selected one
- * (lower it with MNET_ISA).  Wall-clock time, since the pool's workers run on other cores. */
+ * tensors out of the caches).  Random-weight models (mnet_model_create_random); the tier is
+ * the selected one (lower it with MNET_ISA).  Wall-clock time, since the pool's workers run
+ * on other cores. */
 #define _DEFAULT_SOURCE   /* MAP_ANONYMOUS */
 #include <stdio.h>
 #include <stdlib.h>

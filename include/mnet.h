@@ -231,7 +231,7 @@ typedef struct mnet_options {
                            up to this many allocates nothing, the first with more grows it */
     int skip_warmup;    /* 0: mnet_context_create runs one inference on a zero image, so the
                            caller's first runs with the code, weights and buffers in cache
-                           (README, "A warm context"); 1: it does not */
+                           (README, "A warm context"); 1: it does not; else MNET_ERR_ARG */
     int reserved[11];   /* zero: room to grow without breaking the ABI */
 } mnet_options;
 MNET_API void mnet_options_default(mnet_options *o);   /* num_threads 1, isa AUTO */

@@ -313,6 +313,8 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
         return mnet_error(MNET_ERR_ARG, "%s: profile %d is not 0 or 1", fn, o->profile);
     if (o->max_batch < 0)
         return mnet_error(MNET_ERR_ARG, "%s: max_batch %d is negative", fn, o->max_batch);
+    if (o->skip_warmup != 0 && o->skip_warmup != 1)
+        return mnet_error(MNET_ERR_ARG, "%s: skip_warmup %d is not 0 or 1", fn, o->skip_warmup);
     if ((unsigned)o->isa > MNET_ISA_AVX512)
         return mnet_error(MNET_ERR_ARG, "%s: isa %d is not a valid mnet_isa", fn, (int)o->isa);
     const mnet_kernels *k = mnet_kernels_for(o->isa);

@@ -470,6 +470,14 @@ START_TEST(test_api_errors)
     ck_assert(strstr(mnet_last_error(), "max_batch") != NULL);
     ck_assert_ptr_null(ctx);
     o.max_batch = 0;
+    for (int bad = -1; bad <= 2; bad += 3) {
+        o.skip_warmup = bad;
+        ctx = (mnet_context *)&ctx;
+        ck_assert_int_eq(mnet_context_create(m, &o, &ctx), MNET_ERR_ARG);
+        ck_assert(strstr(mnet_last_error(), "skip_warmup") != NULL);
+        ck_assert_ptr_null(ctx);
+    }
+    o.skip_warmup = 0;
     ck_assert_int_eq(mnet_context_create(NULL, NULL, &ctx), MNET_ERR_ARG);
     ck_assert_int_eq(mnet_context_create(m, NULL, &ctx), MNET_OK);   /* NULL options = defaults */
 
