@@ -37,6 +37,7 @@ static mnet_context *context_profiled(const mnet_model *m, mnet_isa isa, int thr
     o.isa = isa;
     o.num_threads = threads;
     o.profile = profile;
+    o.skip_warmup = 1;   /* what these tests compare runs without it; test_warmup tests it */
     mnet_context *ctx = NULL;
     ck_assert_msg(mnet_context_create(m, &o, &ctx) == MNET_OK, "%s", mnet_last_error());
     unsetenv("MNET_FUSE");
