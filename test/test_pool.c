@@ -8,6 +8,7 @@
  * a thread that waits must let the other run (see the top of lib/pool.c). */
 #define _GNU_SOURCE
 #include <check.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -120,6 +121,97 @@ START_TEST(test_pool_one_cpu)
 }
 END_TEST
 
+/* A worker that starts a task on the CPU of the thread that published it moves itself to a
+ * CPU no part uses (lib/pool.c, spread), and keeps the affinity it had.  Made certain here:
+ * the publisher is confined to CPU c0 and the worker starts there (it inherits that), then
+ * widens its own affinity to {c0, c1} while it runs its first task on c0, and a third thread
+ * spins on c1, so that the scheduler's balancing would gain nothing by moving it (two threads
+ * on each CPU either way).  The worker looked for a CPU at that first task and found none, so
+ * it waits 256 tasks before it looks again (see spread); then it moves. */
+#define SPREAD_TASKS 400
+
+typedef struct {
+    int c0, c1;
+    int seq;                  /* the task's number, written by the publisher */
+    atomic_int moved_at;      /* the first task part 1 ran on c1, or -1 */
+    atomic_int first_cpu;     /* where part 1 ran the first task */
+    atomic_int kept;          /* the last task: part 1's affinity was still {c0, c1} */
+    atomic_int stop;
+} spread_job;
+
+static void spread_task(void *arg, int part, int parts)
+{
+    (void)parts;
+    spread_job *j = arg;
+    if (part == 0)
+        return;
+    const int cpu = sched_getcpu();
+    if (j->seq == 1) {   /* the worker, still on c0: {c0, c1} from now on */
+        atomic_store(&j->first_cpu, cpu);
+        cpu_set_t two;
+        CPU_ZERO(&two);
+        CPU_SET(j->c0, &two);
+        CPU_SET(j->c1, &two);
+        sched_setaffinity(0, sizeof two, &two);
+    } else if (cpu == j->c1 && atomic_load(&j->moved_at) < 0) {
+        atomic_store(&j->moved_at, j->seq);
+    }
+    if (j->seq == SPREAD_TASKS) {
+        cpu_set_t now;
+        atomic_store(&j->kept, sched_getaffinity(0, sizeof now, &now) == 0 &&
+                CPU_COUNT(&now) == 2 && CPU_ISSET(j->c0, &now) && CPU_ISSET(j->c1, &now));
+    }
+    busy_us(20.0);
+}
+
+static void *hog(void *arg)
+{
+    spread_job *j = arg;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(j->c1, &one);
+    sched_setaffinity(0, sizeof one, &one);
+    while (!atomic_load(&j->stop))
+        ;
+    return NULL;
+}
+
+START_TEST(test_pool_spread)
+{
+    cpu_set_t old, one;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof old, &old), 0);
+    ck_assert_msg(CPU_COUNT(&old) >= 2, "test_pool_spread needs two CPUs (has %d)", CPU_COUNT(&old));
+    spread_job j = { .c0 = sched_getcpu(), .c1 = -1 };
+    ck_assert_int_ge(j.c0, 0);
+    for (int c = 0; c < CPU_SETSIZE && j.c1 < 0; c++)
+        if (c != j.c0 && CPU_ISSET(c, &old))
+            j.c1 = c;
+    atomic_init(&j.stop, 0);
+    atomic_init(&j.moved_at, -1);
+    atomic_init(&j.first_cpu, -1);
+    atomic_init(&j.kept, 0);
+    CPU_ZERO(&one);
+    CPU_SET(j.c0, &one);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+    pthread_t h;
+    ck_assert_int_eq(pthread_create(&h, NULL, hog, &j), 0);
+    mnet_pool *p = mnet_pool_create(2);
+    ck_assert_ptr_nonnull(p);
+    for (j.seq = 1; j.seq <= SPREAD_TASKS; j.seq++)
+        mnet_pool_run(p, spread_task, &j);
+    const int moves = mnet_pool_moves(p);
+    mnet_pool_free(p);
+    atomic_store(&j.stop, 1);
+    pthread_join(h, NULL);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof old, &old), 0);
+    ck_assert_int_eq(atomic_load(&j.first_cpu), j.c0);   /* it started on c0 */
+    ck_assert_msg(atomic_load(&j.moved_at) > 0, "the worker never left the publisher's CPU %d "
+            "in %d tasks", j.c0, SPREAD_TASKS);
+    ck_assert_int_ge(moves, 1);
+    ck_assert_msg(atomic_load(&j.kept), "the worker's affinity was not given back");
+}
+END_TEST
+
 START_TEST(test_pool_started)
 {
     /* Every worker is running when create returns (their start-up is not left to the first
@@ -201,6 +293,7 @@ int main(void)
     tcase_add_loop_test(tc, test_pool_stress, 0, 3);   /* 2, 3 and 4 threads */
     tcase_add_loop_test(tc, test_pool_one_cpu, 0, 2);  /* 2 and 3 threads */
     tcase_add_test(tc, test_pool_started);
+    tcase_add_test(tc, test_pool_spread);
     tcase_add_test(tc, test_pool_one_thread);
     tcase_add_test(tc, test_pool_busy);
     suite_add_tcase(s, tc);
