@@ -457,6 +457,26 @@ def t_ks_default_paths_from_the_script():
     assert rc == 2 and "not an ISA mnet knows" in err, (rc, err)
 
 
+# ---- first_after_ort (its runs need ONNX Runtime's node package: only what it refuses) -----
+
+FAO = os.path.join(TOOLS, "first_after_ort.py")
+
+
+def t_fao_arguments():
+    for args, why in ((["--trials", "0"], "--trials"), (["--ort-runs", "-1"], "--ort-runs"),
+                      (["--runs", "0"], "--runs"), (["--threads", "0"], "--threads")):
+        rc, out, err = tool(FAO, *args, "--work", TMP)
+        assert rc == 2 and why in err, (args, rc, err)
+
+
+def t_fao_missing_model_files():
+    empty = os.path.join(TMP, "fao-empty")
+    os.makedirs(empty, exist_ok=True)
+    rc, out, err = tool(FAO, "--model", "v2-0.5-224", "--work", empty, "--mnet", MNET)
+    assert rc == 1 and "v2-0.5-224.onnx is missing" in err and "compare_ort.py --models" in err, (rc, err)
+    assert out == "", out
+
+
 # ---- bench_python --------------------------------------------------------------------------
 
 def t_bp_arguments():

@@ -31,6 +31,9 @@ def main():
     ap.add_argument("--work", default="/tmp/mnet-vs-ort")
     ap.add_argument("--pin-cpu", type=int, default=1)
     args = ap.parse_args()
+    for name, low in (("trials", 1), ("ort_runs", 0), ("runs", 1), ("threads", 1)):
+        if getattr(args, name) < low:
+            ap.error(f"--{name.replace('_', '-')} must be >= {low}")
     args.batch = 1
     base = os.path.join(args.work, args.model)
     onnx, nchw, mnet = base + ".onnx", base + ".in.f32", base + ".mnet"
