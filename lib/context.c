@@ -263,6 +263,13 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
 }
 
 /* The threads' parts of every layer, equal. */
+/* mnet_context_placement's statistics start again (after the warm-up, or at a new split). */
+static void clear_placement(mnet_context *ctx)
+{
+    memset(ctx->reach, 0, sizeof ctx->reach);
+    memset(ctx->miss, 0, sizeof ctx->miss);
+}
+
 static void even_cut(mnet_context *ctx)
 {
     for (int t = 0; t <= ctx->threads; t++)
@@ -287,8 +294,7 @@ static mnet_status warm_up(mnet_context *ctx)
     ctx->prof_images = 0;
     free(img);
     free(logits);
-    memset(ctx->reach, 0, sizeof ctx->reach);
-    memset(ctx->miss, 0, sizeof ctx->miss);
+    clear_placement(ctx);
     even_cut(ctx);
     return s;
 }
@@ -984,8 +990,7 @@ mnet_status mnet_context_set_split(mnet_context *ctx, const unsigned *cut, int h
                 MNET_CUT_ONE);
     memcpy(ctx->cut, cut, ((size_t)t + 1) * sizeof *cut);
     ctx->hold_split = hold;
-    memset(ctx->reach, 0, sizeof ctx->reach);
-    memset(ctx->miss, 0, sizeof ctx->miss);
+    clear_placement(ctx);
     return MNET_OK;
 }
 

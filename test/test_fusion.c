@@ -506,12 +506,13 @@ int main(void)
     /* Two cases, so the build can run them as two tests in parallel (CK_RUN_CASE, test/meson.build):
      * "equal" compares fused, unfused and profiled runs; "batch" the batch and thread splits. */
     Suite *s = suite_create("fusion");
+    const int cases = (int)(sizeof CASES / sizeof CASES[0]);
     TCase *eq = tcase_create("equal"), *tb = tcase_create("batch");
     tcase_set_timeout(eq, 600);
     tcase_set_timeout(tb, 600);
-    tcase_add_loop_test(eq, test_fused_equals_unfused, 0, (int)(sizeof CASES / sizeof CASES[0]));
-    tcase_add_loop_test(eq, test_profile, 0, (int)(sizeof CASES / sizeof CASES[0]));
-    tcase_add_loop_test(eq, test_warmup, 0, (int)(sizeof CASES / sizeof CASES[0]));
+    tcase_add_loop_test(eq, test_fused_equals_unfused, 0, cases);
+    tcase_add_loop_test(eq, test_profile, 0, cases);
+    tcase_add_loop_test(eq, test_warmup, 0, cases);
     tcase_add_test(tb, test_max_batch);
     tcase_add_test(tb, test_batch_split);
     const char *emulated = getenv("MNET_TEST_EMULATED");
@@ -519,7 +520,7 @@ int main(void)
     const int splits = (int)(sizeof SPLIT_CASES / sizeof SPLIT_CASES[0]);
     tcase_add_loop_test(tb, test_every_split, slow ? 1 : 0, slow ? 2 : splits);
     tcase_add_loop_test(tb, test_random_batches, 0, slow ? 2 : 40);
-    tcase_add_loop_test(tb, test_uneven_split, 0, (int)(sizeof CASES / sizeof CASES[0]));
+    tcase_add_loop_test(tb, test_uneven_split, 0, cases);
     suite_add_tcase(s, eq);
     suite_add_tcase(s, tb);
     return check_run(s);
