@@ -80,7 +80,8 @@ struct mnet_pool {
     atomic_int sleepers;       /* workers blocked (or about to block) on `wake` */
     atomic_int waiting;        /* 1 while the publisher blocks (or is about to) on `done` */
     atomic_int started;        /* workers that have entered their loop */
-    atomic_int moves;          /* times a worker moved itself to another CPU (spread) */
+    atomic_int moves;          /* times a worker moved itself to another CPU (spread;
+                                  test_pool_spread.c reads it) */
     mnet_task_fn fn;
     void *arg;
     part_state *part;          /* [threads] */
@@ -260,11 +261,6 @@ mnet_pool *mnet_pool_create(int threads)
 int mnet_pool_threads(const mnet_pool *p)
 {
     return p->threads;
-}
-
-int mnet_pool_moves(const mnet_pool *p)
-{
-    return atomic_load(&((mnet_pool *)p)->moves);
 }
 
 int mnet_pool_started(const mnet_pool *p)

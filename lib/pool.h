@@ -16,8 +16,6 @@ MNET_INTERNAL int mnet_pool_threads(const mnet_pool *p);
 /* Workers that have started running (mnet_pool_create returns once all threads - 1 have, so
  * a context's first inference does not wait for a thread to be scheduled). */
 MNET_INTERNAL int mnet_pool_started(const mnet_pool *p);
-/* Times a worker has moved itself off a CPU another part's thread was on (tests). */
-MNET_INTERNAL int mnet_pool_moves(const mnet_pool *p);
 /* Seconds each part spent in fn since the last call, into busy[0..threads-1], and restart the
  * count.  Only between runs (on the thread that calls mnet_pool_run). */
 MNET_INTERNAL void mnet_pool_take_busy(mnet_pool *p, double *busy);

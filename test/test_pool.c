@@ -122,12 +122,15 @@ START_TEST(test_pool_one_cpu)
 END_TEST
 
 /* A worker that starts a task on the CPU of the thread that published it moves itself to a
- * CPU no part uses (lib/pool.c, spread), and keeps the affinity it had.  Made certain here:
- * the publisher is confined to CPU c0 and the worker starts there (it inherits that), then
- * widens its own affinity to {c0, c1} while it runs its first task on c0, and a third thread
- * spins on c1, so that the scheduler's balancing would gain nothing by moving it (two threads
- * on each CPU either way).  The worker looked for a CPU at that first task and found none, so
- * it waits 256 tasks before it looks again (see spread); then it moves. */
+ * CPU no part uses (lib/pool.c, spread), and keeps the affinity it had: end to end, with the
+ * real scheduler.  The publisher is confined to CPU c0 and the worker starts there (it inherits
+ * that), then widens its own affinity to {c0, c1} while it runs its first task on c0, and a third
+ * thread spins on c1, so that the scheduler's balancing gains little by moving it.  The worker
+ * looked for a CPU at that first task and found none, so it waits 256 tasks before it looks
+ * again (see spread); then it moves, if the scheduler has not moved it first (on a loaded
+ * machine it sometimes has: CI saw that, so whether the pool or the kernel made the move is not
+ * asserted here; test_pool_spread.c checks the pool's decision and move on their own).  Asserted:
+ * the worker leaves c0 within 400 tasks, and its affinity is still {c0, c1} at the end. */
 #define SPREAD_TASKS 400
 
 typedef struct {
@@ -199,7 +202,6 @@ START_TEST(test_pool_spread)
     ck_assert_ptr_nonnull(p);
     for (j.seq = 1; j.seq <= SPREAD_TASKS; j.seq++)
         mnet_pool_run(p, spread_task, &j);
-    const int moves = mnet_pool_moves(p);
     mnet_pool_free(p);
     atomic_store(&j.stop, 1);
     pthread_join(h, NULL);
@@ -207,7 +209,6 @@ START_TEST(test_pool_spread)
     ck_assert_int_eq(atomic_load(&j.first_cpu), j.c0);   /* it started on c0 */
     ck_assert_msg(atomic_load(&j.moved_at) > 0, "the worker never left the publisher's CPU %d "
             "in %d tasks", j.c0, SPREAD_TASKS);
-    ck_assert_int_ge(moves, 1);
     ck_assert_msg(atomic_load(&j.kept), "the worker's affinity was not given back");
 }
 END_TEST

@@ -14,7 +14,7 @@ configs=(
     "build-scalar::-Dsimd=disabled::"
     "build-arm64::--cross-file cross/aarch64-linux-gnu.ini::"
     "build-asan::-Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all -Dbuildtype=debugoptimized -Dbenchmarks=disabled::kernels errors model format fusion-equal fusion-batch concurrency dlcycle fpenv fuzz-replay dlopen dlopen-example dispatch-default dispatch-bogus exported-symbols"
-    "build-tsan::-Db_sanitize=thread -Dbuildtype=debugoptimized -Dbenchmarks=disabled::concurrency model fusion-equal fusion-batch pool pool-nospin"
+    "build-tsan::-Db_sanitize=thread -Dbuildtype=debugoptimized -Dbenchmarks=disabled::concurrency model fusion-equal fusion-batch pool pool-nospin pool-spread"
 )
 passed=0
 failed=0
