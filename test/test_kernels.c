@@ -562,6 +562,9 @@ static const struct {
     { 1, 5, 7, 7, 960, 960, 1, 80, 1 }, { 1, 5, 14, 14, 144, 144, 1, 80, 1 },
     { 0, 3, 224, 224, 3, 32, 2, 15, 0 }, { 0, 3, 224, 224, 3, 32, 2, 12, 0 },
     { 0, 3, 160, 160, 3, 16, 2, 15, 0 }, { 0, 3, 224, 224, 3, 16, 2, 15, 1 },
+    /* 8 and 24 channels (V3 and V1 at small widths, V2 0.75): a last group of at most 8 */
+    { 0, 3, 224, 224, 3, 8, 2, 15, 1 }, { 0, 3, 128, 128, 3, 8, 2, 12, 0 },
+    { 0, 3, 96, 96, 3, 24, 2, 15, 0 },
 };
 
 static int real_shapes(const variant *v, int depthwise, int ks, conv_case_fn run, rng *r,

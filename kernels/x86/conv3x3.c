@@ -1,4 +1,5 @@
-/* conv3x3.c - full 3x3 convolution (the stem), AVX2+FMA, 16 output channels x 4 pixels. */
+/* conv3x3.c - full 3x3 convolution (the stem), AVX2+FMA, 16 output channels x 4 pixels (8 x 8
+ * when at most 8 channels are left). */
 #include "avx2_util.h"
 #include "ukernels.h"
 
@@ -19,6 +20,42 @@ static inline void store16(float *o, __m256 lo, __m256 hi, size_t n)
     }
 }
 
+/* An interior tile of P pixels (all three input columns of every tap inside the image) from
+ * input pixel px to output o: per (tap, input channel) step, the weight vectors (two, or one
+ * when at most 8 channels are left) and P broadcasts feed 2 P (or P) FMAs into as many
+ * accumulators.  The three kx taps of an input row are 3 * CIN consecutive floats; XS is the
+ * input floats between neighbouring output pixels.  Both are literals for the usual stem (RGB,
+ * stride 2) in the one-vector tile, as in the AVX-512 kernel: each broadcast a fixed offset from
+ * one pointer, the tap loop unrolled.  With it and 8 pixels, an 8-channel stem (V3 at width 0.5)
+ * took 0.43 of its former time; the two-vector tile with literals took about 1.10x, so it keeps
+ * runtime values (README, "Session 20"). */
+#define ACC1(i) __m256 l##i = blo;
+#define ACC2(i) __m256 l##i = blo, h##i = bhi;
+#define FMA1(i) l##i = _mm256_fmadd_ps(_mm256_broadcast_ss(p + (i) * xs + t), wl, l##i);
+#define FMA2(i) { const __m256 v = _mm256_broadcast_ss(p + (i) * xs + t); \
+                  l##i = _mm256_fmadd_ps(v, wl, l##i); h##i = _mm256_fmadd_ps(v, wh, h##i); }
+#define OUT1(i) store16(o + (i) * cout, mnet_avx2_epi(l##i, vmin, vmax, act), \
+                        _mm256_setzero_ps(), n);
+#define OUT2(i) store16(o + (i) * cout, mnet_avx2_epi(l##i, vmin, vmax, act), \
+                        mnet_avx2_epi(h##i, vmin, vmax, act), n);
+#define STEM_TILE(P, ACC, FMA, OUT, XS, CIN) { \
+    const size_t xs = (XS), taps = 3 * (size_t)(CIN); \
+    MNET_REP(P, ACC) \
+    for (int ky = 0; ky < 3; ky++) { \
+        const int iy = iy0 + ky; \
+        if (iy < 0 || iy >= g->h) \
+            continue; \
+        const float *p = px + (size_t)iy * row; \
+        const float *wt = wp + CR + (size_t)ky * taps * CR; \
+        for (size_t t = 0; t < taps; t++, wt += CR) { \
+            const __m256 wl = _mm256_loadu_ps(wt), wh = _mm256_loadu_ps(wt + 8); \
+            (void)wh; \
+            MNET_REP(P, FMA) \
+        } \
+    } \
+    MNET_REP(P, OUT) \
+}
+
 void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
         const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)
 {
@@ -31,6 +68,7 @@ void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
     int ox_hi = span < 0 ? 0 : span / s + 1;
     ox_hi = ox_hi > g->ow ? g->ow : ox_hi;
     const size_t xstep = (size_t)s * cin;   /* input floats between neighbouring output pixels */
+    const int rgb2 = cin == 3 && s == 2;     /* the usual stem: see STEM_TILE */
 
     for (int oy = oy0; oy < oy1; oy++) {
         const int iy0 = oy * s - g->pad_top;
@@ -65,48 +103,30 @@ void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
             } while (0)
             for (; ox < ox_lo && ox < g->ow; ox++)
                 ONE_PIXEL(ox);
-            /* Interior, 4 pixels at a time: per (tap, ci) 2 weight loads + 4 broadcasts feed
-             * 8 FMAs into 8 independent accumulators. */
-            for (;; ox += 4) {
-                /* Fewer than 4 left: one more tile ending at the last interior pixel; the
+            /* Interior, P pixels at a time (see STEM_TILE): 4, or 8 when at most 8 channels
+             * are left (one accumulator a pixel), with literal steps for the RGB stride-2
+             * stem. */
+            const int P = n <= 8 && ox_hi - ox_lo >= 8 ? 8 : 4;
+            for (;; ox += P) {
+                /* Fewer than P left: one more tile ending at the last interior pixel; the
                  * pixels it shares with the tile before get the same bits again (each pixel's
                  * sums run in the same order in every path). */
-                if (ox + 4 > ox_hi) {
-                    if (ox >= ox_hi || ox_hi - 4 < ox_lo)
+                if (ox + P > ox_hi) {
+                    if (ox >= ox_hi || ox_hi - P < ox_lo)
                         break;
-                    ox = ox_hi - 4;
+                    ox = ox_hi - P;
                 }
-                __m256 l0 = blo, h0 = bhi, l1 = blo, h1 = bhi, l2 = blo, h2 = bhi, l3 = blo, h3 = bhi;
                 const size_t ix0 = (size_t)(ox * s - pl);
                 if (co0 == 0)
-                    mnet_stem_prefetch(&ahead, ix0 * cin, (size_t)(4 * s) * cin);
-                for (int ky = 0; ky < 3; ky++) {
-                    const int iy = iy0 + ky;
-                    if (iy < 0 || iy >= g->h)
-                        continue;
-                    const float *p = in + (size_t)iy * row + ix0 * cin;
-                    const float *wt = wp + CR + (size_t)ky * 3 * cin * CR;
-                    /* The 3 kx taps of one row are 3*cin consecutive input floats. */
-                    for (size_t t = 0; t < 3 * cin; t++, wt += CR) {
-                        const __m256 wl = _mm256_loadu_ps(wt), wh = _mm256_loadu_ps(wt + 8);
-                        __m256 v = _mm256_broadcast_ss(p + t);
-                        l0 = _mm256_fmadd_ps(v, wl, l0); h0 = _mm256_fmadd_ps(v, wh, h0);
-                        v = _mm256_broadcast_ss(p + xstep + t);
-                        l1 = _mm256_fmadd_ps(v, wl, l1); h1 = _mm256_fmadd_ps(v, wh, h1);
-                        v = _mm256_broadcast_ss(p + 2 * xstep + t);
-                        l2 = _mm256_fmadd_ps(v, wl, l2); h2 = _mm256_fmadd_ps(v, wh, h2);
-                        v = _mm256_broadcast_ss(p + 3 * xstep + t);
-                        l3 = _mm256_fmadd_ps(v, wl, l3); h3 = _mm256_fmadd_ps(v, wh, h3);
-                    }
-                }
+                    mnet_stem_prefetch(&ahead, ix0 * cin, (size_t)(P * s) * cin);
+                const float *px = in + ix0 * cin;
                 float *o = orow + (size_t)ox * cout + co0;
-                store16(o, mnet_avx2_epi(l0, vmin, vmax, act), mnet_avx2_epi(h0, vmin, vmax, act), n);
-                o += cout;
-                store16(o, mnet_avx2_epi(l1, vmin, vmax, act), mnet_avx2_epi(h1, vmin, vmax, act), n);
-                o += cout;
-                store16(o, mnet_avx2_epi(l2, vmin, vmax, act), mnet_avx2_epi(h2, vmin, vmax, act), n);
-                o += cout;
-                store16(o, mnet_avx2_epi(l3, vmin, vmax, act), mnet_avx2_epi(h3, vmin, vmax, act), n);
+                if (P == 8 && rgb2)
+                    STEM_TILE(8, ACC1, FMA1, OUT1, 6, 3)
+                else if (P == 8)
+                    STEM_TILE(8, ACC1, FMA1, OUT1, xstep, cin)
+                else
+                    STEM_TILE(4, ACC2, FMA2, OUT2, xstep, cin)
             }
             for (; ox < g->ow; ox++)
                 ONE_PIXEL(ox);
