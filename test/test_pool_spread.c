@@ -105,16 +105,29 @@ static int same_set(const cpu_set_t *a, const cpu_set_t *b)
     return CPU_EQUAL(a, b);
 }
 
+/* Parts 0 and 1 last started on c0 (part 1 shares its CPU). */
+static void both_on_c0(fixture *f)
+{
+    atomic_store(&f->part[0].cpu, f->c0);
+    atomic_store(&f->part[1].cpu, f->c0);
+}
+
+/* The test thread's affinity, now. */
+static cpu_set_t affinity_now(void)
+{
+    cpu_set_t s;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof s, &s), 0);
+    return s;
+}
+
 START_TEST(test_spread_moves)
 {
     /* Parts 0 and 1 started on c0, part 1 may run on c0 and c1: it moves to c1 (the affinity
      * narrowed to c1, the thread on c1 when that returns), and the affinity is given back. */
     fixture f;
     setup(&f, 2, 1);
-    cpu_set_t before;
-    ck_assert_int_eq(sched_getaffinity(0, sizeof before, &before), 0);
-    atomic_store(&f.part[0].cpu, f.c0);
-    atomic_store(&f.part[1].cpu, f.c0);
+    const cpu_set_t before = affinity_now();
+    both_on_c0(&f);
     spread(&f.p, 1);
     ck_assert_int_eq(rec.calls, 2);
     cpu_set_t want;
@@ -123,8 +136,7 @@ START_TEST(test_spread_moves)
     ck_assert(same_set(&rec.set[0], &want));
     ck_assert_int_eq(rec.cpu_after[0], f.c1);        /* it moved */
     ck_assert(same_set(&rec.set[1], &before));       /* then given back */
-    cpu_set_t after;
-    ck_assert_int_eq(sched_getaffinity(0, sizeof after, &after), 0);
+    const cpu_set_t after = affinity_now();
     ck_assert(same_set(&after, &before));
     ck_assert_int_eq(atomic_load(&f.p.moves), 1);
     ck_assert_int_eq(f.part[1].stay, 0);             /* free to move again at the next task */
@@ -159,8 +171,7 @@ START_TEST(test_spread_nowhere)
      * the next 256 shared starts make no system call; the 257th looks again. */
     fixture f;
     setup(&f, 2, 0);
-    atomic_store(&f.part[0].cpu, f.c0);
-    atomic_store(&f.part[1].cpu, f.c0);
+    both_on_c0(&f);
     spread(&f.p, 1);
     ck_assert_int_eq(get_calls, 1);
     ck_assert_int_eq(rec.calls, 0);
@@ -183,8 +194,7 @@ START_TEST(test_spread_three_parts)
      * so it stays.  With part 2's CPU unknown instead, c1 is free and it moves there. */
     fixture f;
     setup(&f, 3, 1);
-    atomic_store(&f.part[0].cpu, f.c0);
-    atomic_store(&f.part[1].cpu, f.c0);
+    both_on_c0(&f);
     atomic_store(&f.part[2].cpu, f.c1);
     spread(&f.p, 1);
     ck_assert_int_eq(rec.calls, 0);
@@ -205,17 +215,14 @@ START_TEST(test_spread_refused)
      * not taken, and it waits as when no CPU was free. */
     fixture f;
     setup(&f, 2, 1);
-    cpu_set_t before;
-    ck_assert_int_eq(sched_getaffinity(0, sizeof before, &before), 0);
-    atomic_store(&f.part[0].cpu, f.c0);
-    atomic_store(&f.part[1].cpu, f.c0);
+    const cpu_set_t before = affinity_now();
+    both_on_c0(&f);
     rec.fail = 1;
     spread(&f.p, 1);
     ck_assert_int_eq(rec.calls, 1);
     ck_assert_int_eq(atomic_load(&f.p.moves), 0);
     ck_assert_int_eq(f.part[1].stay, 256);
-    cpu_set_t after;
-    ck_assert_int_eq(sched_getaffinity(0, sizeof after, &after), 0);
+    const cpu_set_t after = affinity_now();
     ck_assert(same_set(&after, &before));
     teardown(&f);
 }

@@ -38,23 +38,10 @@ static inline void store16(float *o, __m256 lo, __m256 hi, size_t n)
                         _mm256_setzero_ps(), n);
 #define OUT2(i) store16(o + (i) * cout, mnet_avx2_epi(l##i, vmin, vmax, act), \
                         mnet_avx2_epi(h##i, vmin, vmax, act), n);
-#define STEM_TILE(P, ACC, FMA, OUT, XS, CIN) { \
-    const size_t xs = (XS), taps = 3 * (size_t)(CIN); \
-    MNET_REP(P, ACC) \
-    for (int ky = 0; ky < 3; ky++) { \
-        const int iy = iy0 + ky; \
-        if (iy < 0 || iy >= g->h) \
-            continue; \
-        const float *p = px + (size_t)iy * row; \
-        const float *wt = wp + CR + (size_t)ky * taps * CR; \
-        for (size_t t = 0; t < taps; t++, wt += CR) { \
-            const __m256 wl = _mm256_loadu_ps(wt), wh = _mm256_loadu_ps(wt + 8); \
-            (void)wh; \
-            MNET_REP(P, FMA) \
-        } \
-    } \
-    MNET_REP(P, OUT) \
-}
+#define STEM_VEC __m256
+#define STEM_LOAD(p) _mm256_loadu_ps(p)
+#define STEM_LANES 8
+#include "stem_tile.h"
 
 void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
         const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act)

@@ -36,23 +36,10 @@ static inline void store32(float *o, __m512 lo, __m512 hi, size_t n, __m512 vmin
                   l##i = _mm512_fmadd_ps(v, wl, l##i); h##i = _mm512_fmadd_ps(v, wh, h##i); }
 #define OUT1(i) store32(o + (i) * cout, l##i, _mm512_setzero_ps(), n, vmin, vmax, act);
 #define OUT2(i) store32(o + (i) * cout, l##i, h##i, n, vmin, vmax, act);
-#define STEM_TILE(P, ACC, FMA, OUT, XS, CIN) { \
-    const size_t xs = (XS), taps = 3 * (size_t)(CIN); \
-    MNET_REP(P, ACC) \
-    for (int ky = 0; ky < 3; ky++) { \
-        const int iy = iy0 + ky; \
-        if (iy < 0 || iy >= g->h) \
-            continue; \
-        const float *p = px + (size_t)iy * row; \
-        const float *wt = wp + CR + (size_t)ky * taps * CR; \
-        for (size_t t = 0; t < taps; t++, wt += CR) { \
-            const __m512 wl = _mm512_loadu_ps(wt), wh = _mm512_loadu_ps(wt + 16); \
-            (void)wh; \
-            MNET_REP(P, FMA) \
-        } \
-    } \
-    MNET_REP(P, OUT) \
-}
+#define STEM_VEC __m512
+#define STEM_LOAD(p) _mm512_loadu_ps(p)
+#define STEM_LANES 16
+#include "stem_tile.h"
 
 /* At most 8 channels, RGB stride 2 (V3 at width 0.5): two taps per FMA.  With one pixel's 8
  * channels in a 16-lane vector, half of every FMA of the tile above is padding.  Here lane 2c
