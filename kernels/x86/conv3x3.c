@@ -28,7 +28,7 @@ static inline void store16(float *o, __m256 lo, __m256 hi, size_t n)
  * stride 2) in the one-vector tile, as in the AVX-512 kernel: each broadcast a fixed offset from
  * one pointer, the tap loop unrolled.  With it and 8 pixels, an 8-channel stem (V3 at width 0.5)
  * took 0.43 of its former time; the two-vector tile with literals took about 1.10x, so it keeps
- * runtime values (README, "Session 20"). */
+ * runtime values (README, "The stems' literal steps"). */
 #define ACC1(i) __m256 l##i = blo;
 #define ACC2(i) __m256 l##i = blo, h##i = bhi;
 #define FMA1(i) l##i = _mm256_fmadd_ps(_mm256_broadcast_ss(p + (i) * xs + t), wl, l##i);

@@ -28,7 +28,8 @@ static inline void store32(float *o, __m512 lo, __m512 hi, size_t n, __m512 vmin
  * stride 2): each broadcast is then a fixed offset from one pointer and the tap loop unrolls,
  * where runtime values took a pointer register per pixel and a counted loop of 9.  Measured on
  * V3 Small's 8- and 16-channel stems (one FMA per broadcast): 0.87-0.89 of the time (README,
- * "Session 20"); none on 32 channels, whose two FMAs per broadcast hide the addressing. */
+ * "The stems' literal steps"); none on 32 channels, whose two FMAs per broadcast hide the
+ * addressing. */
 #define ACC1(i) __m512 l##i = blo;
 #define ACC2(i) __m512 l##i = blo, h##i = bhi;
 #define FMA1(i) l##i = _mm512_fmadd_ps(_mm512_set1_ps(p[(i) * xs + t]), wl, l##i);
