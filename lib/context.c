@@ -262,7 +262,6 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
     return MNET_OK;
 }
 
-/* The threads' parts of every layer, equal. */
 /* mnet_context_placement's statistics start again (after the warm-up, or at a new split). */
 static void clear_placement(mnet_context *ctx)
 {
@@ -270,6 +269,7 @@ static void clear_placement(mnet_context *ctx)
     memset(ctx->miss, 0, sizeof ctx->miss);
 }
 
+/* The threads' parts of every layer, equal. */
 static void even_cut(mnet_context *ctx)
 {
     for (int t = 0; t <= ctx->threads; t++)

@@ -58,14 +58,22 @@ typedef struct {
     int c0, c1;      /* two CPUs it may run on; it runs on c0 */
 } fixture;
 
+/* The test thread's affinity, now. */
+static cpu_set_t affinity_now(void)
+{
+    cpu_set_t s;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof s, &s), 0);
+    return s;
+}
+
 /* A pool of `threads` parts with no worker threads (spread is called by the test thread as
  * if it were part 1's worker), every part's CPU unknown; the test thread placed on c0 and its
- * affinity set to `allowed` (c0 alone, or c0 and c1). */
+ * affinity set to c0 alone, or with `both` to c0 and c1. */
 static void setup(fixture *f, int threads, int both)
 {
     memset(&rec, 0, sizeof rec);
     get_calls = 0;
-    ck_assert_int_eq(sched_getaffinity(0, sizeof f->old, &f->old), 0);
+    f->old = affinity_now();
     ck_assert_msg(CPU_COUNT(&f->old) >= 2, "needs two CPUs (has %d)", CPU_COUNT(&f->old));
     f->c0 = f->c1 = -1;
     for (int c = 0; c < CPU_SETSIZE && f->c1 < 0; c++)
@@ -100,24 +108,11 @@ static void teardown(fixture *f)
     ck_assert_int_eq(sched_setaffinity(0, sizeof f->old, &f->old), 0);
 }
 
-static int same_set(const cpu_set_t *a, const cpu_set_t *b)
-{
-    return CPU_EQUAL(a, b);
-}
-
 /* Parts 0 and 1 last started on c0 (part 1 shares its CPU). */
 static void both_on_c0(fixture *f)
 {
     atomic_store(&f->part[0].cpu, f->c0);
     atomic_store(&f->part[1].cpu, f->c0);
-}
-
-/* The test thread's affinity, now. */
-static cpu_set_t affinity_now(void)
-{
-    cpu_set_t s;
-    ck_assert_int_eq(sched_getaffinity(0, sizeof s, &s), 0);
-    return s;
 }
 
 START_TEST(test_spread_moves)
@@ -133,11 +128,11 @@ START_TEST(test_spread_moves)
     cpu_set_t want;
     CPU_ZERO(&want);
     CPU_SET(f.c1, &want);
-    ck_assert(same_set(&rec.set[0], &want));
+    ck_assert(CPU_EQUAL(&rec.set[0], &want));
     ck_assert_int_eq(rec.cpu_after[0], f.c1);        /* it moved */
-    ck_assert(same_set(&rec.set[1], &before));       /* then given back */
+    ck_assert(CPU_EQUAL(&rec.set[1], &before));       /* then given back */
     const cpu_set_t after = affinity_now();
-    ck_assert(same_set(&after, &before));
+    ck_assert(CPU_EQUAL(&after, &before));
     ck_assert_int_eq(atomic_load(&f.p.moves), 1);
     ck_assert_int_eq(f.part[1].stay, 0);             /* free to move again at the next task */
     ck_assert_int_ne(atomic_load(&f.part[1].cpu), -1);   /* where it now is, noted */
@@ -223,7 +218,7 @@ START_TEST(test_spread_refused)
     ck_assert_int_eq(atomic_load(&f.p.moves), 0);
     ck_assert_int_eq(f.part[1].stay, 256);
     const cpu_set_t after = affinity_now();
-    ck_assert(same_set(&after, &before));
+    ck_assert(CPU_EQUAL(&after, &before));
     teardown(&f);
 }
 END_TEST

@@ -20,15 +20,10 @@ static inline void store16(float *o, __m256 lo, __m256 hi, size_t n)
     }
 }
 
-/* An interior tile of P pixels (all three input columns of every tap inside the image) from
- * input pixel px to output o: per (tap, input channel) step, the weight vectors (two, or one
- * when at most 8 channels are left) and P broadcasts feed 2 P (or P) FMAs into as many
- * accumulators.  The three kx taps of an input row are 3 * CIN consecutive floats; XS is the
- * input floats between neighbouring output pixels.  Both are literals for the usual stem (RGB,
- * stride 2) in the one-vector tile, as in the AVX-512 kernel: each broadcast a fixed offset from
- * one pointer, the tap loop unrolled.  With it and 8 pixels, an 8-channel stem (V3 at width 0.5)
- * took 0.43 of its former time; the two-vector tile with literals took about 1.10x, so it keeps
- * runtime values (README, "The stems' literal steps"). */
+/* The interior tile's accumulators (stem_tile.h): two vectors a pixel, or one when at most 8
+ * channels are left.  The literal steps pay in the one-vector tile of 8 pixels: an 8-channel
+ * stem (V3 at width 0.5) took 0.43 of its former time; the two-vector tile with literals took
+ * about 1.10x, so it keeps runtime values (README, "The stems' literal steps"). */
 #define ACC1(i) __m256 l##i = blo;
 #define ACC2(i) __m256 l##i = blo, h##i = bhi;
 #define FMA1(i) l##i = _mm256_fmadd_ps(_mm256_broadcast_ss(p + (i) * xs + t), wl, l##i);

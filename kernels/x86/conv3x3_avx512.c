@@ -20,16 +20,10 @@ static inline void store32(float *o, __m512 lo, __m512 hi, size_t n, __m512 vmin
         mnet_avx512_store(o + 16, mnet_avx512_epi(hi, vmin, vmax, act), n - 16);
 }
 
-/* An interior tile of P pixels (all three input columns of every tap inside the image) from
- * input pixel px to output o: per (tap, input channel) step, the weight vectors (two, or one
- * when at most 16 channels are left) and P broadcasts feed 2 P (or P) FMAs into as many
- * accumulators.  The three kx taps of an input row are 3 * CIN consecutive floats; XS is the
- * input floats between neighbouring output pixels.  Both are literals for the usual stem (RGB,
- * stride 2): each broadcast is then a fixed offset from one pointer and the tap loop unrolls,
- * where runtime values took a pointer register per pixel and a counted loop of 9.  Measured on
- * V3 Small's 8- and 16-channel stems (one FMA per broadcast): 0.87-0.89 of the time (README,
- * "The stems' literal steps"); none on 32 channels, whose two FMAs per broadcast hide the
- * addressing. */
+/* The interior tile's accumulators (stem_tile.h): two vectors a pixel, or one when at most 16
+ * channels are left.  The literal steps pay there, with one FMA per broadcast: 0.87-0.89 of the
+ * time on V3 Small's 8- and 16-channel stems; none on 32 channels, whose two FMAs per broadcast
+ * hide the addressing (README, "The stems' literal steps"). */
 #define ACC1(i) __m512 l##i = blo;
 #define ACC2(i) __m512 l##i = blo, h##i = bhi;
 #define FMA1(i) l##i = _mm512_fmadd_ps(_mm512_set1_ps(p[(i) * xs + t]), wl, l##i);
@@ -47,7 +41,7 @@ static inline void store32(float *o, __m512 lo, __m512 hi, size_t n, __m512 vmin
  * accumulates channel c's even taps of a kernel row (t = 0, 2, 4, 6, 8 of its 9 = 3 kx x 3 ci,
  * consecutive floats of the input row) and lane 2c + 1 its odd ones: the input pair (t, t + 1)
  * is one 8-byte broadcast, which puts x[t] in the even lanes and x[t + 1] in the odd ones, and
- * the weights of the pair interleave to match (built once per output row).  5 FMAs per kernel
+ * the weights of the pair interleave to match (built once per call).  5 FMAs per kernel
  * row and pixel instead of 9; at the end each pixel's two lanes per channel are added (even +
  * odd) and packed to 8 floats.  Every interior pixel sums in this order, whatever its tile.
  * Measured: V3 Small 0.5's stem 0.70-0.74 of its time, the network 0.942 (README, "Two taps
@@ -108,6 +102,19 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
     ox_hi = ox_hi > g->ow ? g->ow : ox_hi;
     const size_t xstep = (size_t)s * cin;   /* input floats between neighbouring output pixels */
     const int rgb2 = cin == 3 && s == 2;     /* the usual stem: see STEM_TILE */
+    /* PAIR_TILE, for a last group of at most 8 channels: its interleaved weights, built once */
+    const size_t last0 = (cout - 1) / CR * CR;   /* the last group's first channel */
+    const int pairs_last = cout - last0 <= 8 && rgb2 && ox_hi - ox_lo >= 8;
+    __m512 bpair = _mm512_setzero_ps(), wpair[3][5];
+    if (pairs_last) {
+        const float *wp = packed_w + (last0 / CR) * group_floats;
+        bpair = interleave8(wp, NULL);
+        for (int ky = 0; ky < 3; ky++)
+            for (int j = 0; j < 5; j++) {
+                const float *wt = wp + CR + (size_t)(ky * 9 + 2 * j) * CR;
+                wpair[ky][j] = interleave8(wt, j < 4 ? wt + CR : NULL);
+            }
+    }
 
     for (int oy = oy0; oy < oy1; oy++) {
         const int iy0 = oy * s - g->pad_top;
@@ -119,16 +126,7 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
             const __m512 blo = _mm512_loadu_ps(wp), bhi = _mm512_loadu_ps(wp + 16);
             /* Pixels per interior tile: 8 (16 accumulators), 4 when fewer fit. */
             const int tile = ox_hi - ox_lo >= 8 ? 8 : 4;
-            const int pairs = n <= 8 && rgb2 && tile == 8;   /* PAIR_TILE */
-            __m512 bpair = blo, wpair[3][5];
-            if (pairs) {
-                bpair = interleave8(wp, NULL);
-                for (int ky = 0; ky < 3; ky++)
-                    for (int j = 0; j < 5; j++) {
-                        const float *wt = wp + CR + (size_t)(ky * 9 + 2 * j) * CR;
-                        wpair[ky][j] = interleave8(wt, j < 4 ? wt + CR : NULL);
-                    }
-            }
+            const int pairs = pairs_last && co0 == last0;
             for (int ox = 0; ox < g->ow;) {
                 /* Fewer than a tile of interior pixels left: one more tile ending at the last,
                  * which writes the pixels it shares with the tile before again, with the same

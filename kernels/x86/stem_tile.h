@@ -3,8 +3,11 @@
  * o.  Per (kernel row, tap) step the weight vectors wl and wh (channels [0, L) and [L, 2L) of the
  * group, L = STEM_LANES) are loaded and FMA(i) adds pixel i's input at p[i * xs + t]; ACC(i)
  * declares pixel i's accumulators, OUT(i) stores them.  The three kx taps of an input row are
- * 3 * CIN consecutive floats; XS is the input floats between neighbouring output pixels (both
- * literals for the RGB stride-2 stem where the file says so).  The including file defines
+ * 3 * CIN consecutive floats; XS is the input floats between neighbouring output pixels.  Both
+ * are literals (6 and 3) for the RGB stride-2 stem where the including file says so: each
+ * broadcast is then a fixed offset from one pointer and the tap loop unrolls, where runtime
+ * values take a pointer register per pixel and a counted loop of 9 (README, "The stems' literal
+ * steps").  The including file defines
  * STEM_VEC, STEM_LOAD(p) and STEM_LANES, and has in scope: g, iy0, px, row, wp, CR. */
 #ifndef MNET_STEM_TILE_H
 #define MNET_STEM_TILE_H
