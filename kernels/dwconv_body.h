@@ -19,6 +19,9 @@
  *   dw_fma(acc, x, w)          acc + x * w
  *   dw_splat(f)                f in every lane
  *   dw_store(p, v, l, vmin, vmax, act)   epilogue (MNET_EPI_*) then store of l's channels
+ *   DW_LEAVE()                 what an entry point does before it returns to the caller's
+ *                              code (x86: vzeroupper; the channel tail's row function may be
+ *                              the last call, and its upper halves are left dirty)
  * The helpers must be static inline: with DW_CR lanes a compile-time constant, the tail
  * checks of whole groups fold away.
  *
@@ -397,11 +400,13 @@ void name3x3(const mnet_conv_geom *g, const float *in, const float *packed_w, fl
         int oy0, int oy1, float out_min, float out_max, int act) \
 { \
     dw_run(3, g, in, packed_w, out, oy0, oy1, out_min, out_max, act); \
+    DW_LEAVE(); \
 } \
 void name5x5(const mnet_conv_geom *g, const float *in, const float *packed_w, float *out, \
         int oy0, int oy1, float out_min, float out_max, int act) \
 { \
     dw_run(5, g, in, packed_w, out, oy0, oy1, out_min, out_max, act); \
+    DW_LEAVE(); \
 }
 
 #endif /* MNET_DWCONV_BODY_H */

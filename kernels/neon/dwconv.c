@@ -51,6 +51,7 @@ static inline void dw_store(float *p, dw_vec v, dw_lanes n, dw_vec vmin, dw_vec 
             mnet_neon_epi(v.hi, vmin.hi, vmax.hi, act), n);
 }
 
+#define DW_LEAVE() ((void)0)
 #include "dwconv_body.h"
 
 DW_ENTRY_POINTS(mnet_f32_dwconv3x3_minmax_8c__neon, mnet_f32_dwconv5x5_minmax_8c__neon)

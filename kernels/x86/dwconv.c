@@ -48,6 +48,7 @@ static inline void dw_store(float *p, __m256 v, dw_lanes l, __m256 vmin, __m256 
         mnet_avx2_store_partial(p, v, l.n);
 }
 
+#define DW_LEAVE() _mm256_zeroupper()
 #include "dwconv_body.h"
 
 DW_ENTRY_POINTS(mnet_f32_dwconv3x3_minmax_8c__avx2, mnet_f32_dwconv5x5_minmax_8c__avx2)

@@ -47,6 +47,7 @@ static inline void dw_store(float *p, __m512 v, dw_lanes l, __m512 vmin, __m512 
     _mm512_mask_storeu_ps(p, l, mnet_avx512_epi(v, vmin, vmax, act));
 }
 
+#define DW_LEAVE() _mm256_zeroupper()
 #include "dwconv_body.h"
 
 DW_ENTRY_POINTS(mnet_f32_dwconv3x3_minmax_16c__avx512, mnet_f32_dwconv5x5_minmax_16c__avx512)

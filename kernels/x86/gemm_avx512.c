@@ -142,4 +142,5 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
     } else {
         tile[mr < 8 ? mr : 8](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines);
     }
+    _mm256_zeroupper();   /* as in the AVX2 entry (gemm.c) */
 }
