@@ -83,7 +83,7 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
         tile[mr < 6 ? mr : 6](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines);
     /* The tiles take __m256 arguments, so the compiler leaves their upper halves dirty when
      * they return, and would make the call above a tail call: the SSE-compiled driver would
-     * then run with dirty upper state.  On the Zen 3 development VM that cost about 400 cycles
-     * per call (README, "The missing vzeroupper"). */
+     * then run with dirty upper state.  On the Zen 3 development VM that cost about 350 cycles
+     * per call (README, "Session 21: an AVX2-only machine"). */
     _mm256_zeroupper();
 }
