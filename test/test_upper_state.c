@@ -5,12 +5,13 @@
  * goes from SSE code to AVX code and back.  A kernel that returns with dirty upper halves makes
  * the SSE code that follows slow: on the Zen 3 development VM about 350 cycles per GEMM tile
  * call, V2 1.0 about 10% of its time, until the AVX2 GEMM entry stopped tail-calling its tiles
- * (README, "Session 21: an AVX2-only machine").  XGETBV with ECX = 1 (XINUSE) reports whether the AVX state
- * (bit 2, the upper 128 bits of ymm0-15) or the ZMM_Hi256 state (bit 6) is in use; vzeroupper
- * returns both to their initial state.  The test first checks that this machine reports it at
- * all (else it is skipped, exit 77), then makes every public kernel call and an inference on
- * each x86 tier the CPU runs and reads the bits after each. */
+ * (README, "Session 21: an AVX2-only machine").  XGETBV with ECX = 1 (XINUSE) reports whether
+ * the AVX state (bit 2, the upper 128 bits of ymm0-15) or the ZMM_Hi256 state (bit 6) is in
+ * use; vzeroupper returns both to their initial state.  The test first checks that this
+ * machine reports it at all (else it is skipped, exit 77), then makes every public kernel call
+ * and an inference on each x86 tier the CPU runs and reads the bits after each. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +51,16 @@ static int observable(void)
 
 static int g_pass, g_fail;
 
-static void check(const char *isa, const char *what, mnet_status s)
+/* The state a call left, read before anything else runs (a libc call may clear it), then the
+ * call's name formatted for a message. */
+static void check(const char *isa, mnet_status s, const char *fmt, ...)
 {
     const unsigned long long u = xinuse();
+    char what[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
     if (s != MNET_OK) {
         g_fail++;
         fprintf(stderr, "FAIL: %s %s: %s (%s)\n", isa, what, mnet_status_string(s),
@@ -92,51 +100,43 @@ int main(void)
         if (!mnet_isa_available(isa))
             continue;
         const char *name = mnet_isa_name(isa);
-        char what[96];
         tested++;
         /* Every row count a tile has (1 .. 8, and more than one tile), and column counts that
          * end in a full panel, a half panel and AVX-512's 24-column tail. */
         static const int ms[] = { 1, 2, 3, 4, 5, 6, 7, 8, 13 }, ns[] = { 8, 16, 24, 40, 56 };
         for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
             for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++) {
-                snprintf(what, sizeof what, "gemm m=%d n=%d", ms[i], ns[j]);
-                check(name, what, mnet_gemm_f32(isa, ms[i], ns[j], 9, x, w, y, 0.0f, 6.0f, o));
-                snprintf(what, sizeof what, "gemm h-swish m=%d n=%d", ms[i], ns[j]);
-                check(name, what, mnet_gemm_act_f32(isa, ms[i], ns[j], 9, x, w, y,
-                        MNET_ACTIVATION_HSWISH, -INFINITY, INFINITY, o));
+                check(name, mnet_gemm_f32(isa, ms[i], ns[j], 9, x, w, y, 0.0f, 6.0f, o),
+                        "gemm m=%d n=%d", ms[i], ns[j]);
+                check(name, mnet_gemm_act_f32(isa, ms[i], ns[j], 9, x, w, y,
+                        MNET_ACTIVATION_HSWISH, -INFINITY, INFINITY, o),
+                        "gemm h-swish m=%d n=%d", ms[i], ns[j]);
             }
         static const int cs[] = { 3, 8, 16, 24, 40 };
         for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
             const int c = cs[i];
-            snprintf(what, sizeof what, "dwconv3x3 c=%d stride 1", c);
-            check(name, what, mnet_dwconv3x3_f32(isa, 1, 9, 11, c, x, w, y, &p1, o));
-            snprintf(what, sizeof what, "dwconv3x3 c=%d stride 2", c);
-            check(name, what, mnet_dwconv3x3_act_f32(isa, 1, 9, 11, c, x, w, y, &p2,
-                    MNET_ACTIVATION_HSWISH, o));
-            snprintf(what, sizeof what, "dwconv5x5 c=%d stride 1", c);
-            check(name, what, mnet_dwconv5x5_f32(isa, 1, 9, 11, c, x, w, y, &q1, o));
-            snprintf(what, sizeof what, "dwconv5x5 c=%d stride 2", c);
-            check(name, what, mnet_dwconv5x5_act_f32(isa, 1, 9, 11, c, x, w, y, &q2,
-                    MNET_ACTIVATION_HSIGMOID, o));
-            snprintf(what, sizeof what, "conv3x3 3 -> %d stride 2", c);
-            check(name, what, mnet_conv3x3_f32(isa, 1, 16, 16, 3, c, x, w, y, &p2, o));
-            snprintf(what, sizeof what, "conv3x3 %d -> 16 stride 1", c);
-            check(name, what, mnet_conv3x3_act_f32(isa, 1, 7, 9, c, 16, x, w, y, &p1,
-                    MNET_ACTIVATION_HSWISH, o));
-            snprintf(what, sizeof what, "bn_relu6 c=%d", c);
-            check(name, what, mnet_bn_relu6_f32(isa, 13, c, x, w, y, o));
-            snprintf(what, sizeof what, "global_avgpool c=%d", c);
-            check(name, what, mnet_global_avgpool_f32(isa, 2, 5, 7, c, x, o));
-            snprintf(what, sizeof what, "channel_scale c=%d", c);
-            check(name, what, mnet_channel_scale_f32(isa, 2, 13, c, x, w, o));
-            snprintf(what, sizeof what, "softmax c=%d", c);
-            check(name, what, mnet_softmax_f32(isa, 3, c, x, o));
-            snprintf(what, sizeof what, "add count=%d", 7 * c);
-            check(name, what, mnet_add_f32(isa, (size_t)(7 * c), x, y, -1.0f, 1.0f, o));
-            snprintf(what, sizeof what, "hardswish count=%d", 7 * c);
-            check(name, what, mnet_hardswish_f32(isa, (size_t)(7 * c), x, o));
-            snprintf(what, sizeof what, "hardsigmoid count=%d", 7 * c);
-            check(name, what, mnet_hardsigmoid_f32(isa, (size_t)(7 * c), x, o));
+            check(name, mnet_dwconv3x3_f32(isa, 1, 9, 11, c, x, w, y, &p1, o),
+                    "dwconv3x3 c=%d stride 1", c);
+            check(name, mnet_dwconv3x3_act_f32(isa, 1, 9, 11, c, x, w, y, &p2,
+                    MNET_ACTIVATION_HSWISH, o), "dwconv3x3 c=%d stride 2", c);
+            check(name, mnet_dwconv5x5_f32(isa, 1, 9, 11, c, x, w, y, &q1, o),
+                    "dwconv5x5 c=%d stride 1", c);
+            check(name, mnet_dwconv5x5_act_f32(isa, 1, 9, 11, c, x, w, y, &q2,
+                    MNET_ACTIVATION_HSIGMOID, o), "dwconv5x5 c=%d stride 2", c);
+            check(name, mnet_conv3x3_f32(isa, 1, 16, 16, 3, c, x, w, y, &p2, o),
+                    "conv3x3 3 -> %d stride 2", c);
+            check(name, mnet_conv3x3_act_f32(isa, 1, 7, 9, c, 16, x, w, y, &p1,
+                    MNET_ACTIVATION_HSWISH, o), "conv3x3 %d -> 16 stride 1", c);
+            check(name, mnet_bn_relu6_f32(isa, 13, c, x, w, y, o), "bn_relu6 c=%d", c);
+            check(name, mnet_global_avgpool_f32(isa, 2, 5, 7, c, x, o), "global_avgpool c=%d", c);
+            check(name, mnet_channel_scale_f32(isa, 2, 13, c, x, w, o), "channel_scale c=%d", c);
+            check(name, mnet_softmax_f32(isa, 3, c, x, o), "softmax c=%d", c);
+            check(name, mnet_add_f32(isa, (size_t)(7 * c), x, y, -1.0f, 1.0f, o),
+                    "add count=%d", 7 * c);
+            check(name, mnet_hardswish_f32(isa, (size_t)(7 * c), x, o),
+                    "hardswish count=%d", 7 * c);
+            check(name, mnet_hardsigmoid_f32(isa, (size_t)(7 * c), x, o),
+                    "hardsigmoid count=%d", 7 * c);
         }
         /* An inference: its last kernel decides the state the caller gets back. */
         static const mnet_arch archs[] = { MNET_ARCH_V1, MNET_ARCH_V2, MNET_ARCH_V3_SMALL };
@@ -152,8 +152,7 @@ int main(void)
                 s = mnet_context_create(m, &opt, &ctx);
             if (s == MNET_OK)
                 s = mnet_context_run(ctx, 1, x, logits);
-            snprintf(what, sizeof what, "inference (arch %d)", (int)archs[a]);
-            check(name, what, s);
+            check(name, s, "inference (arch %d)", (int)archs[a]);
             mnet_context_free(ctx);
             mnet_model_free(m);
         }
