@@ -7,10 +7,16 @@
 
 #include "ukernels.h"
 
+#ifndef DW_PAIR_MIN_OW
+#define DW_PAIR_MIN_OW 1
+#endif
+
 /* The including file defines, for one group of DW_CR channels:
  *   DW_CR                      channels per group (the packing's CR)
- *   DW_TILE(K, S)              output pixels per full tile for a K x K kernel, stride S (<= 16)
+ *   DW_TILE(K, S, R)           output pixels per full tile for a K x K kernel, stride S, in R
+ *                              output rows at once (<= 16)
  *   DW_ROWS(K, S)              output rows per tile in the image's interior: 1 or 2
+ *   DW_PAIR_MIN_OW (optional)  the narrowest output row computed two rows at a time
  *   dw_vec                     the register(s) holding one group
  *   dw_lanes                   which channels of a group are real (the channel tail)
  *   dw_lanes_for(n)            dw_lanes for the first n (1..DW_CR) channels
@@ -34,7 +40,7 @@
  * kx - S: the columns stay in registers and move down a pixel, one new column per pass (P
  * for the first pass of each parity).  A 3x3 stride-1 row is then P + 2 input and 3 weight
  * loads for 3 * P FMAs; registers: P accumulators, P columns (2 * P with stride 2 and K = 5)
- * and a weight.  The ISA file picks P per kernel size and stride (DW_TILE).
+ * and a weight.  The ISA file picks P per kernel size, stride and rows (DW_TILE).
  *
  * Two rows.  Where DW_ROWS(K, S) is 2, two interior output rows are computed at once: their
  * windows share K - S input rows, and each column loaded feeds both (2 * P accumulators, one
@@ -72,8 +78,10 @@ typedef struct dw_row {
     dw_vec vmin, vmax;
 } dw_row;
 
-_Static_assert(DW_TILE(3, 1) <= 16 && DW_TILE(3, 2) <= 16 && DW_TILE(5, 1) <= 16 &&
-        DW_TILE(5, 2) <= 16, "dwconv_body.h spells out 16 pixels per tile");
+_Static_assert(DW_TILE(3, 1, 1) <= 16 && DW_TILE(3, 2, 1) <= 16 && DW_TILE(5, 1, 1) <= 16 &&
+        DW_TILE(5, 2, 1) <= 16 && DW_TILE(3, 1, 2) <= 16 && DW_TILE(3, 2, 2) <= 16 &&
+        DW_TILE(5, 1, 2) <= 16 && DW_TILE(5, 2, 2) <= 16,
+        "dwconv_body.h spells out 16 pixels per tile");
 
 /* Opaque to the compiler: keeps a pointer stepped along a row from being rewritten as one
  * loop-invariant offset per column, which would take more general registers than there are. */
@@ -222,7 +230,7 @@ static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int o
 #undef DW_J
 }
 
-/* Tile widths: P = DW_TILE(K, S), then H = P / 2 where that is above 4, then 4, 2 and 1. */
+/* Tile widths: P = DW_TILE(K, S, R), then H = P / 2 where that is above 4, then 4, 2 and 1. */
 #define DW_HALF(P) ((P) / 2 > 4 ? (P) / 2 : 4)
 
 /* A checked tile of T (a runtime value among the tile widths) pixels from column ox on. */
@@ -264,10 +272,10 @@ static __attribute__((noinline)) void name(const dw_row *r, int ox, int T, int p
         dw_lanes l) \
 { \
     (void)l; \
-    dw_tile_sized(r, ox, T, K, DW_TILE(K, S), S, R, pad_left, all_rows, lanes); \
+    dw_tile_sized(r, ox, T, K, DW_TILE(K, S, R), S, R, pad_left, all_rows, lanes); \
 }
 
-/* One output row: full tiles of P = DW_TILE(K, S), unchecked where their span is inside the
+/* One output row: full tiles of P = DW_TILE(K, S, R), unchecked where their span is inside the
  * image.  The remaining pixels take one smaller tile ending at the row's end (`sized`, which
  * is given l: the channel tail's lanes, a constant for whole groups), the
  * narrowest that covers them: it may overlap the last full tile, whose pixels it then writes
@@ -276,7 +284,7 @@ static __attribute__((noinline)) void name(const dw_row *r, int ox, int T, int p
 static inline __attribute__((always_inline)) void dw_group_row(const dw_row *r, int ow,
         int K, int S, int R, int all_rows, int pad_left, dw_lanes l, dw_sized_fn sized)
 {
-    const int P = DW_TILE(K, S);
+    const int P = DW_TILE(K, S, R);
     int ox = 0;
     for (; ox + P <= ow; ox += P) {
         const int ix0 = ox * S - pad_left;
@@ -300,7 +308,9 @@ static inline __attribute__((always_inline)) void dw_group_row(const dw_row *r, 
  * row; 2, two interior rows at once (when DW_ROWS(K, S) is 2: they share the input rows
  * between them, K + S instead of 2 * K loads of each column).  And the channel tail (one
  * group per row), always with the border rows' nest.  Separate functions keep each register
- * allocation to its own loop nest. */
+ * allocation to its own loop nest: the two-row nest has its own (name_two), since inlined
+ * beside the one-row nests it spilled into them (AVX2: one-row 7x7 layers 1.04-1.10x slower,
+ * session 22). */
 typedef void (*dw_row_fn)(const dw_row *r, int ow, int pad_left, int mode);
 
 #define DW_ROW_INSTANCE(name, K, S) \
@@ -308,11 +318,14 @@ DW_SIZED(name##_border, K, S, 1, 0, dw_lanes_for(DW_CR)) \
 DW_SIZED(name##_inside, K, S, 1, 1, dw_lanes_for(DW_CR)) \
 DW_SIZED(name##_pair, K, S, DW_ROWS(K, S), 1, dw_lanes_for(DW_CR)) \
 DW_SIZED(name##_tail, K, S, 1, 0, l) \
+static __attribute__((noinline)) void name##_two(const dw_row *r, int ow, int pad_left) \
+{ \
+    dw_group_row(r, ow, K, S, DW_ROWS(K, S), 1, pad_left, dw_lanes_for(DW_CR), name##_pair); \
+} \
 static __attribute__((noinline)) void name(const dw_row *r, int ow, int pad_left, int mode) \
 { \
     if (DW_ROWS(K, S) == 2 && mode == 2) \
-        dw_group_row(r, ow, K, S, DW_ROWS(K, S), 1, pad_left, dw_lanes_for(DW_CR), \
-                name##_pair); \
+        name##_two(r, ow, pad_left); \
     else if (mode == 1) \
         dw_group_row(r, ow, K, S, 1, 1, pad_left, dw_lanes_for(DW_CR), name##_inside); \
     else \
@@ -358,7 +371,8 @@ static inline void dw_run(int K, const mnet_conv_geom *g, const float *in,
     const int S = g->stride;
     const dw_row_fn row = K == 3 ? (S == 1 ? dw_row_k3_s1 : dw_row_k3_s2)
                                  : (S == 1 ? dw_row_k5_s1 : dw_row_k5_s2);
-    const int pairs = K == 3 ? DW_ROWS(3, S == 1 ? 1 : 2) == 2 : DW_ROWS(5, S == 1 ? 1 : 2) == 2;
+    const int pairs = (K == 3 ? DW_ROWS(3, S == 1 ? 1 : 2) == 2 : DW_ROWS(5, S == 1 ? 1 : 2) == 2)
+        && g->ow >= DW_PAIR_MIN_OW;
     dw_row r;
     r.c = c;
     r.row_floats = (size_t)g->w * c;

@@ -10,7 +10,7 @@
  * channel tail loads and stores piecewise (mnet_neon_load8 / store8 never touch a byte past
  * the last channel). */
 #define DW_CR 8
-#define DW_TILE(K, S) 4
+#define DW_TILE(K, S, R) 4
 #define DW_ROWS(K, S) 1
 typedef struct { float32x4_t lo, hi; } dw_vec;
 typedef size_t dw_lanes;

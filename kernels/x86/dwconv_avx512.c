@@ -12,7 +12,7 @@
  * two rows read K + S input rows instead of 2 * K (~15% faster than one row on the V1/V2
  * layers).  8 or 14 pixels were slower on the 7- and 14-wide rows.  5x5: 4 pixels, one row. */
 #define DW_CR 16
-#define DW_TILE(K, S) ((K) == 3 ? 7 : 4)
+#define DW_TILE(K, S, R) ((K) == 3 ? 7 : 4)
 #define DW_ROWS(K, S) ((K) == 3 ? 2 : 1)
 typedef __m512 dw_vec;
 typedef __mmask16 dw_lanes;
