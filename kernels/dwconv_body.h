@@ -7,16 +7,11 @@
 
 #include "ukernels.h"
 
-#ifndef DW_PAIR_MIN_OW
-#define DW_PAIR_MIN_OW 1
-#endif
-
 /* The including file defines, for one group of DW_CR channels:
  *   DW_CR                      channels per group (the packing's CR)
  *   DW_TILE(K, S, R)           output pixels per full tile for a K x K kernel, stride S, in R
  *                              output rows at once (<= 16)
  *   DW_ROWS(K, S)              output rows per tile in the image's interior: 1 or 2
- *   DW_PAIR_MIN_OW (optional)  the narrowest output row computed two rows at a time
  *   dw_vec                     the register(s) holding one group
  *   dw_lanes                   which channels of a group are real (the channel tail)
  *   dw_lanes_for(n)            dw_lanes for the first n (1..DW_CR) channels
@@ -309,7 +304,7 @@ static inline __attribute__((always_inline)) void dw_group_row(const dw_row *r, 
  * between them, K + S instead of 2 * K loads of each column).  And the channel tail (one
  * group per row), always with the border rows' nest.  Separate functions keep each register
  * allocation to its own loop nest: the two-row nest has its own (name_two), since inlined
- * beside the one-row nests it spilled into them (AVX2: one-row 7x7 layers 1.04-1.10x slower,
+ * beside the one-row nests it slowed them (AVX2, 4-pixel pairs: one-row 7x7 layers 1.04-1.10x,
  * session 22). */
 typedef void (*dw_row_fn)(const dw_row *r, int ow, int pad_left, int mode);
 
@@ -371,8 +366,7 @@ static inline void dw_run(int K, const mnet_conv_geom *g, const float *in,
     const int S = g->stride;
     const dw_row_fn row = K == 3 ? (S == 1 ? dw_row_k3_s1 : dw_row_k3_s2)
                                  : (S == 1 ? dw_row_k5_s1 : dw_row_k5_s2);
-    const int pairs = (K == 3 ? DW_ROWS(3, S == 1 ? 1 : 2) == 2 : DW_ROWS(5, S == 1 ? 1 : 2) == 2)
-        && g->ow >= DW_PAIR_MIN_OW;
+    const int pairs = K == 3 ? DW_ROWS(3, S == 1 ? 1 : 2) == 2 : DW_ROWS(5, S == 1 ? 1 : 2) == 2;
     dw_row r;
     r.c = c;
     r.row_floats = (size_t)g->w * c;

@@ -4,17 +4,17 @@
 
 /* One channel group for dwconv_body.h.  Whole groups use plain loads and stores; the channel
  * tail masked loads (vmaskmovps touches nothing in masked-off lanes) and piecewise plain
- * stores.  Tiles (measured, see the body): 3x3 stride 1 two output rows at a time, 4 pixels
- * (8 accumulators, 4 columns, the two rows' weights), where the row has at least 8 pixels, else
- * one row of 5; 3x3 stride 2 and 5x5, one row of 4.  Wider 3x3 tiles (6, 7 fit the 16 ymm
- * registers) were no faster on the V1/V2 layers.  The stride-1 pairs took 0.79-0.94 of the
- * one-row time on the V1/V2/V3 shapes of 14x14 and up on the Zen 3 of session 22 (README,
- * "Session 22"), and 1.10x on 7x7 (a 4-wide tile computes 8 pixels for 7), hence the minimum
- * width; stride-2 pairs 0.91-1.01. */
+ * stores.  Tiles (measured, see the body): 3x3 stride 1, two output rows of 3 pixels (6
+ * accumulators, 3 columns, the two rows' weights) in the interior, one row of 5 (5
+ * accumulators, 5 columns, a weight) on the border rows; 3x3 stride 2 and 5x5, one row of 4.
+ * Wider one-row 3x3 tiles (6, 7 fit the 16 ymm registers) were no faster on the V1/V2 layers.
+ * On session 22's Zen 3 (README, "Session 22"; in-process A/B, hot data): pairs of 4 pixels
+ * took 0.79-0.98 of the one-row time on the stride-1 shapes of 14x14 and up but 1.04-1.10 on
+ * 7x7, and pairs of 3 took 0.88-0.95 of the pairs of 4 there and 0.83-0.93 on 7x7; pairs of 2
+ * were no better than 3; stride-2 pairs of 4 took 0.91-1.01. */
 #define DW_CR 8
-#define DW_TILE(K, S, R) ((R) == 2 ? 4 : (K) == 3 && (S) == 1 ? 5 : 4)
+#define DW_TILE(K, S, R) ((R) == 2 ? 3 : (K) == 3 && (S) == 1 ? 5 : 4)
 #define DW_ROWS(K, S) ((K) == 3 && (S) == 1 ? 2 : 1)
-#define DW_PAIR_MIN_OW 8
 typedef __m256 dw_vec;
 typedef struct { size_t n; __m256i m; } dw_lanes;
 
