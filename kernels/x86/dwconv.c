@@ -4,17 +4,18 @@
 
 /* One channel group for dwconv_body.h.  Whole groups use plain loads and stores; the channel
  * tail masked loads (vmaskmovps touches nothing in masked-off lanes) and piecewise plain
- * stores.  Tiles (measured, see the body): 3x3 stride 1, two output rows of 3 pixels (6
- * accumulators, 3 columns, the two rows' weights) in the interior, one row of 5 (5
- * accumulators, 5 columns, a weight) on the border rows; 3x3 stride 2 and 5x5, one row of 4.
- * Wider one-row 3x3 tiles (6, 7 fit the 16 ymm registers) were no faster on the V1/V2 layers.
- * On session 22's Zen 3 (README, "Session 22"; in-process A/B, hot data): pairs of 4 pixels
- * took 0.79-0.98 of the one-row time on the stride-1 shapes of 14x14 and up but 1.04-1.10 on
- * 7x7, and pairs of 3 took 0.88-0.95 of the pairs of 4 there and 0.83-0.93 on 7x7; pairs of 2
- * were no better than 3; stride-2 pairs of 4 took 0.91-1.01. */
+ * stores.  Tiles (measured, see the body): in the interior two output rows of 3 pixels (6
+ * accumulators, 3 columns a parity, the two rows' weights); on the border rows one row, of 5
+ * pixels for 3x3 stride 1 (5 accumulators, 5 columns, a weight) and of 4 for the rest.  Wider
+ * one-row 3x3 tiles (6, 7 fit the 16 ymm registers) were no faster on the V1/V2 layers.  On
+ * session 22's Zen 3 (README, "Session 22"; in-process A/B, hot data), against one row: 3x3
+ * stride-1 pairs of 4 pixels 0.79-0.98 on the shapes of 14x14 and up but 1.04-1.10 on 7x7;
+ * pairs of 3, 0.88-0.95 of the pairs of 4 and 0.83-0.93 of one row on 7x7 (pairs of 2 no
+ * better); then pairs of 3 for the rest: 5x5 stride 1 0.81-0.93, 5x5 stride 2 0.83-0.95, 3x3
+ * stride 2 0.79-1.02 (1.02 and 0.98 on V2's 112x112x96 and 56x56x144). */
 #define DW_CR 8
 #define DW_TILE(K, S, R) ((R) == 2 ? 3 : (K) == 3 && (S) == 1 ? 5 : 4)
-#define DW_ROWS(K, S) ((K) == 3 && (S) == 1 ? 2 : 1)
+#define DW_ROWS(K, S) 2
 typedef __m256 dw_vec;
 typedef struct { size_t n; __m256i m; } dw_lanes;
 
