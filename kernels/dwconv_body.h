@@ -225,7 +225,8 @@ static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int o
 #undef DW_J
 }
 
-/* Tile widths: P = DW_TILE(K, S, R), then H = P / 2 where that is above 4, then 4, 2 and 1. */
+/* Tile widths: P = DW_TILE(K, S, R), then H = P / 2 where that is above 4, then 4 and 2 where
+ * narrower than P, and 1 (with P = 3: 3, 2, 1). */
 #define DW_HALF(P) ((P) / 2 > 4 ? (P) / 2 : 4)
 
 /* A checked tile of T (a runtime value among the tile widths) pixels from column ox on. */
