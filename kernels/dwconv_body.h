@@ -4,6 +4,7 @@
 #define MNET_DWCONV_BODY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ukernels.h"
 
@@ -71,6 +72,10 @@ typedef struct dw_row {
     int ky0, ky1;           /* kernel rows inside the image: [ky0, ky1) */
     int act;
     dw_vec vmin, vmax;
+    const char *pf;         /* prefetching (mnet_conv_geom.prefetch): the first input row the
+                             * next output row (pair) adds, at the call's first channel, else
+                             * NULL */
+    size_t pf_rows;         /* how many rows from pf on */
 } dw_row;
 
 _Static_assert(DW_TILE(3, 1, 1) <= 16 && DW_TILE(3, 2, 1) <= 16 && DW_TILE(5, 1, 1) <= 16 &&
@@ -84,14 +89,16 @@ _Static_assert(DW_TILE(3, 1, 1) <= 16 && DW_TILE(3, 2, 1) <= 16 && DW_TILE(5, 1,
 
 /* P (a tile width, see DW_HALF) output pixels from column ox on, input column
  * ix0 = ox * S - pad_left, in R (1 or 2) output rows, for every channel group of the call.
- * K, P, S, R, `checked` (some of the span's columns may be outside the image) and `all_rows`
- * (ky0 == 0 and ky1 == K; required for R = 2) are constants after inlining, so each group is
- * straight-line code.  The columns of passes of
- * parity q = kx % S are v0..v15 (q = 0) and u0..u15 (q = 1).  Unchecked tiles step a pointer
+ * K, P, S, R, `checked` (some of the span's columns may be outside the image), `all_rows`
+ * (ky0 == 0 and ky1 == K; required for R = 2) and PF are constants after inlining, so each
+ * group is straight-line code.  With PF and r->pf, the tile also prefetches the same columns
+ * (those inside the image) of the rows the next output row (pair) adds, a share after each
+ * channel group, so that they arrive spread over the tile instead of as one burst.  The
+ * columns of passes of parity q = kx % S are v0..v15 (q = 0) and u0..u15 (q = 1).  Unchecked tiles step a pointer
  * per parity along the row; checked ones address each column inside the image from x, and
  * skip the others and their taps. */
 static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int ox, int ix0,
-        int K, int P, int S, int R, int checked, int all_rows, dw_lanes l)
+        int K, int P, int S, int R, int checked, int all_rows, int PF, dw_lanes l)
 {
     const int span = (P - 1) * S + K;
     const size_t c = r->c, row_floats = r->row_floats, groups = r->groups;
@@ -108,6 +115,15 @@ static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int o
     const size_t orow_floats = r->orow_floats;
     const dw_vec vmin = r->vmin, vmax = r->vmax;
     const int act = r->act;
+    const char *pf = NULL;   /* PF: the lines of the first row to prefetch, pf_lines of them */
+    size_t pf_lines = 0, pf_per = 0;
+    if (PF && r->pf) {
+        const char *lo = r->pf + (size_t)(ix0 + j0) * c * sizeof(float);
+        const char *hi = r->pf + (size_t)(ix0 + j1) * c * sizeof(float);
+        pf = lo - ((uintptr_t)lo & 63);
+        pf_lines = (size_t)(hi - pf + 63) / 64;
+        pf_per = (pf_lines + groups - 1) / groups;
+    }
 #define DW_J(p, kx) ((p) * S + (kx))
 #define DW_COLSET(q, p, val) do { if (q) u##p = (val); else v##p = (val); } while (0)
 #define DW_COL(q, p) ((q) ? u##p : v##p)
@@ -209,6 +225,9 @@ static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int o
         DW_STORE(4); DW_STORE(5); DW_STORE(6); DW_STORE(7);
         DW_STORE(8); DW_STORE(9); DW_STORE(10); DW_STORE(11);
         DW_STORE(12); DW_STORE(13); DW_STORE(14); DW_STORE(15);
+        for (size_t q = 0; PF && q < pf_per && pf_lines; q++, pf_lines--, pf += 64)
+            for (size_t rr = 0; rr < r->pf_rows; rr++)
+                __builtin_prefetch(pf + rr * row_floats * sizeof(float), 0, 3);
     }
 #undef DW_STORE
 #undef DW_KROW
@@ -235,15 +254,15 @@ static inline __attribute__((always_inline)) void dw_tile_sized(const dw_row *r,
 {
     const int ix0 = ox * S - pad_left;
     if (T == P)
-        dw_tile(r, ox, ix0, K, P, S, R, 1, all_rows, l);
+        dw_tile(r, ox, ix0, K, P, S, R, 1, all_rows, 0, l);
     else if (DW_HALF(P) < P && T == DW_HALF(P))
-        dw_tile(r, ox, ix0, K, DW_HALF(P), S, R, 1, all_rows, l);
+        dw_tile(r, ox, ix0, K, DW_HALF(P), S, R, 1, all_rows, 0, l);
     else if (P > 4 && T == 4)
-        dw_tile(r, ox, ix0, K, 4, S, R, 1, all_rows, l);
+        dw_tile(r, ox, ix0, K, 4, S, R, 1, all_rows, 0, l);
     else if (P > 2 && T == 2)
-        dw_tile(r, ox, ix0, K, 2, S, R, 1, all_rows, l);
+        dw_tile(r, ox, ix0, K, 2, S, R, 1, all_rows, 0, l);
     else
-        dw_tile(r, ox, ix0, K, 1, S, R, 1, all_rows, l);
+        dw_tile(r, ox, ix0, K, 1, S, R, 1, all_rows, 0, l);
 }
 
 /* The smallest tile width of at least n pixels (P if none), and the largest of at most n. */
@@ -276,18 +295,18 @@ static __attribute__((noinline)) void name(const dw_row *r, int ox, int T, int p
  * is given l: the channel tail's lanes, a constant for whole groups), the
  * narrowest that covers them: it may overlap the last full tile, whose pixels it then writes
  * again with the same bits.  A row narrower than that tile takes two overlapping tiles of the
- * widest width that fits. */
+ * widest width that fits.  With PF, the full tiles prefetch (see dw_tile). */
 static inline __attribute__((always_inline)) void dw_group_row(const dw_row *r, int ow,
-        int K, int S, int R, int all_rows, int pad_left, dw_lanes l, dw_sized_fn sized)
+        int K, int S, int R, int all_rows, int PF, int pad_left, dw_lanes l, dw_sized_fn sized)
 {
     const int P = DW_TILE(K, S, R);
     int ox = 0;
     for (; ox + P <= ow; ox += P) {
         const int ix0 = ox * S - pad_left;
         if (ix0 >= 0 && ix0 + (P - 1) * S + K - 1 < r->w)
-            dw_tile(r, ox, ix0, K, P, S, R, 0, all_rows, l);
+            dw_tile(r, ox, ix0, K, P, S, R, 0, all_rows, PF, l);
         else
-            dw_tile(r, ox, ix0, K, P, S, R, 1, all_rows, l);
+            dw_tile(r, ox, ix0, K, P, S, R, 1, all_rows, PF, l);
     }
     if (ox == ow)
         return;
@@ -306,7 +325,8 @@ static inline __attribute__((always_inline)) void dw_group_row(const dw_row *r, 
  * group per row), always with the border rows' nest.  Separate functions keep each register
  * allocation to its own loop nest: the two-row nest has its own (name_two), since inlined
  * beside the one-row nests it slowed them (AVX2, 4-pixel pairs: one-row 7x7 layers 1.04-1.10x,
- * session 22). */
+ * session 22).  The interior nests have prefetching twins (name_in_pf, name_two_pf) for inputs
+ * that come from memory (r->pf set): a separate nest, so that the others carry no trace of it. */
 typedef void (*dw_row_fn)(const dw_row *r, int ow, int pad_left, int mode);
 
 #define DW_ROW_INSTANCE(name, K, S) \
@@ -316,16 +336,28 @@ DW_SIZED(name##_pair, K, S, DW_ROWS(K, S), 1, dw_lanes_for(DW_CR)) \
 DW_SIZED(name##_tail, K, S, 1, 0, l) \
 static __attribute__((noinline)) void name##_two(const dw_row *r, int ow, int pad_left) \
 { \
-    dw_group_row(r, ow, K, S, DW_ROWS(K, S), 1, pad_left, dw_lanes_for(DW_CR), name##_pair); \
+    dw_group_row(r, ow, K, S, DW_ROWS(K, S), 1, 0, pad_left, dw_lanes_for(DW_CR), name##_pair); \
+} \
+static __attribute__((noinline)) void name##_two_pf(const dw_row *r, int ow, int pad_left) \
+{ \
+    dw_group_row(r, ow, K, S, DW_ROWS(K, S), 1, 1, pad_left, dw_lanes_for(DW_CR), name##_pair); \
+} \
+static __attribute__((noinline)) void name##_in_pf(const dw_row *r, int ow, int pad_left) \
+{ \
+    dw_group_row(r, ow, K, S, 1, 1, 1, pad_left, dw_lanes_for(DW_CR), name##_inside); \
 } \
 static __attribute__((noinline)) void name(const dw_row *r, int ow, int pad_left, int mode) \
 { \
-    if (DW_ROWS(K, S) == 2 && mode == 2) \
+    if (DW_ROWS(K, S) == 2 && mode == 2 && r->pf) \
+        name##_two_pf(r, ow, pad_left); \
+    else if (DW_ROWS(K, S) == 2 && mode == 2) \
         name##_two(r, ow, pad_left); \
+    else if (mode == 1 && r->pf) \
+        name##_in_pf(r, ow, pad_left); \
     else if (mode == 1) \
-        dw_group_row(r, ow, K, S, 1, 1, pad_left, dw_lanes_for(DW_CR), name##_inside); \
+        dw_group_row(r, ow, K, S, 1, 1, 0, pad_left, dw_lanes_for(DW_CR), name##_inside); \
     else \
-        dw_group_row(r, ow, K, S, 1, 0, pad_left, dw_lanes_for(DW_CR), name##_border); \
+        dw_group_row(r, ow, K, S, 1, 0, 0, pad_left, dw_lanes_for(DW_CR), name##_border); \
 }
 DW_ROW_INSTANCE(dw_row_k3_s1, 3, 1)
 DW_ROW_INSTANCE(dw_row_k3_s2, 3, 2)
@@ -338,13 +370,13 @@ static __attribute__((noinline)) void dw_row_tail(const dw_row *r, int ow, int K
         int pad_left, size_t n)
 {
     if (K == 3 && stride == 1)
-        dw_group_row(r, ow, 3, 1, 1, 0, pad_left, dw_lanes_for(n), dw_row_k3_s1_tail);
+        dw_group_row(r, ow, 3, 1, 1, 0, 0, pad_left, dw_lanes_for(n), dw_row_k3_s1_tail);
     else if (K == 3)
-        dw_group_row(r, ow, 3, 2, 1, 0, pad_left, dw_lanes_for(n), dw_row_k3_s2_tail);
+        dw_group_row(r, ow, 3, 2, 1, 0, 0, pad_left, dw_lanes_for(n), dw_row_k3_s2_tail);
     else if (stride == 1)
-        dw_group_row(r, ow, 5, 1, 1, 0, pad_left, dw_lanes_for(n), dw_row_k5_s1_tail);
+        dw_group_row(r, ow, 5, 1, 1, 0, 0, pad_left, dw_lanes_for(n), dw_row_k5_s1_tail);
     else
-        dw_group_row(r, ow, 5, 2, 1, 0, pad_left, dw_lanes_for(n), dw_row_k5_s2_tail);
+        dw_group_row(r, ow, 5, 2, 1, 0, 0, pad_left, dw_lanes_for(n), dw_row_k5_s2_tail);
 }
 
 /* Kernel rows [ky0, ky1) of output row oy that are inside the image. */
@@ -376,12 +408,18 @@ static inline void dw_run(int K, const mnet_conv_geom *g, const float *in,
     r.act = act;
     r.vmin = dw_splat(out_min);
     r.vmax = dw_splat(out_max);
+    r.pf = NULL;
+    r.pf_rows = 0;
     for (int oy = oy0; oy < oy1;) {
         dw_set_row(&r, g, K, oy);
         const int inside = r.ky0 == 0 && r.ky1 == K;
         /* the next row inside too: its last input row, iy0 + S + K - 1, is in the image */
         const int two = pairs && inside && oy + 1 < oy1 && r.iy0 + S + K <= g->h;
         float *orow = out + (size_t)oy * g->ow * c;
+        int pf0, pf1;   /* prefetching: see mnet_dw_ahead_rows */
+        r.pf = g->prefetch && inside && mnet_dw_ahead_rows(g, K, oy, 1 + two, oy1, &pf0, &pf1) ?
+            (const char *)(in + (size_t)pf0 * r.row_floats) : NULL;
+        r.pf_rows = r.pf ? (size_t)(pf1 - pf0) : 0;
         if (groups) {
             r.in = in;
             r.wp = packed_w;
@@ -389,6 +427,7 @@ static inline void dw_run(int K, const mnet_conv_geom *g, const float *in,
             r.groups = groups;
             row(&r, g->ow, g->pad_left, two ? 2 : inside);
         }
+        r.pf = NULL;
         for (int k = 0; tail && k <= two; k++) {
             dw_set_row(&r, g, K, oy + k);
             r.in = in + tail_c0;

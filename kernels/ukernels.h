@@ -41,6 +41,9 @@ typedef struct mnet_conv_geom {
     int stride;              /* 1 or 2 */
     int pad_top, pad_left;   /* 0 or 1 (0..2 for 5x5 depthwise) */
     int cin, cout;
+    int prefetch;            /* depthwise: the input comes from L3 or memory, so prefetch the
+                              * rows each next output row adds as the row before computes (a
+                              * hint: the result is the same, no byte read); 0 elsewhere */
 } mnet_conv_geom;
 
 /* 3x3 depthwise, output rows [oy0, oy1) of one image, clamp to [out_min, out_max].
@@ -58,6 +61,19 @@ typedef mnet_dwconv3x3_ukernel mnet_dwconv5x5_ukernel;
  * zero past cout (see mnet_pack_conv3x3). */
 typedef void (*mnet_conv3x3_ukernel)(const mnet_conv_geom *g, const float *in,
         const float *packed_w, float *out, int oy0, int oy1, float out_min, float out_max, int act);
+
+/* The depthwise prefetch (mnet_conv_geom.prefetch): while output rows [oy, oy + n) compute (n
+ * = 1, or 2 for a pair), the input rows the next n output rows read and these do not, [*r0,
+ * *r1), those inside the image; 0 (nothing to prefetch) when the next rows are not in the
+ * call's [.., oy1) or none of theirs is inside the image. */
+static inline int mnet_dw_ahead_rows(const mnet_conv_geom *g, int K, int oy, int n, int oy1,
+        int *r0, int *r1)
+{
+    const int s = g->stride, first = (oy + n - 1) * s - g->pad_top + K;
+    *r0 = first < 0 ? 0 : first;
+    *r1 = first + n * s < g->h ? first + n * s : g->h;
+    return oy + n < oy1 && *r0 < *r1;
+}
 
 /* The stem reads a new image: one that comes from L3 or DRAM (each image of a batch, a new
  * frame), whose rows the hardware prefetchers fetch too late for the few FMAs per byte the stem

@@ -41,6 +41,14 @@ struct mnet_context {
     int hold_split;       /* tests: keep the cut mnet_context_set_split gave */
     int force_split;      /* tests: the batch split to use (made legal), or -1 */
     int fixed_split;      /* MNET_BATCH_SPLIT at creation: -1 tune, 0 large, 1 small */
+    struct {              /* whether large depthwise inputs are prefetched (see dw_prefetch) */
+        int mode;         /* 1 yes, 0 no, -1 still timing both */
+        int now;          /* this run's choice while timing */
+        int runs;         /* runs while timing */
+        int trials[2];    /* timed runs of each choice */
+        double best[2];   /* each choice's fastest time in those layers, ms per image */
+        double ms;        /* this run's time in those layers so far */
+    } dwpf;
     struct {              /* which batch split runs faster (see batch_split) */
         int batch;        /* the batch size tuned for (0: none yet) */
         int cand[2];      /* its splits under the two bounds */
@@ -83,6 +91,52 @@ static void dw_rows_needed(const mnet_layer *d, int b0, int b1, int *r0, int *r1
     *r0 = *r0 < 0 ? 0 : *r0;
     *r1 = (b1 - 1) * d->stride - d->pad_top + k;
     *r1 = *r1 > d->in_h ? d->in_h : *r1;
+}
+
+/* Whether depthwise d reads an input large enough to prefetch (MNET_DW_PREFETCH_BYTES; when it
+ * reads the tensor itself, not a fused group's window), and whether it does
+ * (mnet_conv_geom.prefetch).  Larger than the L2s, the tensor comes from L3 or from memory,
+ * and which one is the machine's doing: measured on the Zen 3 VM of session 23, the prefetch
+ * took V1's stride-2 depthwise over a 3.2 MB tensor from DRAM to 0.60-0.66 of its time, but
+ * from L3 (even just written) to 1.13-1.49x.  So the context times the layers that could,
+ * over its first runs, both ways (dw_prefetch_begin / _end), and keeps the faster;
+ * MNET_DW_PREFETCH=0 or 1 at creation fixes the choice (README, "Session 23: the depthwise
+ * prefetches inputs that come from memory"). */
+static int dw_prefetch_may(const mnet_layer *d)
+{
+    return mnet_op_is_dw(d->op) &&
+        (size_t)d->in_h * d->in_w * d->cin * sizeof(float) >= MNET_DW_PREFETCH_BYTES;
+}
+
+static int dw_prefetch(const mnet_context *ctx, const mnet_layer *d)
+{
+    return dw_prefetch_may(d) && (ctx->dwpf.mode >= 0 ? ctx->dwpf.mode : ctx->dwpf.now);
+}
+
+/* Timed runs of each choice (see dw_prefetch), alternating, after the context's first run
+ * (the warm-up, or a cold first run without it). */
+#define MNET_DW_PREFETCH_TRIALS 4
+
+static void dw_prefetch_begin(mnet_context *ctx)
+{
+    if (ctx->dwpf.mode < 0) {
+        ctx->dwpf.now = ctx->dwpf.runs++ & 1;
+        ctx->dwpf.ms = 0.0;
+    }
+}
+
+static void dw_prefetch_end(mnet_context *ctx, int batch)
+{
+    const int c = ctx->dwpf.now;
+    const double ms = ctx->dwpf.ms / batch;   /* per image: runs of any batch size compare */
+    if (ctx->dwpf.mode >= 0 || ctx->dwpf.runs == 1)   /* not timing, or the first run */
+        return;
+    if (ctx->dwpf.trials[c] == 0 || ms < ctx->dwpf.best[c])
+        ctx->dwpf.best[c] = ms;
+    ctx->dwpf.trials[c]++;
+    if (ctx->dwpf.trials[0] >= MNET_DW_PREFETCH_TRIALS &&
+            ctx->dwpf.trials[1] >= MNET_DW_PREFETCH_TRIALS)
+        ctx->dwpf.mode = ctx->dwpf.best[1] < ctx->dwpf.best[0];
 }
 
 /* The ukernel of a spatial layer (stem or depthwise; they share one signature). */
@@ -334,6 +388,8 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     ctx->force_split = -1;
     const char *bs = getenv("MNET_BATCH_SPLIT");   /* "large" / "small": no tuning */
     ctx->fixed_split = bs && strcmp(bs, "large") == 0 ? 0 : bs && strcmp(bs, "small") == 0 ? 1 : -1;
+    const char *dp = getenv("MNET_DW_PREFETCH");   /* "0" / "1": no timing */
+    ctx->dwpf.mode = dp && strcmp(dp, "0") == 0 ? 0 : dp && strcmp(dp, "1") == 0 ? 1 : -1;
     /* The model is immutable to callers; its per-tier packed cache is filled under a lock. */
     ctx->model = (mnet_model *)m;
     ctx->k = k;
@@ -450,6 +506,20 @@ int mnet_context_fused_groups(const mnet_context *ctx, int pre, int post)
     for (int i = 0; i < ctx->model->num_layers; i++)
         n += ctx->kind[i] == ((pre ? FUSE_PRE : 0) | (post ? FUSE_POST : 0));
     return n;
+}
+
+/* A depthwise in a group with a 1x1 or the stem before it reads that group's window. */
+static int dw_reads_window(const mnet_context *ctx, int i)
+{
+    return i > 0 && ctx->kind[i - 1] & FUSE_PRE;
+}
+
+int mnet_context_dw_prefetch(const mnet_context *ctx, int *layers)
+{
+    *layers = 0;
+    for (int i = 0; i < ctx->model->num_layers; i++)
+        *layers += dw_prefetch_may(&ctx->model->layers[i]) && !dw_reads_window(ctx, i);
+    return *layers == 0 ? 0 : ctx->dwpf.mode;
 }
 
 typedef struct {
@@ -590,7 +660,7 @@ static void fused_task(void *arg, int part, int parts)
                     int i0, i1;
                     dw_rows_needed(p, w1, r1, &i0, &i1);
                     const mnet_conv_geom gp = { i1 - i0, p->in_w, r1 - w1, p->out_w, p->stride,
-                        p->pad_top + i0 - w1 * p->stride, p->pad_left, p->cin, p->cout };
+                        p->pad_top + i0 - w1 * p->stride, p->pad_left, p->cin, p->cout, 0 };
                     k->conv3x3.fn(&gp, in + (size_t)i0 * pin_row, j->pw, pout, 0, r1 - w1, plo,
                             phi, pepi);
                 }
@@ -601,7 +671,8 @@ static void fused_task(void *arg, int part, int parts)
              * the band's rows: its output row 0 is row b0.  Rows outside the window are
              * exactly the image's own padding (r0 > 0 only when no tap reaches above). */
             const mnet_conv_geom g = { r1 - r0, d->in_w, b1 - b0, d->out_w, d->stride,
-                d->pad_top + r0 - b0 * d->stride, d->pad_left, d->cin, d->cout };
+                d->pad_top + r0 - b0 * d->stride, d->pad_left, d->cin, d->cout,
+                !p && dw_prefetch(j->ctx, d) };
             float *o = q ? dwout : out + (size_t)b0 * out_row;
             dwfn(&g, win, j->dw, o, 0, b1 - b0, dlo, dhi, depi);
             if (q) {
@@ -665,7 +736,7 @@ static void layer_task(void *arg, int part, int parts)
     }
     if (l->op == MNET_OP_CONV3X3 || mnet_op_is_dw(l->op)) {
         const mnet_conv_geom g = { l->in_h, l->in_w, l->out_h, l->out_w, l->stride, l->pad_top,
-            l->pad_left, l->cin, l->cout };
+            l->pad_left, l->cin, l->cout, dw_prefetch(j->ctx, l) };
         const mnet_conv3x3_ukernel fn = conv_kernel(k, l->op);
         while (next_rows(&rw, &b, &oy0, &oy1)) {
             fn(&g, j->in + b * in_img, j->w, j->out + b * out_img, oy0, oy1, j->lo, j->hi, j->epi);
@@ -853,7 +924,11 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
                     ctx->row_means + b0z * d->out_h * d->cout : NULL };
             if (q && q->res_from >= 0)
                 f.res = residual_of(ctx, q, b0z, input, input_img, &f.res_stride);
+            const int timing = ctx->dwpf.mode < 0 && !pre && dw_prefetch_may(d);
+            const double ft = timing ? now_ms() : 0.0;
             mnet_pool_run(ctx->pool, fused_task, &f);
+            if (timing)
+                ctx->dwpf.ms += now_ms() - ft;
             note_end(ctx, &m->layers[last]);
             i = last;
             continue;
@@ -907,7 +982,11 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
         }
         if (l->res_from >= 0)
             j.res = residual_of(ctx, l, b0z, input, input_img, &j.res_stride);
+        const int timing = ctx->dwpf.mode < 0 && dw_prefetch_may(l);
+        const double lt = timing ? now_ms() : 0.0;
         mnet_pool_run(ctx->pool, layer_task, &j);
+        if (timing)
+            ctx->dwpf.ms += now_ms() - lt;
         if (l->out_buf >= 0)
             note_end(ctx, l);
     }
@@ -1133,6 +1212,7 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
 
     int tuned = -1;
     int split = batch == 1 ? 0 : batch_split(ctx, batch, &tuned);
+    dw_prefetch_begin(ctx);
     const double t_run = tuned >= 0 ? now_ms() : 0.0;
     /* The image-by-image layers of every image run in the buffers' first slot, which stays in
      * cache from one image to the next (as at batch 1); what the batch's layers then read of
@@ -1150,6 +1230,7 @@ mnet_status mnet_context_run(mnet_context *ctx, int batch, const float *input, f
     run_layers(ctx, split, m->num_layers, 0, batch, input, logits);
     if (tuned >= 0)
         batch_split_done(ctx, tuned, now_ms() - t_run);
+    dw_prefetch_end(ctx, batch);
     if (ctx->threads > 1 && !ctx->hold_split)
         rebalance(ctx);
     ctx->prof_images += batch;

@@ -103,6 +103,10 @@ MNET_INTERNAL uint32_t mnet_crc32_clmul(uint32_t crc, const uint8_t *p, size_t n
 /* How many fused groups of a kind the context runs: with / without the 1x1 before the
  * depthwise (pre) and the 1x1 after it (post) (lib/context.c; for the tests). */
 MNET_INTERNAL int mnet_context_fused_groups(const mnet_context *ctx, int pre, int post);
+/* The depthwise layers that may prefetch their input (those that read a tensor of at least
+ * MNET_DW_PREFETCH_BYTES themselves), *layers of them, and whether they do: 1 or 0, or -1 while
+ * the context still times both (0 when there are none; lib/context.c dw_prefetch; tests). */
+MNET_INTERNAL int mnet_context_dw_prefetch(const mnet_context *ctx, int *layers);
 /* Tests: mnet_context_run calls the context has run, its warm-up included; the images its
  * profile averages over (*images, not NULL); where each layer is split between its threads now
  * (cut[0..threads], as for set_split; not NULL). */

@@ -1,7 +1,8 @@
 /* test_fusion.c - how lib/context.c schedules work must not change a single bit: the fused
  * groups (1x1 -> depthwise, depthwise -> 1x1, 1x1 -> depthwise -> 1x1) against the layers run
  * one by one (MNET_FUSE=0), and a batch (its large early layers image by image, the rest layer
- * by layer over the batch) against each image alone; on every ISA, with 1 and 2 threads, on V1, V2 and V3 at sizes where the planner
+ * by layer over the batch) against each image alone, and the depthwise prefetching its input
+ * against not (MNET_DW_PREFETCH=0); on every ISA, with 1 and 2 threads, on V1, V2 and V3 at sizes where the planner
  * fuses (and bands split the rows unevenly). */
 #include <check.h>
 #include <math.h>
@@ -32,6 +33,8 @@ static mnet_context *context_profiled(const mnet_model *m, mnet_isa isa, int thr
         unsetenv("MNET_FUSE");
     else
         setenv("MNET_FUSE", "0", 1);
+    if (fuse == 2 || fuse == 3)   /* fused, the depthwise prefetch fixed off or on */
+        setenv("MNET_DW_PREFETCH", fuse == 2 ? "0" : "1", 1);
     mnet_options o;
     mnet_options_default(&o);
     o.isa = isa;
@@ -41,6 +44,7 @@ static mnet_context *context_profiled(const mnet_model *m, mnet_isa isa, int thr
     mnet_context *ctx = NULL;
     ck_assert_msg(mnet_context_create(m, &o, &ctx) == MNET_OK, "%s", mnet_last_error());
     unsetenv("MNET_FUSE");
+    unsetenv("MNET_DW_PREFETCH");
     return ctx;
 }
 
@@ -181,6 +185,54 @@ START_TEST(test_warmup)
 }
 END_TEST
 
+/* The depthwise prefetch's choice (lib/context.c dw_prefetch): V1 0.5 at 183 has a depthwise
+ * that may prefetch its input, timed both ways over the runs after the context's first (here the
+ * warm-up) until each way has had 4, then fixed on one, every run's logits the same bits;
+ * MNET_DW_PREFETCH=0 / 1 fixes it from the start; V2 at 127 has no such layer. */
+START_TEST(test_dw_prefetch_choice)
+{
+    mnet_model *m = case_model(0, 21, NULL);
+    float *x = pattern((size_t)CASES[0].res * CASES[0].res * 3, 0.6f);
+    for (int fixed = -1; fixed <= 1; fixed++) {
+        if (fixed >= 0)
+            setenv("MNET_DW_PREFETCH", fixed ? "1" : "0", 1);
+        mnet_options o;
+        mnet_options_default(&o);
+        mnet_context *ctx = NULL;
+        ck_assert_msg(mnet_context_create(m, &o, &ctx) == MNET_OK, "%s", mnet_last_error());
+        unsetenv("MNET_DW_PREFETCH");
+        int layers = 0;
+        ck_assert_int_eq(mnet_context_dw_prefetch(ctx, &layers), fixed);
+        ck_assert_int_ge(layers, 1);
+        float first[CLASSES], y[CLASSES];
+        ck_assert_int_eq(mnet_context_run(ctx, 1, x, first), MNET_OK);
+        for (int run = 2; run <= 8; run++) {
+            /* 4 timed runs of each way after the warm-up: settled after the 8th */
+            ck_assert_int_eq(mnet_context_dw_prefetch(ctx, &layers), fixed);
+            ck_assert_int_eq(mnet_context_run(ctx, 1, x, y), MNET_OK);
+            ck_assert_msg(memcmp(first, y, sizeof y) == 0, "fixed %d: run %d != the first",
+                    fixed, run);
+        }
+        const int chosen = mnet_context_dw_prefetch(ctx, &layers);
+        ck_assert_msg(fixed < 0 ? chosen == 0 || chosen == 1 : chosen == fixed,
+                "fixed %d: %d after 8 runs", fixed, chosen);
+        ck_assert_int_eq(mnet_context_run(ctx, 1, x, y), MNET_OK);
+        ck_assert_int_eq(mnet_context_dw_prefetch(ctx, &layers), chosen);
+        ck_assert(memcmp(first, y, sizeof y) == 0);
+        mnet_context_free(ctx);
+    }
+    mnet_model *v2 = case_model(1, 21, NULL);
+    mnet_context *c2 = context(v2, MNET_ISA_AUTO, 1, 1);
+    int layers = -1;
+    ck_assert_int_eq(mnet_context_dw_prefetch(c2, &layers), 0);
+    ck_assert_int_eq(layers, 0);
+    mnet_context_free(c2);
+    mnet_model_free(v2);
+    free(x);
+    mnet_model_free(m);
+}
+END_TEST
+
 START_TEST(test_fused_equals_unfused)
 {
     mnet_model *m = case_model(_i, 3 + _i, NULL);
@@ -213,6 +265,29 @@ START_TEST(test_fused_equals_unfused)
             ck_assert_msg(memcmp(fused, plain, sizeof fused) == 0,
                     "case %d isa %s threads %d: fused != unfused", _i,
                     mnet_isa_name((mnet_isa)isa), threads);
+            /* V1's 1.08 MB input of its first stride-2 depthwise: that layer may prefetch it,
+             * fused (with the 1x1 after it) or not; the first runs (these) time it both ways
+             * (the contexts' first run without, the second with); fixed off, the same bits. */
+            if (CASES[_i].arch == MNET_ARCH_V1) {
+                int nf = 0, np = 0, nn = 0;
+                ck_assert_int_eq(mnet_context_dw_prefetch(cf, &nf), -1);
+                ck_assert_int_eq(mnet_context_dw_prefetch(cp, &np), -1);
+                ck_assert_int_ge(nf, 1);
+                ck_assert_int_eq(np, nf);
+                mnet_context *cn = context(m, (mnet_isa)isa, threads, 2);
+                ck_assert_int_eq(mnet_context_dw_prefetch(cn, &nn), 0);
+                ck_assert_int_eq(nn, nf);
+                float nopf[BATCH * CLASSES], again[BATCH * CLASSES];
+                ck_assert_int_eq(mnet_context_run(cn, BATCH, x, nopf), MNET_OK);
+                ck_assert_msg(memcmp(fused, nopf, sizeof fused) == 0, "case %d isa %s threads "
+                        "%d: the depthwise prefetch off != the first run", _i,
+                        mnet_isa_name((mnet_isa)isa), threads);
+                ck_assert_int_eq(mnet_context_run(cf, BATCH, x, again), MNET_OK);
+                ck_assert_msg(memcmp(fused, again, sizeof fused) == 0, "case %d isa %s threads "
+                        "%d: the second run (the depthwise prefetch on) != the first", _i,
+                        mnet_isa_name((mnet_isa)isa), threads);
+                mnet_context_free(cn);
+            }
             /* Two threads split rows and GEMM columns: each value is still computed the same
              * way. */
             if (threads == 1)
@@ -513,6 +588,7 @@ int main(void)
     tcase_add_loop_test(eq, test_fused_equals_unfused, 0, cases);
     tcase_add_loop_test(eq, test_profile, 0, cases);
     tcase_add_loop_test(eq, test_warmup, 0, cases);
+    tcase_add_test(eq, test_dw_prefetch_choice);
     tcase_add_test(tb, test_max_batch);
     tcase_add_test(tb, test_batch_split);
     const char *emulated = getenv("MNET_TEST_EMULATED");

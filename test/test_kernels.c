@@ -1338,6 +1338,7 @@ static void rows_case(const variant *v, int depthwise, const conv_case *cs, rng 
     g.pad_left = cs->p.pad_left;
     g.cin = cin;
     g.cout = cout;
+    g.prefetch = 0;
     describe_conv(v->name, cs, depthwise, " (ukernel, row ranges)");
 
     const size_t in_n = (size_t)cs->h * cs->w * cin, row_n = (size_t)g.ow * cout;
@@ -1391,6 +1392,22 @@ static void rows_case(const variant *v, int depthwise, const conv_case *cs, rng 
         CALL(piece, cuts[i], cuts[i + 1]);
         check_canaries(piece, out_n, "row piece");
         check_piece(piece, full, out_n, row_n, cuts[i], cuts[i + 1]);
+    }
+    /* The depthwise with its prefetch hint (mnet_conv_geom.prefetch, the separate prefetching
+     * row nests): the same bits, over all rows and over the pieces. */
+    if (depthwise) {
+        g.prefetch = 1;
+        float *pf = out_buf(&g_out2, out_n, 0);
+        CALL(pf, 0, g.oh);
+        check_canaries(pf, out_n, "one call over all rows, prefetching");
+        check_piece(pf, full, out_n, row_n, 0, g.oh);
+        for (int i = 0; i + 1 < ncut; i++) {
+            float *piece = out_buf(&g_out2, out_n, i & 1);
+            CALL(piece, cuts[i], cuts[i + 1]);
+            check_canaries(piece, out_n, "row piece, prefetching");
+            check_piece(piece, full, out_n, row_n, cuts[i], cuts[i + 1]);
+        }
+        g.prefetch = 0;
     }
 #undef CALL
 }
@@ -1705,7 +1722,7 @@ START_TEST(test_stem_ahead)
     for (int h = 1; h <= 40; h++)
         for (int s = 1; s <= 2; s++)
             for (int pt = 0; pt <= 1; pt++) {
-                const mnet_conv_geom g = { h, W, (h + 2 * pt - 3) / s + 1, 3, s, pt, 1, C, 8 };
+                const mnet_conv_geom g = { h, W, (h + 2 * pt - 3) / s + 1, 3, s, pt, 1, C, 8, 0 };
                 for (int oy = 0; oy < g.oh + 3; oy++) {
                     const mnet_stem_ahead a = mnet_stem_ahead_rows(&g, img, oy);
                     for (int k = 0; k < 2; k++) {
@@ -1718,6 +1735,56 @@ START_TEST(test_stem_ahead)
                     }
                 }
             }
+}
+END_TEST
+
+/* The depthwise prefetch rows (mnet_dw_ahead_rows): while output rows [oy, oy + n) compute, the
+ * input rows the next n output rows read and these do not, clipped to the image, and nothing
+ * when those rows are past the call's end: counted here row by row from the taps' own rows, so
+ * a prefetch is never aimed outside the input nor at rows already read. */
+START_TEST(test_dw_ahead)
+{
+    enum { W = 4, C = 8 };
+    int checked = 0;
+    for (int K = 3; K <= 5; K += 2)
+        for (int h = 1; h <= 24; h++)
+            for (int s = 1; s <= 2; s++)
+                for (int pt = 0; pt <= K / 2; pt++) {
+                    const int oh = (h + 2 * pt - K) / s + 1;
+                    if (oh < 1)
+                        continue;
+                    const mnet_conv_geom g = { h, W, oh, W, s, pt, 0, C, C, 1 };
+                    for (int n = 1; n <= 2; n++)
+                        for (int oy = 0; oy < oh; oy++)
+                            for (int oy1 = oy + 1; oy1 <= oh; oy1++) {
+                                int r0 = -99, r1 = -99;
+                                const int got = mnet_dw_ahead_rows(&g, K, oy, n, oy1, &r0, &r1);
+                                /* which input rows the next n output rows read, and not these */
+                                int want0 = h, want1 = -1;
+                                for (int iy = 0; iy < h && oy + n < oy1; iy++) {
+                                    int now = 0, next = 0;
+                                    for (int y = oy; y < oy + 2 * n; y++)
+                                        for (int ky = 0; ky < K; ky++)
+                                            if (y * s - pt + ky == iy) {
+                                                if (y < oy + n)
+                                                    now = 1;
+                                                else
+                                                    next = 1;
+                                            }
+                                    if (next && !now) {
+                                        want0 = iy < want0 ? iy : want0;
+                                        want1 = iy + 1 > want1 ? iy + 1 : want1;
+                                    }
+                                }
+                                const int want = want1 > want0;
+                                ck_assert_msg(got == want && (!want || (r0 == want0 &&
+                                        r1 == want1)), "K %d h %d stride %d pad %d oy %d n %d "
+                                        "oy1 %d: got %d [%d, %d), expected %d [%d, %d)", K, h, s,
+                                        pt, oy, n, oy1, got, r0, r1, want, want0, want1);
+                                checked += want;
+                            }
+                }
+    ck_assert_int_gt(checked, 1000);
 }
 END_TEST
 
@@ -1856,6 +1923,7 @@ int main(void)
     tcase_add_test(tc, test_pack_roundtrip);
     tcase_add_test(tc, test_crc32);
     tcase_add_test(tc, test_stem_ahead);
+    tcase_add_test(tc, test_dw_ahead);
     tcase_add_test(tc, test_map_code);
     if (getenv("MNET_EXPECT_ISA"))
         tcase_add_test(tc, test_expected_isa);
