@@ -861,6 +861,17 @@ static const float *residual_of(const mnet_context *ctx, const mnet_layer *l, si
     return rb < 0 ? input + b0 * input_img : tensor_of(ctx, rb, 0);
 }
 
+/* A layer (or fused group) on the pool; one whose depthwise may prefetch its input (`may`) is
+ * timed into this run's share while the context still times both ways (see dw_prefetch). */
+static void run_timing_dw(mnet_context *ctx, int may, mnet_task_fn fn, void *arg)
+{
+    const int timing = may && ctx->dwpf.mode < 0;
+    const double t0 = timing ? now_ms() : 0.0;
+    mnet_pool_run(ctx->pool, fn, arg);
+    if (timing)
+        ctx->dwpf.ms += now_ms() - t0;
+}
+
 /* The first weight block (MNET_GEMM_L2_BYTES at most) of the next 1x1 or classifier after
  * layer i, or NULL: a 1x1 prefetches it while its own last block computes, so that the next
  * one does not begin by waiting on L3 or DRAM for its weights (measured, paired rounds
@@ -924,11 +935,7 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
                     ctx->row_means + b0z * d->out_h * d->cout : NULL };
             if (q && q->res_from >= 0)
                 f.res = residual_of(ctx, q, b0z, input, input_img, &f.res_stride);
-            const int timing = ctx->dwpf.mode < 0 && !pre && dw_prefetch_may(d);
-            const double ft = timing ? now_ms() : 0.0;
-            mnet_pool_run(ctx->pool, fused_task, &f);
-            if (timing)
-                ctx->dwpf.ms += now_ms() - ft;
+            run_timing_dw(ctx, !pre && dw_prefetch_may(d), fused_task, &f);
             note_end(ctx, &m->layers[last]);
             i = last;
             continue;
@@ -982,11 +989,7 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
         }
         if (l->res_from >= 0)
             j.res = residual_of(ctx, l, b0z, input, input_img, &j.res_stride);
-        const int timing = ctx->dwpf.mode < 0 && dw_prefetch_may(l);
-        const double lt = timing ? now_ms() : 0.0;
-        mnet_pool_run(ctx->pool, layer_task, &j);
-        if (timing)
-            ctx->dwpf.ms += now_ms() - lt;
+        run_timing_dw(ctx, dw_prefetch_may(l), layer_task, &j);
         if (l->out_buf >= 0)
             note_end(ctx, l);
     }

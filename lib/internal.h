@@ -110,9 +110,9 @@ MNET_INTERNAL void mnet_unpack_gemm(int k, int n, int nr, const float *packed, f
 #define MNET_GEMM_L2_BYTES (256u * 1024u)
 
 /* A depthwise layer that reads an input tensor of at least this many bytes itself (not from a
- * fused group's window) prefetches it (mnet_conv_geom.prefetch; lib/context.c dw_prefetch):
- * larger than the L2s, even a tensor just written has left them by the time its first rows are
- * read (README, "Session 23: the depthwise prefetches inputs that come from memory"). */
+ * fused group's window) may prefetch it (mnet_conv_geom.prefetch): larger than the L2s, the
+ * tensor comes from L3 or DRAM, and the context times both ways to choose (lib/context.c
+ * dw_prefetch; README, "Session 23: the depthwise prefetches inputs that come from memory"). */
 #define MNET_DW_PREFETCH_BYTES (1024u * 1024u)
 
 /* GEMM driver: rows [m0, m1) of c = epilogue(a * packed + bias) (MNET_EPI_*), blocked so that

@@ -33,8 +33,8 @@ static mnet_context *context_profiled(const mnet_model *m, mnet_isa isa, int thr
         unsetenv("MNET_FUSE");
     else
         setenv("MNET_FUSE", "0", 1);
-    if (fuse == 2 || fuse == 3)   /* fused, the depthwise prefetch fixed off or on */
-        setenv("MNET_DW_PREFETCH", fuse == 2 ? "0" : "1", 1);
+    if (fuse == 2)   /* fused, the depthwise prefetch fixed off */
+        setenv("MNET_DW_PREFETCH", "0", 1);
     mnet_options o;
     mnet_options_default(&o);
     o.isa = isa;
