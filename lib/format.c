@@ -148,9 +148,14 @@ static mnet_status check_finite(const uint8_t *d, const tensor *t)
 
 /* Fold one layer's BatchNorm into its weights and bias while moving them to the kernel layout:
  * conv3x3 [cout][3][3][cin], dwconv [k][k][c], conv1x1, SE and fc [cin][cout].  Values are read
- * straight from the file image (little-endian at any alignment). */
+ * straight from the file image (little-endian at any alignment).  With nr > 0 (a layer its tier
+ * packs as a GEMM, nr the panel width), the 1x1, SE or fc weights and the bias go straight into
+ * the packed panels at wout instead (mnet_pack_gemm's layout, the same values): each output
+ * channel's weights are one contiguous row of the file, so no transposed copy of the layer is
+ * made (V2's 5 MB classifier was folded into scratch, then packed from it).  bout receives the
+ * bias either way. */
 static mnet_status fold_layer(const uint8_t *d, const mnet_layer *l, tensor *w, tensor *b,
-        tensor *bn[4], float eps, float *wout, float *bout)
+        tensor *bn[4], float eps, int nr, float *wout, float *bout)
 {
     const size_t cout = (size_t)l->cout, cin = (size_t)l->cin;
     mnet_status s;
@@ -199,6 +204,22 @@ static mnet_status fold_layer(const uint8_t *d, const mnet_layer *l, tensor *w, 
     case MNET_OP_FC:
     case MNET_OP_SE_REDUCE:
     case MNET_OP_SE_EXPAND:
+        if (nr > 0) {           /* -> panels { bias[nr], w[cin][nr] }, zero past cout */
+            const size_t pn = (size_t)nr, panel = pn * (cin + 1);
+            for (size_t j0 = 0; j0 < cout; j0 += pn, wout += panel) {
+                const size_t cols = cout - j0 < pn ? cout - j0 : pn;
+                if (cols < pn)
+                    memset(wout, 0, panel * sizeof(float));
+                memcpy(wout, bout + j0, cols * sizeof(float));
+                for (size_t j = 0; j < cols; j++) {
+                    const uint8_t *row = wb + 4 * (j0 + j) * cin;
+                    const double sc = scale[j0 + j];
+                    for (size_t ci = 0; ci < cin; ci++)
+                        wout[pn + ci * pn + j] = (float)(rdf32(row + 4 * ci) * sc);
+                }
+            }
+            break;
+        }
         for (size_t co0 = 0; co0 < cout; co0 += 32)
             for (size_t ci0 = 0; ci0 < cin; ci0 += 32) {
                 const size_t co1 = co0 + 32 < cout ? co0 + 32 : cout;
@@ -419,7 +440,7 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, int discard, mnet_mo
     m->home = home->isa;
     if ((st = mnet_packed_create(m->layers, nl, home, &m->packed[m->home])) != MNET_OK)
         goto fail;
-    if (!(wtmp = mnet_layer_scratch(m->layers, nl, &tmp_floats, &btmp))) {
+    if (!(wtmp = mnet_layer_scratch(m->layers, nl, home, 0, &tmp_floats, &btmp))) {
         st = mnet_error(MNET_ERR_NOMEM, "model: no memory to fold a layer");
         goto fail;
     }
@@ -460,10 +481,13 @@ mnet_status mnet_model_parse(const uint8_t *d, size_t size, int discard, mnet_mo
                     l->cin, l->cout);
             goto fail;
         }
-        if ((st = fold_layer(d, l, w, b, bn, eps, wtmp, btmp)) != MNET_OK)
-            goto fail;
         const mnet_packed *hp = m->packed[m->home];
-        mnet_pack_layer(l, home, wtmp, btmp, hp->data + hp->offset[i]);
+        float *block = hp->data + hp->offset[i];
+        const int nr = mnet_layer_gemm_tile(l, home);   /* GEMM layers: folded into place */
+        if ((st = fold_layer(d, l, w, b, bn, eps, nr, nr ? block : wtmp, btmp)) != MNET_OK)
+            goto fail;
+        if (!nr)
+            mnet_pack_layer(l, home, wtmp, btmp, block);
         if (discard && count > 0)
             discard_folded(d, sorted, count, size - 4, &lo, &done);
     }

@@ -249,11 +249,19 @@ void mnet_pack_layer(const mnet_layer *l, const mnet_kernels *t, const float *w,
     convert_layer(l, t, 0, (float *)w, (float *)b, dst);   /* read only when packing */
 }
 
-float *mnet_layer_scratch(const mnet_layer *layers, int n, size_t *floats, float **bias)
+int mnet_layer_gemm_tile(const mnet_layer *l, const mnet_kernels *t)
+{
+    const pack_layout p = layout_of(l, t);
+    return p.kind == PACK_GEMM ? p.tile : 0;
+}
+
+float *mnet_layer_scratch(const mnet_layer *layers, int n, const mnet_kernels *t, int gemm,
+        size_t *floats, float **bias)
 {
     size_t wmax = 1, bmax = 1;
     for (int i = 0; i < n; i++) {
-        const size_t wf = mnet_layer_weight_floats(&layers[i]);
+        const size_t wf = !gemm && mnet_layer_gemm_tile(&layers[i], t) ? 0 :
+            mnet_layer_weight_floats(&layers[i]);
         wmax = wf > wmax ? wf : wmax;
         bmax = (size_t)layers[i].cout > bmax ? (size_t)layers[i].cout : bmax;
     }
@@ -271,7 +279,7 @@ static mnet_status pack_all(const mnet_model *m, const mnet_kernels *t, mnet_pac
     const mnet_kernels *home = mnet_kernels_for((mnet_isa)m->home);
     const mnet_packed *src = m->packed[m->home];
     size_t floats;
-    float *b, *w = mnet_layer_scratch(m->layers, m->num_layers, &floats, &b);
+    float *b, *w = mnet_layer_scratch(m->layers, m->num_layers, t, 1, &floats, &b);
     mnet_packed *p = NULL;
     mnet_status s = !w ? mnet_error(MNET_ERR_NOMEM, "no memory to repack weights") :
         mnet_packed_create(m->layers, m->num_layers, t, &p);

@@ -140,12 +140,17 @@ MNET_INTERNAL mnet_status mnet_packed_create(const mnet_layer *layers, int n,
 MNET_INTERNAL void mnet_packed_free(mnet_packed *p);   /* NULL is a no-op */
 /* Scratch for one layer's folded weights and bias, sized for the largest of these layers:
  * the weights at the start, *bias after them; *floats in all (mnet_big_free(p, *floats * 4)).
+ * Without `gemm`, the weights of layers tier t packs as a GEMM (mnet_layer_gemm_tile) are left
+ * out of the size (the loader folds those straight into their panels); the bias always fits.
  * NULL when out of memory. */
-MNET_INTERNAL float *mnet_layer_scratch(const mnet_layer *layers, int n, size_t *floats,
-        float **bias);
+MNET_INTERNAL float *mnet_layer_scratch(const mnet_layer *layers, int n, const mnet_kernels *t,
+        int gemm, size_t *floats, float **bias);
 /* Layer l's folded weights w and bias b (fold_layer's layouts) into its block for tier t. */
 MNET_INTERNAL void mnet_pack_layer(const mnet_layer *l, const mnet_kernels *t, const float *w,
         const float *b, float *dst);
+/* The panel width tier t packs layer l's weights in as a GEMM (mnet_pack_gemm's layout: 1x1,
+ * squeeze-and-excite and classifier layers), or 0 for a layer packed otherwise. */
+MNET_INTERNAL int mnet_layer_gemm_tile(const mnet_layer *l, const mnet_kernels *t);
 
 /* The model's weights packed for `t`'s kernels, packing them on first use (thread-safe). */
 MNET_INTERNAL mnet_status mnet_model_packed(mnet_model *m, const mnet_kernels *t,

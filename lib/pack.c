@@ -78,13 +78,17 @@ size_t mnet_packed_gemm_floats(int k, int n, int nr)
 void mnet_pack_gemm(int k, int n, int nr, const float *b, const float *bias, float *packed)
 {
     for (int j0 = 0; j0 < n; j0 += nr) {
-        const int cols = n - j0 < nr ? n - j0 : nr;
-        for (int j = 0; j < nr; j++)
-            *packed++ = (j < cols && bias) ? bias[j0 + j] : 0.0f;
-        for (int kk = 0; kk < k; kk++) {
-            const float *row = b + (size_t)kk * n + j0;
-            for (int j = 0; j < nr; j++)
-                *packed++ = j < cols ? row[j] : 0.0f;
+        const size_t cols = (size_t)(n - j0 < nr ? n - j0 : nr), pad = (size_t)nr - cols;
+        if (bias)
+            memcpy(packed, bias + j0, cols * sizeof(float));
+        else
+            memset(packed, 0, cols * sizeof(float));
+        memset(packed + cols, 0, pad * sizeof(float));
+        packed += nr;
+        /* Row by row with whole copies: the panel's columns of each row are contiguous. */
+        for (int kk = 0; kk < k; kk++, packed += nr) {
+            memcpy(packed, b + (size_t)kk * n + j0, cols * sizeof(float));
+            memset(packed + cols, 0, pad * sizeof(float));
         }
     }
 }

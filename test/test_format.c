@@ -120,6 +120,92 @@ START_TEST(test_base_loads)
 }
 END_TEST
 
+/* The float tensor `name` of file f, or NULL if it has none. */
+static const uint8_t *tensor_data(const uint8_t *f, const char *name)
+{
+    const uint32_t count = get32(f + H_COUNT);
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *e = f + HDR + (size_t)i * ENTRY;
+        if (strcmp((const char *)e, name) == 0)
+            return f + get64(e + E_OFFSET);
+    }
+    return NULL;
+}
+
+static double getf(const uint8_t *p) { uint32_t u = get32(p); float v; memcpy(&v, &u, 4); return v; }
+
+/* The loader folds 1x1, squeeze-and-excite and classifier layers straight into their GEMM
+ * panels.  Every such layer's block, for the tier the model was loaded in, against the fold
+ * restated here from the file's tensors (scale = gamma / sqrt(var + eps) in double, the weights
+ * times it, bias (b - mean) * scale + beta): same bits, the bias in each panel's first row,
+ * zeros past the last column.  Models with partial panels (odd channel counts, 3 classes). */
+START_TEST(test_gemm_layers_packed)
+{
+    static const struct { int arch; double alpha; int res, classes; } cases[] = {
+        { MNET_ARCH_V2, 0.1, 32, 3 }, { MNET_ARCH_V1, 0.35, 32, 1000 },
+        { MNET_ARCH_V3_SMALL, 0.35, 48, 11 }, { MNET_ARCH_V3_LARGE, 0.5, 32, 5 },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        uint8_t *f;
+        size_t n;
+        ck_assert_int_eq(mnet_model_write_random(cases[c].arch, cases[c].alpha, cases[c].res,
+                cases[c].res, cases[c].classes, 11 + c, &f, &n), MNET_OK);
+        mnet_model *m;
+        ck_assert_int_eq(mnet_model_load_memory(f, n, &m), MNET_OK);
+        const mnet_kernels *home = mnet_kernels_for((mnet_isa)m->home);
+        const mnet_packed *hp = m->packed[m->home];
+        const double eps = getf(f + H_EPS);
+        int gemm_layers = 0;
+        for (int i = 0; i < m->num_layers; i++) {
+            const mnet_layer *l = &m->layers[i];
+            const int nr = mnet_layer_gemm_tile(l, home);
+            if (!nr)
+                continue;
+            gemm_layers++;
+            char name[64];
+            const uint8_t *w, *b, *bn[4];
+            static const char *const bn_names[4] = { "g", "b", "m", "v" };
+            snprintf(name, sizeof name, "l%d.w", i);
+            ck_assert_ptr_nonnull(w = tensor_data(f, name));
+            snprintf(name, sizeof name, "l%d.b", i);
+            b = tensor_data(f, name);
+            for (int k = 0; k < 4; k++) {
+                snprintf(name, sizeof name, "l%d.bn.%s", i, bn_names[k]);
+                bn[k] = tensor_data(f, name);
+            }
+            const size_t cin = (size_t)l->cin, cout = (size_t)l->cout, pn = (size_t)nr;
+            const float *block = hp->data + hp->offset[i];
+            for (size_t co = 0; co < (cout + pn - 1) / pn * pn; co++) {
+                const float *panel = block + co / pn * pn * (cin + 1);
+                const size_t j = co % pn;
+                if (co >= cout) {   /* padding: zero bias and weights */
+                    for (size_t ci = 0; ci <= cin; ci++)
+                        ck_assert_msg(panel[ci * pn + j] == 0.0f, "layer %d column %zu (past %zu) "
+                                "row %zu: %g", i, co, cout, ci, panel[ci * pn + j]);
+                    continue;
+                }
+                double scale = 1.0, bias = b ? getf(b + 4 * co) : 0.0;
+                if (bn[0]) {
+                    scale = getf(bn[0] + 4 * co) / sqrt(getf(bn[3] + 4 * co) + eps);
+                    bias = (bias - getf(bn[2] + 4 * co)) * scale + getf(bn[1] + 4 * co);
+                }
+                ck_assert_msg(panel[j] == (float)bias, "layer %d bias %zu: %a, expected %a", i,
+                        co, panel[j], (float)bias);
+                for (size_t ci = 0; ci < cin; ci++) {
+                    const float want = (float)(getf(w + 4 * (co * cin + ci)) * scale);
+                    ck_assert_msg(panel[(ci + 1) * pn + j] == want, "layer %d (%s %zu->%zu, tile "
+                            "%d) weight [%zu][%zu]: %a, expected %a", i, mnet_op_name(l->op), cin,
+                            cout, nr, co, ci, panel[(ci + 1) * pn + j], want);
+                }
+            }
+        }
+        ck_assert_int_gt(gemm_layers, 0);
+        mnet_model_free(m);
+        mnet_big_free(f, n);
+    }
+}
+END_TEST
+
 /* V3's own fields: version 2 required, SE biases required and BatchNorm refused on SE layers,
  * 5x5 depthwise shapes, V3's fixed activation field. */
 START_TEST(test_v3_fields)
@@ -409,6 +495,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 1200);
     tcase_add_test(tc, test_base_loads);
+    tcase_add_test(tc, test_gemm_layers_packed);
     tcase_add_test(tc, test_truncated_everywhere);
     tcase_add_test(tc, test_v3_fields);
     tcase_add_test(tc, test_checksum_and_magic);
