@@ -1,5 +1,5 @@
-/* conv3x3.c - full 3x3 convolution (the stem), AVX2+FMA, 16 output channels x 4 pixels (8 x 8
- * when at most 8 channels are left). */
+/* conv3x3.c - full 3x3 convolution (the stem), AVX2+FMA, 16 output channels x 6 pixels (x 4 in
+ * a row of fewer than 6 interior pixels; 8 x 8 when at most 8 channels are left). */
 #include "avx2_util.h"
 #include "ukernels.h"
 
@@ -22,8 +22,11 @@ static inline void store16(float *o, __m256 lo, __m256 hi, size_t n)
 
 /* The interior tile's accumulators (stem_tile.h): two vectors a pixel, or one when at most 8
  * channels are left.  The literal steps pay in the one-vector tile of 8 pixels: an 8-channel
- * stem (V3 at width 0.5) took 0.43 of its former time; the two-vector tile with literals took
- * about 1.10x, so it keeps runtime values (README, "The stems' literal steps"). */
+ * stem (V3 at width 0.5) took 0.43 of its former time; the two-vector tile of 4 pixels with
+ * literals took about 1.10x (README, "The stems' literal steps").  Of 6 pixels (12
+ * accumulators, as the GEMM tile: 2 weight loads and 6 broadcasts feed 12 FMAs) with literals,
+ * the V1/V2 stem took 0.875-0.90 of the 4-pixel tile's time, with runtime values 1.03-1.08
+ * (README, "Session 24"). */
 #define ACC1(i) __m256 l##i = blo;
 #define ACC2(i) __m256 l##i = blo, h##i = bhi;
 #define FMA1(i) l##i = _mm256_fmadd_ps(_mm256_broadcast_ss(p + (i) * xs + t), wl, l##i);
@@ -85,10 +88,10 @@ void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
             } while (0)
             for (; ox < ox_lo && ox < g->ow; ox++)
                 ONE_PIXEL(ox);
-            /* Interior, P pixels at a time (see STEM_TILE): 4, or 8 when at most 8 channels
-             * are left (one accumulator a pixel), with literal steps for the RGB stride-2
-             * stem. */
-            const int P = n <= 8 && ox_hi - ox_lo >= 8 ? 8 : 4;
+            /* Interior, P pixels at a time (see STEM_TILE): 6 (4 in a row of fewer), or 8
+             * when at most 8 channels are left (one accumulator a pixel), with literal steps
+             * for the RGB stride-2 stem. */
+            const int P = n <= 8 && ox_hi - ox_lo >= 8 ? 8 : n > 8 && ox_hi - ox_lo >= 6 ? 6 : 4;
             for (;; ox += P) {
                 /* Fewer than P left: one more tile ending at the last interior pixel; the
                  * pixels it shares with the tile before get the same bits again (each pixel's
@@ -107,6 +110,10 @@ void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
                     STEM_TILE(8, ACC1, FMA1, OUT1, 6, 3)
                 else if (P == 8)
                     STEM_TILE(8, ACC1, FMA1, OUT1, xstep, cin)
+                else if (P == 6 && rgb2)
+                    STEM_TILE(6, ACC2, FMA2, OUT2, 6, 3)
+                else if (P == 6)
+                    STEM_TILE(6, ACC2, FMA2, OUT2, xstep, cin)
                 else
                     STEM_TILE(4, ACC2, FMA2, OUT2, xstep, cin)
             }
