@@ -26,7 +26,7 @@ static inline void store16(float *o, __m256 lo, __m256 hi, size_t n)
  * literals took about 1.10x (README, "The stems' literal steps").  Of 6 pixels (12
  * accumulators, as the GEMM tile: 2 weight loads and 6 broadcasts feed 12 FMAs) with literals,
  * the V1/V2 stem took 0.87-0.91 of the 4-pixel tile's time in most sittings (equal in the
- * fastest), with runtime values 1.03-1.16 (README, "Session 24"). */
+ * fastest), with runtime values 0.96-1.12 (README, "Session 24"). */
 #define ACC1(i) __m256 l##i = blo;
 #define ACC2(i) __m256 l##i = blo, h##i = bhi;
 #define FMA1(i) l##i = _mm256_fmadd_ps(_mm256_broadcast_ss(p + (i) * xs + t), wl, l##i);
