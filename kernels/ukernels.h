@@ -153,7 +153,7 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
 #define MNET_REP(R, M) MNET_REP##R(M)
 
 /* A tile's k loop: STEP, a statement on the step index kq, for kq = 0 .. kc - 1, w advancing
- * `wstep` floats per step; one line is prefetched every pf_every steps while pf_lines last
+ * `wstep` floats per step, UNROLL (a _Pragma, or empty) before each loop over the steps; one line is prefetched every pf_every steps while pf_lines last
  * (at most one per step).  kc, w, pf, pf_lines and pf_every are the tile's own variables:
  * pf_every = MNET_PF_EVERY(all the k steps of the tile's panels) spreads the lines evenly over
  * the whole tile.  (Measured, one thread: one line per step from the first step on, the lines
@@ -161,16 +161,18 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
  * from DRAM more slowly; spread evenly, V1 1.0 ran 2.7-3.2% faster, V1 at 160 1.6%.) */
 #define MNET_PF_EVERY(steps) (pf_lines && (steps) > pf_lines ? (steps) / pf_lines : 1)
 
-#define MNET_GEMM_K_LOOP(wstep, STEP) {                                          \
+#define MNET_GEMM_K_LOOP(wstep, STEP, UNROLL) {                                  \
         size_t kq = 0;                                                          \
         if (pf_lines) {                                                         \
             const size_t ev_ = pf_every;                                        \
             for (; kq + ev_ <= kc && pf_lines; pf_lines--, pf += 64) {          \
                 __builtin_prefetch(pf, 0, MNET_PF_LOCALITY);                    \
+                UNROLL                                                          \
                 for (size_t e_ = 0; e_ < ev_; e_++, kq++, w += (wstep))         \
                     STEP                                                        \
             }                                                                   \
         }                                                                       \
+        UNROLL                                                                  \
         for (; kq < kc; kq++, w += (wstep))                                     \
             STEP                                                                \
     }

@@ -106,7 +106,7 @@ static void gemm_tail24_##P(size_t nc, size_t kc, const float *a, size_t a_strid
     const __m512 bx = _mm512_loadu_ps(w), bt = tail8x2(w + 16); \
     PAIRS(P, T_ACC) \
     w += 32; \
-    MNET_GEMM_K_LOOP(32, T_STEP(P)) \
+    MNET_GEMM_K_LOOP(32, T_STEP(P), ) \
     const __mmask16 lo = mnet_avx512_lanes(nc - 16), hi = (__mmask16)(lo << 8); \
     PAIRS(P, T_OUT) \
 }

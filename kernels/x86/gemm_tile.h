@@ -7,8 +7,9 @@
  *   GT_FMA(a, b, acc)        acc + a * b
  *   GT_STORE2(c, x, y, n)    epilogue of x and y, store of the first min(n, NR) columns
  *   GT_STORE1(c, x, n)       epilogue of x, store of the first n (<= GT_W) columns
- * (the epilogue helpers see the tile's vmin, vmax and act), then instantiates
- * GEMM_TILE(R) for each row count R it needs (MNET_REP: R a literal 2..8).
+ * (the epilogue helpers see the tile's vmin, vmax and act), and may define
+ *   GT_K_UNROLL              a _Pragma placed before the k loops (MNET_GEMM_K_LOOP), else none
+ * then instantiates GEMM_TILE(R) for each row count R it needs (MNET_REP: R a literal 2..8).
  *
  * gemm_<R>x: exactly R rows, so the driver's near-equal tiles (49 rows = 7 x 7) cost what they
  * compute.  Per panel: 2 R accumulators, two weight loads and R broadcasts per k step; a last
@@ -19,6 +20,10 @@
 #define MNET_GEMM_TILE_H
 
 #include "ukernels.h"
+
+#ifndef GT_K_UNROLL
+#define GT_K_UNROLL
+#endif
 
 /* The pieces, for row r of the tile. */
 #define GT_PTRS(r)   const float *const a##r = a + (r) * a_stride; float *c##r = c + (r) * c_stride;
@@ -43,7 +48,7 @@ static void gemm_##R##x(size_t nc, size_t kc, const float *a, size_t a_stride, c
         const GT_VEC bx = GT_LOAD(w), by = GT_LOAD(w + GT_W);   /* bias */ \
         MNET_REP(R, GT_ACC2) \
         w += 2 * GT_W; \
-        MNET_GEMM_K_LOOP(2 * GT_W, GT_STEP2(R)) \
+        MNET_GEMM_K_LOOP(2 * GT_W, GT_STEP2(R), GT_K_UNROLL) \
         MNET_REP(R, GT_ST2) \
         if (nc <= 2 * GT_W) \
             return; \
@@ -53,7 +58,7 @@ static void gemm_##R##x(size_t nc, size_t kc, const float *a, size_t a_stride, c
     const GT_VEC bx = GT_LOAD(w); \
     MNET_REP(R, GT_ACC1) \
     w += 2 * GT_W; \
-    MNET_GEMM_K_LOOP(2 * GT_W, GT_STEP1(R)) \
+    MNET_GEMM_K_LOOP(2 * GT_W, GT_STEP1(R), GT_K_UNROLL) \
     MNET_REP(R, GT_ST1) \
 }
 
