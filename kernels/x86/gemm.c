@@ -64,9 +64,9 @@ static void gemm_1x16(size_t nc, size_t kc, const float *a, const float *w, floa
 #define GT_STORE1(c, x, n) STORE_ROW(c, mnet_avx2_epi(x, vmin, vmax, act), _mm256_setzero_ps(), n)
 /* The k loops two steps a turn: one loop count and compare, the pointers bumped once, for two
  * steps of 12 FMAs.  Measured in one process (the tile alone, data in L1, alternating with and
- * without, k = 16..256, three sittings at 16:53 in session 24): 0.86-0.97 of the cycles a panel
- * in the minutes when something else shares the core's issue and load slots, where the
- * bookkeeping of a 24-instruction step counts (README, "Session 24"). */
+ * without, k = 16..256, three sittings in session 24, the loop without at 6.4-8.5 cycles a step
+ * then, 6.0 in the quietest minutes): 0.86-0.97 of the cycles a panel; V2 0.936 and V1 0.944 of
+ * their time end to end (README, "Session 24"). */
 #if defined(__clang__)
 #define GT_K_UNROLL _Pragma("unroll 2")
 #else
