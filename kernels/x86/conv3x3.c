@@ -39,6 +39,12 @@ static inline void store16(float *o, __m256 lo, __m256 hi, size_t n)
 #define STEM_VEC __m256
 #define STEM_LOAD(p) _mm256_loadu_ps(p)
 #define STEM_LANES 8
+/* The row pointer opaque at every tap: with literal steps, pixel i + 1's tap t reads what
+ * pixel i's tap t + 6 reads, and GCC (-O3), seeing it, kept such broadcasts alive across taps
+ * and spilled accumulators to the stack.  Opaque, each tap loads its own: the RGB stride-2
+ * stem took 0.86-0.90 of its time (one process, alternating, 8-32 channels; README, "Session
+ * 25"). */
+#define STEM_OPAQUE(p) __asm__("" : "+r"(p))
 #include "stem_tile.h"
 
 void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,

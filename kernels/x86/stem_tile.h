@@ -8,11 +8,17 @@
  * broadcast is then a fixed offset from one pointer and the tap loop unrolls, where runtime
  * values take a pointer register per pixel and a counted loop of 9 (README, "The stems' literal
  * steps").  The including file defines
- * STEM_VEC, STEM_LOAD(p) and STEM_LANES, and has in scope: g, iy0, px, row, wp, CR. */
+ * STEM_VEC, STEM_LOAD(p) and STEM_LANES, may define STEM_OPAQUE(p) (run at every tap, e.g. an
+ * empty asm hiding the row pointer from the compiler; default nothing), and has in scope: g,
+ * iy0, px, row, wp, CR. */
 #ifndef MNET_STEM_TILE_H
 #define MNET_STEM_TILE_H
 
 #include "ukernels.h"
+
+#ifndef STEM_OPAQUE
+#define STEM_OPAQUE(p) ((void)0)
+#endif
 
 #define STEM_TILE(P, ACC, FMA, OUT, XS, CIN) { \
     const size_t xs = (XS), taps = 3 * (size_t)(CIN); \
@@ -24,6 +30,7 @@
         const float *p = px + (size_t)iy * row; \
         const float *wt = wp + CR + (size_t)ky * taps * CR; \
         for (size_t t = 0; t < taps; t++, wt += CR) { \
+            STEM_OPAQUE(p); \
             const STEM_VEC wl = STEM_LOAD(wt), wh = STEM_LOAD(wt + STEM_LANES); \
             (void)wh; \
             MNET_REP(P, FMA) \
