@@ -4,6 +4,28 @@
 
 #include "internal.h"
 
+/* total split into `parts` near-equal shares, part t getting floor(total (t + 1) / parts) -
+ * floor(total t / parts), handed out in order by step(): q or q + 1 (total = q parts + r),
+ * the remainder carried as in Bresenham's line.  The driver steps a few thousand tiles per
+ * network; three 64-bit divisions each were 0.5% of V2's time (perf, session 25). */
+typedef struct { size_t q, r, parts, e; } share;
+
+static share share_of(size_t total, size_t parts)
+{
+    const share s = { total / parts, total % parts, parts, 0 };
+    return s;
+}
+
+static size_t step(share *s)
+{
+    s->e += s->r;
+    if (s->e >= s->parts) {
+        s->e -= s->parts;
+        return s->q + 1;
+    }
+    return s->q;
+}
+
 void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t m0, size_t m1,
         size_t n, size_t k, const float *a, size_t a_stride, const float *packed, float *c,
         size_t c_stride, float out_min, float out_max, int act, const float *res,
@@ -33,12 +55,16 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
             next_lines = ((const char *)after + after_bytes - next + 63) / 64;
         }
         /* The rows in ceil(rows / MR) tiles of near-equal height (49 = 7 x 7, not 6 x 8 + 1):
-         * a short last tile would stream the whole block of weights for a few rows. */
+         * a short last tile would stream the whole block of weights for a few rows.  Tile t
+         * covers rows m0 + [floor(M t / T), floor(M (t + 1) / T)) and prefetches lines
+         * [floor(L t / T), floor(L (t + 1) / T)), stepped without dividing (see step). */
         const size_t tiles = (m1 - m0 + mr - 1) / mr;
+        if (tiles == 0)
+            return;
+        share rs = share_of(m1 - m0, tiles), ls = share_of(next_lines, tiles);
+        size_t i = m0, l0 = 0;
         for (size_t t = 0; t < tiles; t++) {
-            const size_t i = m0 + (m1 - m0) * t / tiles;
-            const size_t rows = m0 + (m1 - m0) * (t + 1) / tiles - i;
-            const size_t l0 = next_lines * t / tiles, l1 = next_lines * (t + 1) / tiles;
+            const size_t rows = step(&rs), l1 = l0 + step(&ls);
             float *ct = c + i * c_stride + j0;
             cfg->fn(rows, nc, k, a + i * a_stride, a_stride, w, ct, c_stride, out_min, out_max,
                     act, next + 64 * l0, l1 - l0);
@@ -52,6 +78,8 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
                 for (size_t r = 0; res && r < rows; r++)
                     add(nc, ct + r * c_stride, res + (i + r) * c_stride + j0, -INFINITY,
                             INFINITY, ct + r * c_stride);
+            i += rows;
+            l0 = l1;
         }
     }
 }
