@@ -8,6 +8,20 @@
 
 #include "ukernels.h"
 
+#ifndef DW_EDGE_CONST
+#define DW_EDGE_CONST 0
+#endif
+#if !defined(DW_ONLY_K) || DW_ONLY_K == 3
+#define DW_HAS_K3 1
+#else
+#define DW_HAS_K3 0
+#endif
+#if !defined(DW_ONLY_K) || DW_ONLY_K == 5
+#define DW_HAS_K5 1
+#else
+#define DW_HAS_K5 0
+#endif
+
 /* The including file defines, for one group of DW_CR channels:
  *   DW_CR                      channels per group (the packing's CR)
  *   DW_TILE(K, S, R)           output pixels per full tile for a K x K kernel, stride S, in R
@@ -24,6 +38,11 @@
  *   DW_LEAVE()                 what an entry point does before it returns to the caller's
  *                              code (x86: vzeroupper; the channel tail's row function may be
  *                              the last call, and its upper halves are left dirty)
+ * and may define
+ *   DW_EDGE_CONST              1: the edge tiles of interior rows with their cuts as constants
+ *                              (dw_tile_edge; more code, measured where the ISA runs here)
+ *   DW_ONLY_K                  3 or 5: only that kernel size's loop nests and entry point, so
+ *                              that the two sizes compile as two files (DW_ENTRY_3, DW_ENTRY_5)
  * The helpers must be static inline: with DW_CR lanes a compile-time constant, the tail
  * checks of whole groups fold away.
  *
@@ -89,7 +108,9 @@ _Static_assert(DW_TILE(3, 1, 1) <= 16 && DW_TILE(3, 2, 1) <= 16 && DW_TILE(5, 1,
 
 /* P (a tile width, see DW_HALF) output pixels from column ox on, input column
  * ix0 = ox * S - pad_left, in R (1 or 2) output rows, for every channel group of the call.
- * K, P, S, R, `checked` (some of the span's columns may be outside the image), `all_rows`
+ * K, P, S, R, `checked` (1: some of the span's columns may be outside the image; 2: exactly
+ * its first lcut and last rcut are, constants, so the skipped taps are known when compiling),
+ * `all_rows`
  * (ky0 == 0 and ky1 == K; required for R = 2) and PF are constants after inlining, so each
  * group is straight-line code.  With PF and r->pf, the tile also prefetches the same columns
  * (those inside the image) of the rows the next output row (pair) adds, a share after each
@@ -98,14 +119,16 @@ _Static_assert(DW_TILE(3, 1, 1) <= 16 && DW_TILE(3, 2, 1) <= 16 && DW_TILE(5, 1,
  * per parity along the row; checked ones address each column inside the image from x, and
  * skip the others and their taps. */
 static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int ox, int ix0,
-        int K, int P, int S, int R, int checked, int all_rows, int PF, dw_lanes l)
+        int K, int P, int S, int R, int checked, int lcut, int rcut, int all_rows, int PF,
+        dw_lanes l)
 {
     const int span = (P - 1) * S + K;
     const size_t c = r->c, row_floats = r->row_floats, groups = r->groups;
     const size_t group_floats = (size_t)DW_CR * (1 + (size_t)K * K), step = (size_t)S * c;
-    /* columns ix0 + j, j in [j0, j1), are inside the image */
-    const int j0 = checked && ix0 < 0 ? -ix0 : 0;
-    const int j1 = checked && r->w - ix0 < span ? r->w - ix0 : span;
+    /* columns ix0 + j, j in [j0, j1), are inside the image: with checked 2, the caller's
+     * constants (the first lcut and the last rcut columns outside) */
+    const int j0 = checked == 2 ? lcut : checked && ix0 < 0 ? -ix0 : 0;
+    const int j1 = checked == 2 ? span - rcut : checked && r->w - ix0 < span ? r->w - ix0 : span;
     const int ky0 = all_rows ? 0 : r->ky0, ky1 = all_rows ? K : r->ky1;
     /* Column j of kernel row ky is at x + (ky - ky0) * row_floats + (j - j0) * c: x is the
      * first column inside the image of the first row inside it. */
@@ -248,21 +271,41 @@ static inline __attribute__((always_inline)) void dw_tile(const dw_row *r, int o
  * narrower than P, and 1 (with P = 3: 3, 2, 1). */
 #define DW_HALF(P) ((P) / 2 > 4 ? (P) / 2 : 4)
 
+/* A tile of W pixels that may reach past the image's left or right edge.  In the interior rows
+ * (all_rows), the usual edges get constant cuts: K / 2 columns of padding on one side only
+ * (the first tile of a row, and the last one of a stride-1 row), or none at all; other cases
+ * check at run time.  (With run-time cuts every tap of the tile tests its column; with 14 or 7
+ * pixels a row, two of a row's five or three tiles are such edge tiles.) */
+static inline __attribute__((always_inline)) void dw_tile_edge(const dw_row *r, int ox, int ix0,
+        int K, int W, int S, int R, int all_rows, dw_lanes l)
+{
+    const int lc = -ix0, rc = ix0 + (W - 1) * S + K - r->w;
+    const int cuts = all_rows && DW_EDGE_CONST;
+    if (cuts && lc <= 0 && rc <= 0)
+        dw_tile(r, ox, ix0, K, W, S, R, 0, 0, 0, all_rows, 0, l);
+    else if (cuts && lc == K / 2 && rc <= 0)
+        dw_tile(r, ox, ix0, K, W, S, R, 2, K / 2, 0, all_rows, 0, l);
+    else if (cuts && lc <= 0 && rc == K / 2)
+        dw_tile(r, ox, ix0, K, W, S, R, 2, 0, K / 2, all_rows, 0, l);
+    else
+        dw_tile(r, ox, ix0, K, W, S, R, 1, 0, 0, all_rows, 0, l);
+}
+
 /* A checked tile of T (a runtime value among the tile widths) pixels from column ox on. */
 static inline __attribute__((always_inline)) void dw_tile_sized(const dw_row *r, int ox, int T,
         int K, int P, int S, int R, int pad_left, int all_rows, dw_lanes l)
 {
     const int ix0 = ox * S - pad_left;
     if (T == P)
-        dw_tile(r, ox, ix0, K, P, S, R, 1, all_rows, 0, l);
+        dw_tile_edge(r, ox, ix0, K, P, S, R, all_rows, l);
     else if (DW_HALF(P) < P && T == DW_HALF(P))
-        dw_tile(r, ox, ix0, K, DW_HALF(P), S, R, 1, all_rows, 0, l);
+        dw_tile_edge(r, ox, ix0, K, DW_HALF(P), S, R, all_rows, l);
     else if (P > 4 && T == 4)
-        dw_tile(r, ox, ix0, K, 4, S, R, 1, all_rows, 0, l);
+        dw_tile_edge(r, ox, ix0, K, 4, S, R, all_rows, l);
     else if (P > 2 && T == 2)
-        dw_tile(r, ox, ix0, K, 2, S, R, 1, all_rows, 0, l);
+        dw_tile_edge(r, ox, ix0, K, 2, S, R, all_rows, l);
     else
-        dw_tile(r, ox, ix0, K, 1, S, R, 1, all_rows, 0, l);
+        dw_tile_edge(r, ox, ix0, K, 1, S, R, all_rows, l);
 }
 
 /* The smallest tile width of at least n pixels (P if none), and the largest of at most n. */
@@ -304,9 +347,11 @@ static inline __attribute__((always_inline)) void dw_group_row(const dw_row *r, 
     for (; ox + P <= ow; ox += P) {
         const int ix0 = ox * S - pad_left;
         if (ix0 >= 0 && ix0 + (P - 1) * S + K - 1 < r->w)
-            dw_tile(r, ox, ix0, K, P, S, R, 0, all_rows, PF, l);
+            dw_tile(r, ox, ix0, K, P, S, R, 0, 0, 0, all_rows, PF, l);
+        else if (!PF && DW_EDGE_CONST)   /* out of line, its cuts constants where usual */
+            sized(r, ox, P, pad_left, l);
         else
-            dw_tile(r, ox, ix0, K, P, S, R, 1, all_rows, PF, l);
+            dw_tile(r, ox, ix0, K, P, S, R, 1, 0, 0, all_rows, PF, l);
     }
     if (ox == ow)
         return;
@@ -359,24 +404,37 @@ static __attribute__((noinline)) void name(const dw_row *r, int ow, int pad_left
     else \
         dw_group_row(r, ow, K, S, 1, 0, 0, pad_left, dw_lanes_for(DW_CR), name##_border); \
 }
+#if DW_HAS_K3
 DW_ROW_INSTANCE(dw_row_k3_s1, 3, 1)
 DW_ROW_INSTANCE(dw_row_k3_s2, 3, 2)
+#endif
+#if DW_HAS_K5
 DW_ROW_INSTANCE(dw_row_k5_s1, 5, 1)
 DW_ROW_INSTANCE(dw_row_k5_s2, 5, 2)
+#endif
 #undef DW_ROW_INSTANCE
 #undef DW_SIZED
 
 static __attribute__((noinline)) void dw_row_tail(const dw_row *r, int ow, int K, int stride,
         int pad_left, size_t n)
 {
-    if (K == 3 && stride == 1)
+    (void)K;
+#if DW_HAS_K3
+    if (K == 3 && stride == 1) {
         dw_group_row(r, ow, 3, 1, 1, 0, 0, pad_left, dw_lanes_for(n), dw_row_k3_s1_tail);
-    else if (K == 3)
+        return;
+    }
+    if (K == 3) {
         dw_group_row(r, ow, 3, 2, 1, 0, 0, pad_left, dw_lanes_for(n), dw_row_k3_s2_tail);
-    else if (stride == 1)
+        return;
+    }
+#endif
+#if DW_HAS_K5
+    if (stride == 1)
         dw_group_row(r, ow, 5, 1, 1, 0, 0, pad_left, dw_lanes_for(n), dw_row_k5_s1_tail);
     else
         dw_group_row(r, ow, 5, 2, 1, 0, 0, pad_left, dw_lanes_for(n), dw_row_k5_s2_tail);
+#endif
 }
 
 /* Kernel rows [ky0, ky1) of output row oy that are inside the image. */
@@ -397,8 +455,14 @@ static inline void dw_run(int K, const mnet_conv_geom *g, const float *in,
     const size_t tail_c0 = groups * DW_CR;
     const float *tail_wp = packed_w + groups * DW_CR * (1 + (size_t)K * K);
     const int S = g->stride;
+#if DW_HAS_K3 && DW_HAS_K5
     const dw_row_fn row = K == 3 ? (S == 1 ? dw_row_k3_s1 : dw_row_k3_s2)
                                  : (S == 1 ? dw_row_k5_s1 : dw_row_k5_s2);
+#elif DW_HAS_K3
+    const dw_row_fn row = S == 1 ? dw_row_k3_s1 : dw_row_k3_s2;
+#else
+    const dw_row_fn row = S == 1 ? dw_row_k5_s1 : dw_row_k5_s2;
+#endif
     const int pairs = K == 3 ? DW_ROWS(3, S == 1 ? 1 : 2) == 2 : DW_ROWS(5, S == 1 ? 1 : 2) == 2;
     dw_row r;
     r.c = c;
@@ -442,19 +506,22 @@ static inline void dw_run(int K, const mnet_conv_geom *g, const float *in,
 
 #undef DW_HALF
 
-/* The including file's two kernels (mnet_dwconv3x3_ukernel, mnet_dwconv5x5_ukernel), named. */
-#define DW_ENTRY_POINTS(name3x3, name5x5) \
+/* The including file's kernels (mnet_dwconv3x3_ukernel, mnet_dwconv5x5_ukernel), named: one
+ * (with DW_ONLY_K) or both. */
+#define DW_ENTRY_3(name3x3) \
 void name3x3(const mnet_conv_geom *g, const float *in, const float *packed_w, float *out, \
         int oy0, int oy1, float out_min, float out_max, int act) \
 { \
     dw_run(3, g, in, packed_w, out, oy0, oy1, out_min, out_max, act); \
     DW_LEAVE(); \
-} \
+}
+#define DW_ENTRY_5(name5x5) \
 void name5x5(const mnet_conv_geom *g, const float *in, const float *packed_w, float *out, \
         int oy0, int oy1, float out_min, float out_max, int act) \
 { \
     dw_run(5, g, in, packed_w, out, oy0, oy1, out_min, out_max, act); \
     DW_LEAVE(); \
 }
+#define DW_ENTRY_POINTS(name3x3, name5x5) DW_ENTRY_3(name3x3) DW_ENTRY_5(name5x5)
 
 #endif /* MNET_DWCONV_BODY_H */
