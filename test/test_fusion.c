@@ -22,7 +22,9 @@ static const struct { mnet_arch arch; float alpha; int res; int kinds; } CASES[]
     { MNET_ARCH_V3_SMALL, 1.0f, 192, 4 },
 };
 #define CLASSES 10
-/* Sanitized or emulated (set in main): the batch tests take fewer, smaller cases. */
+/* Sanitized or emulated (set in main): the batch tests take fewer, smaller cases, the uneven
+ * splits fewer cuts and runs, and the fused/unfused comparison runs the tiers below the best
+ * on one case. */
 static int g_slow;
 #define BATCH 5   /* 5 images of these sizes: the early layers run image by image */
 
@@ -241,9 +243,16 @@ START_TEST(test_fused_equals_unfused)
     ck_assert_ptr_nonnull(x);
     for (size_t j = 0; j < BATCH * img; j++)
         x[j] = sinf((float)j * 0.013f) + 0.3f * cosf((float)j * 0.71f);
-    int isas = 0;
+    int isas = 0, best = MNET_ISA_SCALAR;
+    for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_AVX512; isa++)
+        if (mnet_isa_available((mnet_isa)isa))
+            best = isa;
     for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_AVX512; isa++) {
         if (!mnet_isa_available((mnet_isa)isa))
+            continue;
+        /* Emulated or sanitized, the tiers below the best run the first case only (V1, all
+         * three kinds of group); the native and scalar-only suites run every case on each. */
+        if (g_slow && isa != best && _i != 0)
             continue;
         isas++;
         float one_thread[BATCH * CLASSES];
@@ -334,6 +343,8 @@ START_TEST(test_uneven_split)
     };
     mnet_context *two = context(m, MNET_ISA_AUTO, 2, 1);
     for (size_t c = 0; c < sizeof cuts2 / sizeof cuts2[0]; c++) {
+        if (g_slow && (c == 2 || c == 3))   /* emulated or sanitized: the extremes and 0.3 */
+            continue;
         ck_assert_int_eq(mnet_context_set_split(two, cuts2[c], 1), MNET_OK);
         for (int b = 1; b <= B; b++) {   /* one image, and the batch */
             ck_assert_int_eq(mnet_context_run(two, b, x, got), MNET_OK);
@@ -358,7 +369,7 @@ START_TEST(test_uneven_split)
     /* Rebalancing: from an even split, after each run the split moves, within its bounds. */
     const unsigned even[3] = { 0, 32768, 65536 };
     ck_assert_int_eq(mnet_context_set_split(two, even, 0), MNET_OK);
-    for (int r = 0; r < 6; r++) {
+    for (int r = 0; r < (g_slow ? 3 : 6); r++) {
         ck_assert_int_eq(mnet_context_run(two, B, x, got), MNET_OK);
         ck_assert_msg(memcmp(got, ref, sizeof got) == 0, "case %d: run %d rebalanced != 1 thread",
                 _i, r);
@@ -489,8 +500,8 @@ END_TEST
  * split between a depthwise and its squeeze-and-excite once left V3 Large 1.0 150's row means
  * of one image to be overwritten by the next image's earlier layers (batch 8: logits off by
  * hundreds). */
-/* Under a sanitizer or an emulator (5-50x slower) the small V3 split case and two random
- * batches; the native and scalar suites run them all (see main). */
+/* Under a sanitizer or an emulator (5-50x slower), or with scalar kernels only, the small V3
+ * split case and two random batches; the native suite runs them all (see main). */
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
 #else
@@ -592,7 +603,9 @@ int main(void)
     tcase_add_test(tb, test_max_batch);
     tcase_add_test(tb, test_batch_split);
     const char *emulated = getenv("MNET_TEST_EMULATED");
-    const int slow = g_slow = SANITIZED || (emulated && strcmp(emulated, "1") == 0);
+    /* slow: sanitized, emulated, or scalar kernels only (the scalar-only build) */
+    const int slow = g_slow = SANITIZED || (emulated && strcmp(emulated, "1") == 0) ||
+            mnet_isa_selected() == MNET_ISA_SCALAR;
     const int splits = (int)(sizeof SPLIT_CASES / sizeof SPLIT_CASES[0]);
     tcase_add_loop_test(tb, test_every_split, slow ? 1 : 0, slow ? 2 : splits);
     tcase_add_loop_test(tb, test_random_batches, 0, slow ? 2 : 40);
