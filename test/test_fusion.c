@@ -22,9 +22,10 @@ static const struct { mnet_arch arch; float alpha; int res; int kinds; } CASES[]
     { MNET_ARCH_V3_SMALL, 1.0f, 192, 4 },
 };
 #define CLASSES 10
-/* Sanitized or emulated (set in main): the batch tests take fewer, smaller cases, the uneven
- * splits fewer cuts and runs, and the fused/unfused comparison runs the tiers below the best
- * on one case. */
+/* Sanitized, emulated or scalar-only (set in main): the batch tests take fewer, smaller cases,
+ * the uneven splits, profile and warm-up tests three of the five cases and the uneven splits
+ * fewer cuts and runs, and the fused/unfused comparison runs the tiers below the best on one
+ * case. */
 static int g_slow;
 #define BATCH 5   /* 5 images of these sizes: the early layers run image by image */
 
@@ -596,20 +597,27 @@ int main(void)
     TCase *eq = tcase_create("equal"), *tb = tcase_create("batch");
     tcase_set_timeout(eq, 600);
     tcase_set_timeout(tb, 600);
-    tcase_add_loop_test(eq, test_fused_equals_unfused, 0, cases);
-    tcase_add_loop_test(eq, test_profile, 0, cases);
-    tcase_add_loop_test(eq, test_warmup, 0, cases);
-    tcase_add_test(eq, test_dw_prefetch_choice);
-    tcase_add_test(tb, test_max_batch);
-    tcase_add_test(tb, test_batch_split);
     const char *emulated = getenv("MNET_TEST_EMULATED");
     /* slow: sanitized, emulated, or scalar kernels only (the scalar-only build) */
     const int slow = g_slow = SANITIZED || (emulated && strcmp(emulated, "1") == 0) ||
             mnet_isa_selected() == MNET_ISA_SCALAR;
+    /* Slow, the profile, warm-up and uneven-split tests take cases 0, 1 and 3 (V1, V2 and V3
+     * Large: every kind of group); the fused/unfused comparison takes all five. */
+    tcase_add_loop_test(eq, test_fused_equals_unfused, 0, cases);
+    tcase_add_loop_test(eq, test_profile, 0, slow ? 2 : cases);
+    tcase_add_loop_test(eq, test_warmup, 0, slow ? 2 : cases);
+    tcase_add_test(eq, test_dw_prefetch_choice);
+    tcase_add_test(tb, test_max_batch);
+    tcase_add_test(tb, test_batch_split);
     const int splits = (int)(sizeof SPLIT_CASES / sizeof SPLIT_CASES[0]);
     tcase_add_loop_test(tb, test_every_split, slow ? 1 : 0, slow ? 2 : splits);
     tcase_add_loop_test(tb, test_random_batches, 0, slow ? 2 : 40);
-    tcase_add_loop_test(tb, test_uneven_split, 0, cases);
+    tcase_add_loop_test(tb, test_uneven_split, 0, slow ? 2 : cases);
+    if (slow) {
+        tcase_add_loop_test(eq, test_profile, 3, 4);
+        tcase_add_loop_test(eq, test_warmup, 3, 4);
+        tcase_add_loop_test(tb, test_uneven_split, 3, 4);
+    }
     suite_add_tcase(s, eq);
     suite_add_tcase(s, tb);
     return check_run(s);
