@@ -22,10 +22,10 @@ static const struct { mnet_arch arch; float alpha; int res; int kinds; } CASES[]
     { MNET_ARCH_V3_SMALL, 1.0f, 192, 4 },
 };
 #define CLASSES 10
-/* Sanitized, emulated or scalar-only (set in main): the batch tests take fewer, smaller cases,
- * the uneven splits, profile and warm-up tests three of the five cases and the uneven splits
- * fewer cuts and runs, and the fused/unfused comparison runs the tiers below the best on one
- * case. */
+/* Slow (set in main): sanitized, emulated or scalar-only.  The batch tests then take fewer,
+ * smaller cases; the profile, warm-up and uneven-split tests three of the five cases, the
+ * uneven splits with fewer cuts and runs; the fused/unfused comparison the tiers below the best
+ * on one case. */
 static int g_slow;
 #define BATCH 5   /* 5 images of these sizes: the early layers run image by image */
 
@@ -251,8 +251,8 @@ START_TEST(test_fused_equals_unfused)
     for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_AVX512; isa++) {
         if (!mnet_isa_available((mnet_isa)isa))
             continue;
-        /* Emulated or sanitized, the tiers below the best run the first case only (V1, all
-         * three kinds of group); the native and scalar-only suites run every case on each. */
+        /* Slow (emulated or sanitized here), the tiers below the best run the first case only
+         * (V1, all three kinds of group); the native suite runs every case on each. */
         if (g_slow && isa != best && _i != 0)
             continue;
         isas++;
@@ -344,7 +344,7 @@ START_TEST(test_uneven_split)
     };
     mnet_context *two = context(m, MNET_ISA_AUTO, 2, 1);
     for (size_t c = 0; c < sizeof cuts2 / sizeof cuts2[0]; c++) {
-        if (g_slow && (c == 2 || c == 3))   /* emulated or sanitized: the extremes and 0.3 */
+        if (g_slow && (c == 2 || c == 3))   /* slow: the extremes and 0.3 */
             continue;
         ck_assert_int_eq(mnet_context_set_split(two, cuts2[c], 1), MNET_OK);
         for (int b = 1; b <= B; b++) {   /* one image, and the batch */
