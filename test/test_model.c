@@ -122,6 +122,13 @@ static mnet_context *context(const mnet_model *m, mnet_isa isa, int threads)
     return ctx;
 }
 
+/* Whether the tests run under a user-mode emulator (MNET_TEST_EMULATED, set for cross builds). */
+static int emulated(void)
+{
+    const char *e = getenv("MNET_TEST_EMULATED");
+    return e && *e;
+}
+
 /* Every fixture on every available ISA (emulated: see below) with 1 and 2 threads: matches
  * PyTorch; 2 threads and batch 3 are bit-identical to 1 thread and three batch-1 runs (the
  * same kernels see the same rows, only split differently). */
@@ -130,10 +137,9 @@ START_TEST(test_fixture_matches_pytorch)
     fixture fx;
     fixture_load(_i, &fx);
     const size_t img = (size_t)fx.info.height * fx.info.width * fx.info.channels;
-    /* Under an emulator (MNET_TEST_EMULATED, the cross builds) the tiers below the best run on
-     * the smallest V2, V1 and V3 fixtures only; natively every tier runs every fixture. */
-    const char *emulated = getenv("MNET_TEST_EMULATED");
-    const int every_tier = !(emulated && *emulated) || _i == 0 || _i == 2 || _i == 5;
+    /* Under an emulator the tiers below the best run on the smallest V2, V1 and V3 fixtures
+     * only; natively every tier runs every fixture. */
+    const int every_tier = !emulated() || _i == 0 || _i == 2 || _i == 5;
     int tested = 0;
     for (int isa = MNET_ISA_SCALAR; isa <= MNET_ISA_AVX512; isa++) {
         if (!mnet_isa_available((mnet_isa)isa))
@@ -203,8 +209,7 @@ static int rss_measurable(void)
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     return 0;
 #else
-    const char *emulated = getenv("MNET_TEST_EMULATED");
-    return !(emulated && *emulated);
+    return !emulated();
 #endif
 }
 
