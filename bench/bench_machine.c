@@ -486,17 +486,17 @@ static void bench_xcore(mnet_bench_state *st, void *arg)
 
 /* ---- the first use of a mapped page --------------------------------------------------- */
 
-/* What a first inference pays for each page of code it meets (README, "What a first inference
- * still pays"): a read-only mapping of a file (this executable; the loader maps a library's
- * code the same way) is made present with MADV_POPULATE_READ, as mnet_prefault_code does, then
- * one byte of every page is read, twice, then once more after 64 MiB written elsewhere have
- * pushed those lines and their translations out of the caches and TLBs.  Per page:
+/* What a first inference pays for each page of code it meets (docs/PERFORMANCE.md, "What a first
+ * inference still pays"): a read-only mapping of a file (this executable; the loader maps a
+ * library's code the same way) is made present with MADV_POPULATE_READ, as mnet_prefault_code
+ * does, then one byte of every page is read, twice, then once more after 64 MiB written elsewhere
+ * have pushed those lines and their translations out of the caches and TLBs.  Per page:
  * populate_us (the madvise), first_us (the first read), again_us (the second), cold_us (the
- * third), and fault_us, the first read of a fresh mapping left to fault page by page.  Where
- * the CPU walks the guest's page tables itself, the first read after populate costs about
- * what the cold one does; under a hypervisor that keeps shadow page tables (PVM, on the
- * development VMs) it costs 20-85 times that, presumably the hypervisor filling its entry,
- * which the guest sees as neither a page fault nor a cache miss. */
+ * third), and fault_us, the first read of a fresh mapping left to fault page by page.  Where the
+ * CPU walks the guest's page tables itself, the first read after populate costs about what the
+ * cold one does; under a hypervisor that keeps shadow page tables (PVM, on the development VMs)
+ * it costs 20-85 times that, presumably the hypervisor filling its entry, which the guest sees as
+ * neither a page fault nor a cache miss. */
 static volatile unsigned g_touch_sink;
 
 /* Seconds to read one byte of each of the pages at p (the library's own page-touch loop). */

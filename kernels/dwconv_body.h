@@ -322,7 +322,7 @@ static inline int dw_width_down(int n, int P)
 /* The narrower tiles of one row shape (K, S, R, all_rows): one function each, out of line,
  * called once or twice per row, so that each row's loop nest inlines only its full tiles
  * (measured: the x86 files compiled in a third of the time, and the kernels took 0.96x the
- * time, README "The depthwise kernels' narrower tiles out of line"). */
+ * time, docs/PERFORMANCE.md "The depthwise kernels' narrower tiles out of line"). */
 typedef void (*dw_sized_fn)(const dw_row *r, int ox, int T, int pad_left, dw_lanes l);
 
 #define DW_SIZED(name, K, S, R, all_rows, lanes) \

@@ -120,12 +120,12 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
         size_t a_stride, const float *packed_w, float *c, size_t c_stride,
         float out_min, float out_max, int act, const char *pf, size_t pf_lines);
 
-/* The weight prefetch's locality: on x86 all cache levels (prefetcht0).  Measured on the AMD
- * EPYC development machine (session 12): with prefetcht1, the first row tile of each block of V1's
+/* The weight prefetch's locality: on x86 all cache levels (prefetcht0).  Measured on the AMD EPYC
+ * development machine (session 12): with prefetcht1, the first row tile of each block of V1's
  * last 1x1 layer, its 4 MB of weights coming from DRAM inside the network, took 1.6x as long as
  * the block's other tiles (8100 against 5000 TSC cycles, a temporary rdtsc probe in the driver),
- * with prefetcht0 1.04x; networks 1-2% faster (README).  Elsewhere the L2 hint stays (NEON's
- * speed cannot be measured here). */
+ * with prefetcht0 1.04x; networks 1-2% faster (docs/PERFORMANCE.md).  Elsewhere the L2 hint stays
+ * (NEON's speed cannot be measured here). */
 #if defined(__x86_64__) || defined(__i386__)
 #define MNET_PF_LOCALITY 3
 #else

@@ -95,13 +95,13 @@ static void dw_rows_needed(const mnet_layer *d, int b0, int b1, int *r0, int *r1
 
 /* Whether depthwise d reads an input large enough to prefetch (MNET_DW_PREFETCH_BYTES; when it
  * reads the tensor itself, not a fused group's window), and whether it does
- * (mnet_conv_geom.prefetch).  Larger than the L2s, the tensor comes from L3 or from memory,
- * and which one is the machine's doing: measured on the Zen 3 VM of session 23, the prefetch
- * took V1's stride-2 depthwise over a 3.2 MB tensor from DRAM to 0.60-0.66 of its time, but
- * from L3 (even just written) to 1.13-1.49x.  So the context times the layers that could,
- * over its first runs, both ways (dw_prefetch_begin / _end), and keeps the faster;
- * MNET_DW_PREFETCH=0 or 1 at creation fixes the choice (README, "Session 23: the depthwise
- * prefetches inputs that come from memory"). */
+ * (mnet_conv_geom.prefetch).  Larger than the L2s, the tensor comes from L3 or from memory, and
+ * which one is the machine's doing: measured on the Zen 3 VM of session 23, the prefetch took
+ * V1's stride-2 depthwise over a 3.2 MB tensor from DRAM to 0.60-0.66 of its time, but from L3
+ * (even just written) to 1.13-1.49x.  So the context times the layers that could, over its first
+ * runs, both ways (dw_prefetch_begin / _end), and keeps the faster; MNET_DW_PREFETCH=0 or 1 at
+ * creation fixes the choice (docs/PERFORMANCE.md, "Session 23: the depthwise prefetches inputs
+ * that come from memory"). */
 static int dw_prefetch_may(const mnet_layer *d)
 {
     return mnet_op_is_dw(d->op) &&

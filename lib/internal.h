@@ -106,13 +106,14 @@ MNET_INTERNAL void mnet_unpack_gemm(int k, int n, int nr, const float *packed, f
  * L2 (a quarter of the development machine's 1 MiB), leaving room for the A rows and C tiles.
  * A larger block stops fitting in the smaller L2s; a smaller one re-reads A (every MR-row
  * tile) once more per block (on the 1 MiB L2: smaller blocks within the noise, 512 KiB slower;
- * README, sessions 6 and 7). */
+ * docs/PERFORMANCE.md, sessions 6 and 7). */
 #define MNET_GEMM_L2_BYTES (256u * 1024u)
 
 /* A depthwise layer that reads an input tensor of at least this many bytes itself (not from a
  * fused group's window) may prefetch it (mnet_conv_geom.prefetch): larger than the L2s, the
  * tensor comes from L3 or DRAM, and the context times both ways to choose (lib/context.c
- * dw_prefetch; README, "Session 23: the depthwise prefetches inputs that come from memory"). */
+ * dw_prefetch; docs/PERFORMANCE.md, "Session 23: the depthwise prefetches inputs that come from
+ * memory"). */
 #define MNET_DW_PREFETCH_BYTES (1024u * 1024u)
 
 /* GEMM driver: rows [m0, m1) of c = epilogue(a * packed + bias) (MNET_EPI_*), blocked so that

@@ -1,15 +1,15 @@
 /* test_upper_state.c - every x86 SIMD entry point returns with the upper halves of the vector
  * registers clean (vzeroupper), as the caller's SSE code needs.
  *
- * The library's own driver code (lib/) is compiled for baseline x86-64, so each kernel call
- * goes from SSE code to AVX code and back.  A kernel that returns with dirty upper halves makes
- * the SSE code that follows slow: on the Zen 3 development VM about 350 cycles per GEMM tile
- * call, V2 1.0 about 10% of its time, until the AVX2 GEMM entry stopped tail-calling its tiles
- * (README, "Session 21: an AVX2-only machine").  XGETBV with ECX = 1 (XINUSE) reports whether
- * the AVX state (bit 2, the upper 128 bits of ymm0-15) or the ZMM_Hi256 state (bit 6) is in
- * use; vzeroupper returns both to their initial state.  The test first checks that this
- * machine reports it at all (else it is skipped, exit 77), then makes every public kernel call
- * and an inference on each x86 tier the CPU runs and reads the bits after each. */
+ * The library's own driver code (lib/) is compiled for baseline x86-64, so each kernel call goes
+ * from SSE code to AVX code and back.  A kernel that returns with dirty upper halves makes the
+ * SSE code that follows slow: on the Zen 3 development VM about 350 cycles per GEMM tile call, V2
+ * 1.0 about 10% of its time, until the AVX2 GEMM entry stopped tail-calling its tiles
+ * (docs/PERFORMANCE.md, "Session 21: an AVX2-only machine").  XGETBV with ECX = 1 (XINUSE)
+ * reports whether the AVX state (bit 2, the upper 128 bits of ymm0-15) or the ZMM_Hi256 state
+ * (bit 6) is in use; vzeroupper returns both to their initial state.  The test first checks that
+ * this machine reports it at all (else it is skipped, exit 77), then makes every public kernel
+ * call and an inference on each x86 tier the CPU runs and reads the bits after each. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -3,8 +3,8 @@
 
 Runs ONNX Runtime's bench (../shared/peers/ort_bench.js) `--ort-runs` times in a row, then one
 `mnet bench` process, `--trials` times, and prints each mnet process's first inference over its
-median and the sorted list: the sequence in which `compare_ort.py` saw first two-thread
-inferences of 2.3-2.6x (README, "The first two-thread inference (session 19)").  The model files
+median and the sorted list: the sequence in which `compare_ort.py` saw first two-thread inferences
+of 2.3-2.6x (docs/PERFORMANCE.md, "The first two-thread inference (session 19)").  The model files
 are compare_ort's (run it once first: it writes them to --work).
 
   NODE_PATH=$HOME/peers-node/node_modules /usr/bin/python3 tools/first_after_ort.py \\

@@ -751,9 +751,9 @@ static int cmd_bench(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     const double rss_mb = (double)ru.ru_maxrss / 1024.0;
     /* A second context on the same model, made after the timed runs (and after the peak RSS
-     * above): its first inference is what a new context costs in a process that has run the
-     * model before.  The first context's first inference also paid the process's first use
-     * of the kernels' code, page by page and line by line (README, "What a first inference
+     * above): its first inference is what a new context costs in a process that has run the model
+     * before.  The first context's first inference also paid the process's first use of the
+     * kernels' code, page by page and line by line (docs/PERFORMANCE.md, "What a first inference
      * still pays"). */
     c0 = now_ms();
     mnet_context *ctx2 = get_context(m, &o);

@@ -23,10 +23,10 @@ static inline void store16(float *o, __m256 lo, __m256 hi, size_t n)
 /* The interior tile's accumulators (stem_tile.h): two vectors a pixel, or one when at most 8
  * channels are left.  The literal steps pay in the one-vector tile of 8 pixels: an 8-channel
  * stem (V3 at width 0.5) took 0.43 of its former time; the two-vector tile of 4 pixels with
- * literals took about 1.10x (README, "The stems' literal steps").  Of 6 pixels (12
+ * literals took about 1.10x (docs/PERFORMANCE.md, "The stems' literal steps").  Of 6 pixels (12
  * accumulators, as the GEMM tile: 2 weight loads and 6 broadcasts feed 12 FMAs) with literals,
  * the V1/V2 stem took 0.87-0.91 of the 4-pixel tile's time in most sittings (equal in the
- * fastest), with runtime values 0.96-1.12 (README, "Session 24"). */
+ * fastest), with runtime values 0.96-1.12 (docs/PERFORMANCE.md, "Session 24"). */
 #define ACC1(i) __m256 l##i = blo;
 #define ACC2(i) __m256 l##i = blo, h##i = bhi;
 #define FMA1(i) l##i = _mm256_fmadd_ps(_mm256_broadcast_ss(p + (i) * xs + t), wl, l##i);
@@ -39,10 +39,10 @@ static inline void store16(float *o, __m256 lo, __m256 hi, size_t n)
 #define STEM_VEC __m256
 #define STEM_LOAD(p) _mm256_loadu_ps(p)
 #define STEM_LANES 8
-/* The row pointer opaque at every tap: with literal steps, pixel i + 1's tap t reads what
- * pixel i's tap t + 6 reads, and GCC (-O3), seeing it, kept such broadcasts alive across taps
- * and spilled accumulators to the stack.  Opaque, each tap loads its own: the RGB stride-2
- * stem took 0.86-0.90 of its time (one process, alternating, 8-32 channels; README, "Session
+/* The row pointer opaque at every tap: with literal steps, pixel i + 1's tap t reads what pixel
+ * i's tap t + 6 reads, and GCC (-O3), seeing it, kept such broadcasts alive across taps and
+ * spilled accumulators to the stack.  Opaque, each tap loads its own: the RGB stride-2 stem took
+ * 0.86-0.90 of its time (one process, alternating, 8-32 channels; docs/PERFORMANCE.md, "Session
  * 25"). */
 #define STEM_OPAQUE(p) __asm__("" : "+r"(p))
 #include "stem_tile.h"

@@ -23,7 +23,7 @@ static inline void store32(float *o, __m512 lo, __m512 hi, size_t n, __m512 vmin
 /* The interior tile's accumulators (stem_tile.h): two vectors a pixel, or one when at most 16
  * channels are left.  The literal steps pay there, with one FMA per broadcast: 0.87-0.89 of the
  * time on V3 Small's 8- and 16-channel stems; none on 32 channels, whose two FMAs per broadcast
- * hide the addressing (README, "The stems' literal steps"). */
+ * hide the addressing (docs/PERFORMANCE.md, "The stems' literal steps"). */
 #define ACC1(i) __m512 l##i = blo;
 #define ACC2(i) __m512 l##i = blo, h##i = bhi;
 #define FMA1(i) l##i = _mm512_fmadd_ps(_mm512_set1_ps(p[(i) * xs + t]), wl, l##i);
@@ -39,13 +39,13 @@ static inline void store32(float *o, __m512 lo, __m512 hi, size_t n, __m512 vmin
 /* At most 8 channels, RGB stride 2 (V3 at width 0.5): two taps per FMA.  With one pixel's 8
  * channels in a 16-lane vector, half of every FMA of the tile above is padding.  Here lane 2c
  * accumulates channel c's even taps of a kernel row (t = 0, 2, 4, 6, 8 of its 9 = 3 kx x 3 ci,
- * consecutive floats of the input row) and lane 2c + 1 its odd ones: the input pair (t, t + 1)
- * is one 8-byte broadcast, which puts x[t] in the even lanes and x[t + 1] in the odd ones, and
- * the weights of the pair interleave to match (built once per call).  5 FMAs per kernel
- * row and pixel instead of 9; at the end each pixel's two lanes per channel are added (even +
- * odd) and packed to 8 floats.  Every interior pixel sums in this order, whatever its tile.
- * Measured: V3 Small 0.5's stem 0.70-0.74 of its time, the network 0.942 (README, "Two taps
- * per FMA in the 8-channel AVX-512 stem"). */
+ * consecutive floats of the input row) and lane 2c + 1 its odd ones: the input pair (t, t + 1) is
+ * one 8-byte broadcast, which puts x[t] in the even lanes and x[t + 1] in the odd ones, and the
+ * weights of the pair interleave to match (built once per call).  5 FMAs per kernel row and pixel
+ * instead of 9; at the end each pixel's two lanes per channel are added (even + odd) and packed
+ * to 8 floats.  Every interior pixel sums in this order, whatever its tile. Measured: V3 Small
+ * 0.5's stem 0.70-0.74 of its time, the network 0.942 (docs/PERFORMANCE.md, "Two taps per FMA in
+ * the 8-channel AVX-512 stem"). */
 static inline __m512 interleave8(const float *even, const float *odd)   /* e0 o0 e1 o1 .. e7 o7 */
 {
     const __m512i idx = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);

@@ -66,7 +66,7 @@ static void gemm_1x16(size_t nc, size_t kc, const float *a, const float *w, floa
  * steps of 12 FMAs.  Measured in one process (the tile alone, data in L1, alternating with and
  * without, k = 16..256, three sittings in session 24, the loop without at 6.4-8.5 cycles a step
  * then, 6.0 in the quietest minutes): 0.86-0.97 of the cycles a panel; V2 0.936 and V1 0.944 of
- * their time end to end (README, "Session 24"). */
+ * their time end to end (docs/PERFORMANCE.md, "Session 24"). */
 #if defined(__clang__)
 #define GT_K_UNROLL _Pragma("unroll 2")
 #else
@@ -94,6 +94,6 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
     /* The tiles take __m256 arguments, so the compiler leaves their upper halves dirty when
      * they return, and would make the call above a tail call: the SSE-compiled driver would
      * then run with dirty upper state.  On the Zen 3 development VM that cost about 350 cycles
-     * per call (README, "Session 21: an AVX2-only machine"). */
+     * per call (docs/PERFORMANCE.md, "Session 21: an AVX2-only machine"). */
     _mm256_zeroupper();
 }
