@@ -220,7 +220,7 @@ static void bench_dwbound(mnet_bench_state *st, void *arg)
     /* The three in turn, 31 turns after 3 of warm-up, and the ratios taken within each turn:
      * on a shared machine the bandwidth one core gets moves from one second to the next, and
      * the bound and the kernel timed in separate batches of calls then differ by that too
-     * (x_bound of the same large stride-2 layer read 1.10 and 1.75 minutes apart). */
+     * (x_bound of the same large stride-2 layer read 1.10 and 1.70 minutes apart). */
     enum { TURNS = 31 };
     double t_bound[TURNS], t_kernel[TURNS], t_pf[TURNS], r_kernel[TURNS], r_pf[TURNS];
     for (int r = -3; r < TURNS; r++) {
