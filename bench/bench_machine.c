@@ -176,19 +176,6 @@ static int dw_data_make(dw_data *d, const mnet_kernels *k, const mnet_conv_geom 
     return 1;
 }
 
-/* Median seconds of `reps` calls of f (a few warm-up calls first). */
-#define MEDIAN_TIME(reps, call, out) do { \
-        double t_[31]; \
-        for (int w_ = 0; w_ < 3; w_++) { call; } \
-        for (int r_ = 0; r_ < (reps); r_++) { \
-            const double t0_ = now_s(); call; t_[r_] = now_s() - t0_; \
-        } \
-        for (int i_ = 1; i_ < (reps); i_++) \
-            for (int j_ = i_; j_ > 0 && t_[j_] < t_[j_ - 1]; j_--) { \
-                const double x_ = t_[j_]; t_[j_] = t_[j_ - 1]; t_[j_ - 1] = x_; } \
-        (out) = t_[(reps) / 2]; \
-    } while (0)
-
 /* The median of n values (sorted in place). */
 static double median_of(double *v, int n)
 {
@@ -200,6 +187,16 @@ static double median_of(double *v, int n)
         }
     return v[n / 2];
 }
+
+/* Median seconds of `reps` (at most 31) calls of f (a few warm-up calls first). */
+#define MEDIAN_TIME(reps, call, out) do { \
+        double t_[31]; \
+        for (int w_ = 0; w_ < 3; w_++) { call; } \
+        for (int r_ = 0; r_ < (reps); r_++) { \
+            const double t0_ = now_s(); call; t_[r_] = now_s() - t0_; \
+        } \
+        (out) = median_of(t_, (reps)); \
+    } while (0)
 
 static void bench_dwbound(mnet_bench_state *st, void *arg)
 {

@@ -586,6 +586,14 @@ START_TEST(test_random_batches)
 }
 END_TEST
 
+/* A loop test over every case, or, slow, over cases 0, 1 and 3 (V1, V2, V3 Large). */
+static void add_cases(TCase *tc, const TTest *test, int cases, int slow)
+{
+    tcase_add_loop_test(tc, test, 0, slow ? 2 : cases);
+    if (slow)
+        tcase_add_loop_test(tc, test, 3, 4);
+}
+
 int main(void)
 {
     /* Two cases, so the build can run them as two tests in parallel (CK_RUN_CASE, test/meson.build):
@@ -600,22 +608,17 @@ int main(void)
     const int slow = g_slow = SANITIZED || (emulated && strcmp(emulated, "1") == 0) ||
             mnet_isa_selected() == MNET_ISA_SCALAR;
     /* Slow, the profile, warm-up and uneven-split tests take cases 0, 1 and 3 (V1, V2 and V3
-     * Large: every kind of group); the fused/unfused comparison takes all five. */
+     * Large: every kind of group; see add_cases); the fused/unfused comparison takes all five. */
     tcase_add_loop_test(eq, test_fused_equals_unfused, 0, cases);
-    tcase_add_loop_test(eq, test_profile, 0, slow ? 2 : cases);
-    tcase_add_loop_test(eq, test_warmup, 0, slow ? 2 : cases);
+    add_cases(eq, test_profile, cases, slow);
+    add_cases(eq, test_warmup, cases, slow);
     tcase_add_test(eq, test_dw_prefetch_choice);
     tcase_add_test(tb, test_max_batch);
     tcase_add_test(tb, test_batch_split);
     const int splits = (int)(sizeof SPLIT_CASES / sizeof SPLIT_CASES[0]);
     tcase_add_loop_test(tb, test_every_split, slow ? 1 : 0, slow ? 2 : splits);
     tcase_add_loop_test(tb, test_random_batches, 0, slow ? 2 : 40);
-    tcase_add_loop_test(tb, test_uneven_split, 0, slow ? 2 : cases);
-    if (slow) {
-        tcase_add_loop_test(eq, test_profile, 3, 4);
-        tcase_add_loop_test(eq, test_warmup, 3, 4);
-        tcase_add_loop_test(tb, test_uneven_split, 3, 4);
-    }
+    add_cases(tb, test_uneven_split, cases, slow);
     suite_add_tcase(s, eq);
     suite_add_tcase(s, tb);
     return check_run(s);

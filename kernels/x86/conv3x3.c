@@ -49,28 +49,27 @@ static inline void store16(float *o, __m256 lo, __m256 hi, size_t n)
 
 
 /* The RGB stride-2 stem's interior tile of 6 pixels x 16 channels in an interior row (all three
- * kernel rows inside the image): the 27 taps in a row, from p (kernel row 0 at the tile's first
+ * kernel rows inside the image): the 27 taps in a row, from p0 (kernel row 0 at the tile's first
  * input column) and the group's packed weights wp, in STEM_TILE's order (the same bits).  A
  * function of its own, so that only its 12 accumulators and the tap's 3 vectors are live across
  * the taps: inlined in the row loop, the bias and clamp vectors stayed live as well and GCC
  * spilled accumulators to the stack every few taps (perf annotate).  In one process (a
  * throw-away program alternating with the tile inlined, 201 calls each, session 27):
  * 224x224x3 -> 32 channels 0.93-0.94 of the time, 96x96 0.92-0.93, 160x160 0.93. */
-#define RGB_TAP(ky, t) { \
-        const size_t t_ = (t); \
-        const __m256 wl = _mm256_loadu_ps(w + ((ky) * 9 + (t)) * CR), \
-                     wh = _mm256_loadu_ps(w + ((ky) * 9 + (t)) * CR + 8); \
-        STEM_OPAQUE(q); \
-        MNET_REP(6, RGB_FMA) }
-#define RGB_FMA(i) { const __m256 v = _mm256_broadcast_ss(q + (i) * 6 + t_); \
-                     l##i = _mm256_fmadd_ps(v, wl, l##i); h##i = _mm256_fmadd_ps(v, wh, h##i); }
-#define RGB_ROW(ky) { const float *q = p + (ky) * row; \
+#define RGB_TAP(ky, tap) { \
+        const size_t t = (tap); \
+        const __m256 wl = _mm256_loadu_ps(w + ((ky) * 9 + t) * CR), \
+                     wh = _mm256_loadu_ps(w + ((ky) * 9 + t) * CR + 8); \
+        STEM_OPAQUE(p); \
+        MNET_REP(6, FMA2) }
+#define RGB_ROW(ky) { const float *p = p0 + (ky) * row; \
         RGB_TAP(ky, 0) RGB_TAP(ky, 1) RGB_TAP(ky, 2) RGB_TAP(ky, 3) RGB_TAP(ky, 4) \
         RGB_TAP(ky, 5) RGB_TAP(ky, 6) RGB_TAP(ky, 7) RGB_TAP(ky, 8) }
-__attribute__((noinline)) static void stem_rgb2_6x16(const float *p, size_t row, const float *wp,
+__attribute__((noinline)) static void stem_rgb2_6x16(const float *p0, size_t row, const float *wp,
         float *o, size_t cout, size_t n, const float *bounds, int act)
 {
     const float *w = wp + CR;
+    const size_t xs = 6;   /* FMA2's step between pixels: the literal of the RGB stride-2 stem */
     const __m256 blo = _mm256_loadu_ps(wp), bhi = _mm256_loadu_ps(wp + 8);
     MNET_REP(6, ACC2)
     RGB_ROW(0)
