@@ -165,10 +165,28 @@ static int worth_fusing(size_t floats, const mnet_layer *pw)
         floats >= MNET_FUSE_WEIGHT_RATIO * k * k * (size_t)pw->cin * (size_t)pw->cout;
 }
 
+/* Whether layer i (a 1x1, or the stem) and the depthwise after it may be fused with i before
+ * (p): i's output, large, then never leaves the cache. */
+static int can_fuse_pre(const mnet_model *m, int i)
+{
+    const mnet_layer *l = &m->layers[i];
+    if ((l->op != MNET_OP_PW && l->op != MNET_OP_CONV3X3) || i + 1 >= m->num_layers ||
+            !mnet_op_is_dw(m->layers[i + 1].op))
+        return 0;
+    const mnet_layer *d = &m->layers[i + 1];
+    return l->res_from < 0 && d->out_buf != l->in_buf && !input_read_later(m, i + 1) &&
+        worth_fusing((size_t)l->out_h * l->out_w * l->cout, l);
+}
+
 /* Plan the fusions around each depthwise d: the 1x1 or the stem before it (p: its output
  * then never leaves the cache) when d is that output's only reader, and the 1x1 after it (q: d's output
- * goes straight into q's GEMM) when q is the only reader of d's output and q's output does
- * not overwrite what the group still reads.  Groups are taken from the first layer on and do
+ * goes straight into q's GEMM) when q is the only reader of d's output, q's output does
+ * not overwrite what the group still reads, and q cannot go with the depthwise after it as that
+ * one's p instead.  In a chain depthwise -> 1x1 -> depthwise (V1) the tensor between two groups
+ * is then a depthwise's output read by a GEMM, which hides the memory traffic behind its
+ * arithmetic, rather than a 1x1's read by a depthwise, which waits on it (session 28, in one
+ * process against the former stem -> depthwise -> 1x1 and depthwise -> 1x1 groups: V1 0.5 0.95
+ * of the time, V1 160 0.98, V1 1.0 1.00).  Groups are taken from the first layer on and do
  * not overlap.  For each group: its kind (FUSE_PRE | FUSE_POST), the depthwise output rows
  * per band, and the scratch one thread needs. */
 static void plan_fusion(const mnet_model *m, int *kind, int *band, size_t *scratch_floats)
@@ -183,14 +201,9 @@ static void plan_fusion(const mnet_model *m, int *kind, int *band, size_t *scrat
         int f = 0, di = i;
         /* p: a 1x1, or the stem (the full 3x3 convolution whose 112x112 output would
          * otherwise go to L3 and come back for the first depthwise). */
-        if ((l->op == MNET_OP_PW || l->op == MNET_OP_CONV3X3) && i + 1 < m->num_layers &&
-                mnet_op_is_dw(m->layers[i + 1].op)) {
-            const mnet_layer *d = &m->layers[i + 1];
-            if (l->res_from < 0 && d->out_buf != l->in_buf && !input_read_later(m, i + 1) &&
-                    worth_fusing((size_t)l->out_h * l->out_w * l->cout, l)) {
-                f = FUSE_PRE;
-                di = i + 1;
-            }
+        if (can_fuse_pre(m, i)) {
+            f = FUSE_PRE;
+            di = i + 1;
         }
         if (!f && !mnet_op_is_dw(l->op))
             continue;
@@ -201,7 +214,8 @@ static void plan_fusion(const mnet_model *m, int *kind, int *band, size_t *scrat
             const mnet_layer *q = &m->layers[di + 1];
             if (q->op == MNET_OP_PW && q->in_buf == d->out_buf && q->out_buf != group_in &&
                     (f || q->out_buf != d->in_buf) && !input_read_later(m, di + 1) &&
-                    worth_fusing((size_t)d->out_h * d->out_w * d->cout, q))
+                    worth_fusing((size_t)d->out_h * d->out_w * d->cout, q) &&
+                    !can_fuse_pre(m, di + 1))
                 f |= FUSE_POST;
         }
         if (!f)
