@@ -10,7 +10,8 @@
  * instead of wasting the tile:
  *  - one row (the classifier, m = 1): only that row, two panels at a time;
  *  - a last panel of at most 8 columns (n = 24, 40, ...): only the low half of each row, since
- *    the packed panel's upper 8 columns are zero padding. */
+ *    the packed panel's upper 8 columns are zero padding; with a full panel before it, the two
+ *    together in tiles of up to 3 rows x 24 columns (gemm24, below). */
 
 #define STORE_ROW(cp, lo, hi, n) do { \
         if ((n) >= 16) { _mm256_storeu_ps(cp, lo); _mm256_storeu_ps((cp) + 8, hi); } \
@@ -79,6 +80,57 @@ GEMM_TILE(4)
 GEMM_TILE(5)
 GEMM_TILE(6)
 
+/* The last 17-24 columns (a full panel and a last one of at most 8 columns: n = 24, 40, 72,
+ * 120, ...) in tiles of R <= 3 rows x three vectors.  The tile above computes them as a full
+ * panel, then the last panel's low half on its own with only R accumulators, fewer than the 8
+ * that hide the FMA latency on two pipes; here 3 R accumulators (9 for 3 rows) take both panels'
+ * columns at once.  Every column still accumulates bias, then k = 0, 1, ... in order with FMAs,
+ * so the results are the bits of the tile above. */
+#define G24_PTRS(r)  const float *const a##r = a + (r) * a_stride; float *const c##r = c + (r) * c_stride;
+#define G24_ACC(r)   __m256 x##r = bx, y##r = by, z##r = bz;
+#define G24_FMA(r)   { const __m256 va = _mm256_broadcast_ss(a##r + kq); \
+                       x##r = _mm256_fmadd_ps(va, b0, x##r); y##r = _mm256_fmadd_ps(va, b1, y##r); \
+                       z##r = _mm256_fmadd_ps(va, b2, z##r); }
+#define G24_ST(r)    STORE_ROW(c##r, mnet_avx2_epi(x##r, vmin, vmax, act), \
+                               mnet_avx2_epi(y##r, vmin, vmax, act), 16); \
+                     STORE_ROW(c##r + 16, mnet_avx2_epi(z##r, vmin, vmax, act), _mm256_setzero_ps(), \
+                               nc - 16);
+#define G24_STEP(R)  { const __m256 b0 = _mm256_loadu_ps(w), b1 = _mm256_loadu_ps(w + 8), \
+                       b2 = _mm256_loadu_ps(w + panel); MNET_REP(R, G24_FMA) }
+#define GEMM_24(R) \
+static void gemm24_##R##x(size_t nc, size_t kc, const float *a, size_t a_stride, const float *w, \
+        float *c, size_t c_stride, __m256 vmin, __m256 vmax, int act, const char *pf, \
+        size_t pf_lines) \
+{ \
+    MNET_REP(R, G24_PTRS) \
+    const size_t panel = 16 * (kc + 1); \
+    const size_t pf_every = MNET_PF_EVERY(kc); \
+    const __m256 bx = _mm256_loadu_ps(w), by = _mm256_loadu_ps(w + 8), bz = _mm256_loadu_ps(w + panel); \
+    MNET_REP(R, G24_ACC) \
+    w += 16; \
+    MNET_GEMM_K_LOOP(16, G24_STEP(R), GT_K_UNROLL) \
+    MNET_REP(R, G24_ST) \
+}
+GEMM_24(1)
+GEMM_24(2)
+GEMM_24(3)
+
+static void gemm24(size_t mr, size_t nc, size_t kc, const float *a, size_t a_stride,
+        const float *w, float *c, size_t c_stride, __m256 vmin, __m256 vmax, int act,
+        const char *pf, size_t pf_lines)
+{
+    static void (*const sub[4])(size_t, size_t, const float *, size_t, const float *, float *,
+            size_t, __m256, __m256, int, const char *, size_t) = {
+        NULL, gemm24_1x, gemm24_2x, gemm24_3x };
+    /* 6 rows as 3 + 3, 5 as 3 + 2, 4 as 2 + 2 (two tiles of at least 6 accumulators) */
+    const size_t first = mr == 4 ? 2 : mr < 3 ? mr : 3;
+    const size_t lines0 = pf_lines * first / mr;
+    sub[first](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, lines0);
+    if (mr > first)
+        sub[mr - first](nc, kc, a + first * a_stride, a_stride, w, c + first * c_stride,
+                c_stride, vmin, vmax, act, pf + 64 * lines0, pf_lines - lines0);
+}
+
 void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
         const char *pf, size_t pf_lines)
@@ -87,10 +139,20 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
     static void (*const tile[7])(size_t, size_t, const float *, size_t, const float *, float *,
             size_t, __m256, __m256, int, const char *, size_t) = {   /* by row count */
         NULL, NULL, gemm_2x, gemm_3x, gemm_4x, gemm_5x, gemm_6x };
-    if (mr == 1)
+    const size_t last = nc % 16;
+    if (mr == 1) {
         gemm_1x16(nc, kc, a, w, c, vmin, vmax, act, pf, pf_lines);
-    else
+    } else if (nc > 16 && last != 0 && last <= 8 && mr <= 6) {
+        /* the full panels before the last 24 columns, then those (gemm24); the weight lines
+         * to prefetch shared by columns */
+        const size_t head = nc - 16 - last, lines = pf_lines * head / nc;
+        if (head)
+            tile[mr](head, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, lines);
+        gemm24(mr, nc - head, kc, a, a_stride, w + head * (kc + 1), c + head, c_stride, vmin,
+                vmax, act, pf + 64 * lines, pf_lines - lines);
+    } else {
         tile[mr < 6 ? mr : 6](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines);
+    }
     /* The tiles take __m256 arguments, so the compiler leaves their upper halves dirty when
      * they return, and would make the call above a tail call: the SSE-compiled driver would
      * then run with dirty upper state.  On the Zen 3 development VM that cost about 350 cycles
