@@ -86,7 +86,6 @@ GEMM_TILE(6)
  * that hide the FMA latency on two pipes; here 3 R accumulators (9 for 3 rows) take both panels'
  * columns at once.  Every column still accumulates bias, then k = 0, 1, ... in order with FMAs,
  * so the results are the bits of the tile above. */
-#define G24_PTRS(r)  const float *const a##r = a + (r) * a_stride; float *const c##r = c + (r) * c_stride;
 #define G24_ACC(r)   __m256 x##r = bx, y##r = by, z##r = bz;
 #define G24_FMA(r)   { const __m256 va = _mm256_broadcast_ss(a##r + kq); \
                        x##r = _mm256_fmadd_ps(va, b0, x##r); y##r = _mm256_fmadd_ps(va, b1, y##r); \
@@ -98,11 +97,9 @@ GEMM_TILE(6)
 #define G24_STEP(R)  { const __m256 b0 = _mm256_loadu_ps(w), b1 = _mm256_loadu_ps(w + 8), \
                        b2 = _mm256_loadu_ps(w + panel); MNET_REP(R, G24_FMA) }
 #define GEMM_24(R) \
-static void gemm24_##R##x(size_t nc, size_t kc, const float *a, size_t a_stride, const float *w, \
-        float *c, size_t c_stride, __m256 vmin, __m256 vmax, int act, const char *pf, \
-        size_t pf_lines) \
+static void gemm24_##R##x(GT_TILE_PARAMS) \
 { \
-    MNET_REP(R, G24_PTRS) \
+    MNET_REP(R, GT_PTRS) \
     const size_t panel = 16 * (kc + 1); \
     const size_t pf_every = MNET_PF_EVERY(kc); \
     const __m256 bx = _mm256_loadu_ps(w), by = _mm256_loadu_ps(w + 8), bz = _mm256_loadu_ps(w + panel); \
@@ -119,9 +116,7 @@ static void gemm24(size_t mr, size_t nc, size_t kc, const float *a, size_t a_str
         const float *w, float *c, size_t c_stride, __m256 vmin, __m256 vmax, int act,
         const char *pf, size_t pf_lines)
 {
-    static void (*const sub[4])(size_t, size_t, const float *, size_t, const float *, float *,
-            size_t, __m256, __m256, int, const char *, size_t) = {
-        NULL, gemm24_1x, gemm24_2x, gemm24_3x };
+    static const gt_tile_fn sub[4] = { NULL, gemm24_1x, gemm24_2x, gemm24_3x };
     /* 6 rows as 3 + 3, 5 as 3 + 2, 4 as 2 + 2 (two tiles of at least 6 accumulators) */
     const size_t first = mr == 4 ? 2 : mr < 3 ? mr : 3;
     const size_t lines0 = pf_lines * first / mr;
@@ -136,8 +131,7 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
         const char *pf, size_t pf_lines)
 {
     const __m256 vmin = _mm256_set1_ps(out_min), vmax = _mm256_set1_ps(out_max);
-    static void (*const tile[7])(size_t, size_t, const float *, size_t, const float *, float *,
-            size_t, __m256, __m256, int, const char *, size_t) = {   /* by row count */
+    static const gt_tile_fn tile[7] = {   /* by row count */
         NULL, NULL, gemm_2x, gemm_3x, gemm_4x, gemm_5x, gemm_6x };
     const size_t last = nc % 16;
     if (mr == 1) {

@@ -97,9 +97,7 @@ static inline __m512 tail8x2(const float *p)   /* p[0..7] in both halves */
     return _mm512_shuffle_f32x4(h, h, 0x44);
 }
 #define GEMM_TAIL24(P) \
-static void gemm_tail24_##P(size_t nc, size_t kc, const float *a, size_t a_stride, \
-        const float *w, float *c, size_t c_stride, __m512 vmin, __m512 vmax, int act, \
-        const char *pf, size_t pf_lines) \
+static void gemm_tail24_##P(GT_TILE_PARAMS) \
 { \
     PAIRS(P, T_PTRS) \
     const size_t pf_every = MNET_PF_EVERY(kc); \
@@ -120,11 +118,9 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
         const char *pf, size_t pf_lines)
 {
     const __m512 vmin = _mm512_set1_ps(out_min), vmax = _mm512_set1_ps(out_max);
-    static void (*const tile[9])(size_t, size_t, const float *, size_t, const float *, float *,
-            size_t, __m512, __m512, int, const char *, size_t) = {   /* by row count */
+    static const gt_tile_fn tile[9] = {   /* by row count */
         NULL, NULL, gemm_2x, gemm_3x, gemm_4x, gemm_5x, gemm_6x, gemm_7x, gemm_8x };
-    static void (*const tail24[5])(size_t, size_t, const float *, size_t, const float *,
-            float *, size_t, __m512, __m512, int, const char *, size_t) = {   /* by row pairs */
+    static const gt_tile_fn tail24[5] = {   /* by row pairs */
         NULL, gemm_tail24_1, gemm_tail24_2, gemm_tail24_3, gemm_tail24_4 };
     const size_t last = (nc - 1) % 32 + 1;   /* columns in the last panel */
     if (mr <= 8 && mr % 2 == 0 && last > 16 && last <= 24) {

@@ -10,6 +10,7 @@
  * (the epilogue helpers see the tile's vmin, vmax and act), and may define
  *   GT_K_UNROLL              a _Pragma placed before the k loops (MNET_GEMM_K_LOOP), else none
  * then instantiates GEMM_TILE(R) for each row count R it needs (MNET_REP: R a literal 2..8).
+ * GT_TILE_PARAMS and gt_tile_fn give its own tiles the same signature.
  *
  * gemm_<R>x: exactly R rows, so the driver's near-equal tiles (49 rows = 7 x 7) cost what they
  * compute.  Per panel: 2 R accumulators, two weight loads and R broadcasts per k step; a last
@@ -37,10 +38,14 @@
 #define GT_STEP2(R)  { const GT_VEC b0 = GT_LOAD(w), b1 = GT_LOAD(w + GT_W); MNET_REP(R, GT_FMA2) }
 #define GT_STEP1(R)  { const GT_VEC b0 = GT_LOAD(w); MNET_REP(R, GT_FMA1) }
 
-#define GEMM_TILE(R) \
-static void gemm_##R##x(size_t nc, size_t kc, const float *a, size_t a_stride, const float *w, \
+/* The parameters of every tile (these and the files' own tail tiles), and their type. */
+#define GT_TILE_PARAMS size_t nc, size_t kc, const float *a, size_t a_stride, const float *w, \
         float *c, size_t c_stride, GT_VEC vmin, GT_VEC vmax, int act, const char *pf, \
-        size_t pf_lines) \
+        size_t pf_lines
+typedef void (*gt_tile_fn)(GT_TILE_PARAMS);
+
+#define GEMM_TILE(R) \
+static void gemm_##R##x(GT_TILE_PARAMS) \
 { \
     MNET_REP(R, GT_PTRS) \
     const size_t pf_every = MNET_PF_EVERY(kc * ((nc + 2 * GT_W - 1) / (2 * GT_W))); \
