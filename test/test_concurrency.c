@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "mnet.h"
+#include "test_env.h"
 
 static int g_pass, g_fail;
 #define EXPECT(cond, ...) do { if (cond) g_pass++; else { g_fail++; \
@@ -148,8 +149,7 @@ int main(void)
     /* Threads: none for num_threads = 1, num_threads - 1 otherwise, all joined by free.  Under
      * a user-mode emulator (the cross build's qemu, MNET_TEST_EMULATED=1) /proc/self/task holds
      * the emulator's own threads too, so only the results are checked there. */
-    const char *emulated = getenv("MNET_TEST_EMULATED");
-    const int native = !(emulated && *emulated);
+    const int native = !test_emulated();
     const int base = count_threads();
     mnet_context *c1 = make_context(g_model, 1);
     EXPECT(!native || count_threads() == base, "num_threads = 1 started %d threads",

@@ -12,6 +12,7 @@
 
 #include "model.h"
 #include "check_run.h"
+#include "test_env.h"
 
 /* kinds: the fused groups the planner must form, as bits 1 << (2 * pre + post): a 1x1 (or
  * the stem) -> depthwise pair (4), a depthwise -> 1x1 pair (2), a whole 1x1 -> depthwise -> 1x1
@@ -626,9 +627,8 @@ int main(void)
     TCase *eq = tcase_create("equal"), *tb = tcase_create("batch");
     tcase_set_timeout(eq, 600);
     tcase_set_timeout(tb, 600);
-    const char *emulated = getenv("MNET_TEST_EMULATED");
     /* slow: sanitized, emulated, or scalar kernels only (the scalar-only build) */
-    const int slow = g_slow = SANITIZED || (emulated && strcmp(emulated, "1") == 0) ||
+    const int slow = g_slow = SANITIZED || test_emulated() ||
             mnet_isa_selected() == MNET_ISA_SCALAR;
     /* Slow, the profile, warm-up and uneven-split tests take cases 0, 1 and 3 (V1, V2 and V3
      * Large: every kind of group; see add_cases); the fused/unfused comparison takes all five. */

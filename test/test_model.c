@@ -19,6 +19,7 @@
 #include "mnet.h"
 #include "rss.h"
 #include "check_run.h"
+#include "test_env.h"
 
 #define BATCH 3
 #define CLASSES 10
@@ -111,13 +112,6 @@ static void expect_matches_reference(const char *name, const char *what, const f
     }
 }
 
-/* Whether the tests run under a user-mode emulator (MNET_TEST_EMULATED, set for cross builds). */
-static int emulated(void)
-{
-    const char *e = getenv("MNET_TEST_EMULATED");
-    return e && *e;
-}
-
 static mnet_context *context(const mnet_model *m, mnet_isa isa, int threads)
 {
     mnet_options o;
@@ -126,7 +120,7 @@ static mnet_context *context(const mnet_model *m, mnet_isa isa, int threads)
     o.num_threads = threads;
     /* Emulated, no warm-up inference (a quarter of the fixture test's inferences there; the
      * warm-up changes no bit, test_fusion's test_warmup). */
-    o.skip_warmup = emulated();
+    o.skip_warmup = test_emulated();
     mnet_context *ctx = NULL;
     ck_assert_msg(mnet_context_create(m, &o, &ctx) == MNET_OK, "%s", mnet_last_error());
     return ctx;
@@ -142,7 +136,7 @@ START_TEST(test_fixture_matches_pytorch)
     const size_t img = (size_t)fx.info.height * fx.info.width * fx.info.channels;
     /* Under an emulator the tiers below the best run on the smallest V2, V1 and V3 fixtures
      * only; natively every tier runs every fixture. */
-    const int every_tier = !emulated() || _i == 0 || _i == 2 || _i == 5;
+    const int every_tier = !test_emulated() || _i == 0 || _i == 2 || _i == 5;
     int tested = 0;
     float selected[BATCH * CLASSES];   /* the selected tier's batch on one thread */
     int have_selected = 0;
@@ -217,7 +211,7 @@ static int rss_measurable(void)
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     return 0;
 #else
-    return !emulated();
+    return !test_emulated();
 #endif
 }
 
