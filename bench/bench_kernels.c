@@ -1,9 +1,11 @@
-/* bench_kernels.c - every registered micro-kernel on every MobileNet V1/V2/V3 (224x224) layer shape. */
+/* bench_kernels.c - every registered micro-kernel on every MobileNet V1/V2/V3 (224x224) layer shape,
+ * or on the layers of the models given with --mnet_model. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gbench_shim.h"
 #include "internal.h"
@@ -82,7 +84,7 @@ typedef struct shape {
     int h, w, c, cout, stride;   /* k x k convs: input h x w x c; elementwise: tensor h x w x c */
     int m, n, k;                 /* gemm: [m][k] x [k][n] */
     int act;                     /* convs and gemm: the fused activation (MNET_EPI_*) */
-    char layer[24];              /* the first layer with this shape: part of the benchmark name */
+    char layer[48];              /* the first layer with this shape: part of the benchmark name */
     char layers[400];            /* every layer with it, space-separated: the label */
 } shape;
 
@@ -304,6 +306,165 @@ static void add_mobilenet_v3_small(void)
         { 5, 576, 96, 1, 1, 1 }, { 5, 576, 96, 1, 1, 1 },
     };
     add_mobilenet_v3("v3s", blocks, (int)(sizeof blocks / sizeof blocks[0]), 576, 1024);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * --mnet_model=SPEC[,SPEC...]: instead of the tables above, the layers of the given models, as
+ * the runtime runs them (the stem, every depthwise, every 1x1 and the classifier, each with its
+ * fused activation; BatchNorm is folded into them).  SPEC is ARCH[:ALPHA[:RESOLUTION]] (ARCH
+ * v1, v2, v3-large or v3-small: the model `mnet bench --arch ARCH --alpha ALPHA --res RES`
+ * builds) or a .mnet file.  Its layers are named TAG_lI, I the layer's index in `mnet info`, TAG
+ * the spec with ':' as '-' (v1-0.5-160) or the file's name without .mnet.  Squeeze-and-excite
+ * (a one-row GEMM pair on a pooled vector) is left out, as tools/kernel_sum.py leaves it.
+ * The depthwise and stem benchmarks pad symmetrically whatever the model's padding (a file's
+ * TensorFlow 'SAME' stride-2 layers pad only bottom and right): the same shapes and work.
+ * ------------------------------------------------------------------------------------------- */
+
+#define SPEC_FLAG "--mnet_model="
+
+/* tag: s with every character but letters, digits, '.', '-' and '_' made '_', at most size - 1. */
+static void tag_of(char *tag, size_t size, const char *s, size_t len)
+{
+    size_t n = 0;
+    for (; n < len && n + 1 < size; n++) {
+        const char ch = s[n];
+        tag[n] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+            || ch == '.' || ch == '-' || ch == '_' ? ch : ch == ':' ? '-' : '_';
+    }
+    tag[n] = '\0';
+}
+
+/* The model SPEC names (len characters of spec), or NULL after a message on stderr. */
+static mnet_model *model_of(const char *spec, size_t len, char *tag, size_t tag_size)
+{
+    char buf[1024];
+    if (len == 0 || len >= sizeof buf) {
+        fprintf(stderr, "bench_kernels: %s%.*s: %s\n", SPEC_FLAG, (int)(len < 64 ? len : 64), spec,
+                len ? "too long" : "empty model spec (ARCH[:ALPHA[:RESOLUTION]] or FILE.mnet)");
+        return NULL;
+    }
+    memcpy(buf, spec, len);
+    buf[len] = '\0';
+    mnet_model *m = NULL;
+    const int file = strchr(buf, '/') || (len > 5 && strcmp(buf + len - 5, ".mnet") == 0);
+    if (file) {
+        const char *base = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+        size_t blen = strlen(base);
+        if (blen > 5 && strcmp(base + blen - 5, ".mnet") == 0)
+            blen -= 5;
+        tag_of(tag, tag_size, base, blen);
+        if (mnet_model_load(buf, &m) != MNET_OK) {
+            fprintf(stderr, "bench_kernels: %s%s: %s\n", SPEC_FLAG, buf, mnet_last_error());
+            return NULL;
+        }
+        return m;
+    }
+    static const struct { const char *name; mnet_arch arch; } archs[] = {
+        { "v1", MNET_ARCH_V1 }, { "v2", MNET_ARCH_V2 }, { "v3-large", MNET_ARCH_V3_LARGE },
+        { "v3-small", MNET_ARCH_V3_SMALL },
+    };
+    char *alpha_s = strchr(buf, ':'), *res_s = NULL;
+    if (alpha_s) {
+        *alpha_s++ = '\0';
+        res_s = strchr(alpha_s, ':');
+        if (res_s)
+            *res_s++ = '\0';
+    }
+    int a = -1;
+    for (int i = 0; i < (int)(sizeof archs / sizeof archs[0]); i++)
+        if (strcmp(buf, archs[i].name) == 0)
+            a = i;
+    char *end = NULL;
+    const double alpha = alpha_s ? strtod(alpha_s, &end) : 1.0;
+    const int alpha_ok = !alpha_s || (end != alpha_s && *end == '\0' && alpha > 0.0 && alpha <= 4.0);
+    const long res = res_s ? strtol(res_s, &end, 10) : 224;
+    const int res_ok = !res_s || (end != res_s && *end == '\0' && res >= 1 && res <= 1L << 20);
+    if (a < 0 || !alpha_ok || !res_ok) {
+        fprintf(stderr, "bench_kernels: %s%.*s: not ARCH[:ALPHA[:RESOLUTION]] (ARCH v1, v2, "
+                "v3-large or v3-small; ALPHA in (0, 4]; RESOLUTION a positive integer) nor a .mnet file\n",
+                SPEC_FLAG, (int)len, spec);
+        return NULL;
+    }
+    tag_of(tag, tag_size, spec, len);
+    if (mnet_model_create_random(archs[a].arch, (float)alpha, (int)res, 1000, 1, &m) != MNET_OK) {
+        fprintf(stderr, "bench_kernels: %s%.*s: %s\n", SPEC_FLAG, (int)len, spec,
+                mnet_last_error());
+        return NULL;
+    }
+    return m;
+}
+
+static int epi_of(const char *activation)
+{
+    return strcmp(activation, "hswish") == 0 ? MNET_EPI_HSWISH :
+        strcmp(activation, "hsigmoid") == 0 ? MNET_EPI_HSIGMOID : MNET_EPI_CLAMP;
+}
+
+/* The shapes of every model in one --mnet_model value; 0, or -1 after a message. */
+static int add_model_specs(const char *list)
+{
+    const int one_file = access(list, R_OK) == 0;   /* a file whose name has a comma */
+    while (1) {
+        const char *comma = one_file ? NULL : strchr(list, ',');
+        const size_t len = comma ? (size_t)(comma - list) : strlen(list);
+        char tag[32], fmt[48];
+        mnet_model *m = model_of(list, len, tag, sizeof tag);
+        if (!m)
+            return -1;
+        snprintf(fmt, sizeof fmt, "%s_l%%d", tag);
+        mnet_model_info info;
+        mnet_model_get_info(m, &info);
+        for (int i = 0; i < info.layers; i++) {
+            mnet_layer_info l;
+            if (mnet_model_get_layer(m, i, &l) != MNET_OK)
+                continue;
+            const int act = epi_of(l.activation);
+            if (strcmp(l.op, "conv3x3") == 0)
+                add_shape((shape){ .fam = FAM_CONV3X3, .h = l.in_h, .w = l.in_w, .c = l.in_c,
+                        .cout = l.out_c, .stride = l.stride, .act = act }, fmt, i);
+            else if (strcmp(l.op, "dwconv3x3") == 0 || strcmp(l.op, "dwconv5x5") == 0)
+                add_shape((shape){ .fam = l.op[6] == '5' ? FAM_DWCONV5X5 : FAM_DWCONV3X3,
+                        .h = l.in_h, .w = l.in_w, .c = l.in_c, .stride = l.stride, .act = act },
+                        fmt, i);
+            else if (strcmp(l.op, "conv1x1") == 0)
+                add_shape((shape){ .fam = FAM_GEMM, .m = l.out_h * l.out_w, .n = l.out_c,
+                        .k = l.in_c, .act = act }, fmt, i);
+            else if (strcmp(l.op, "fc") == 0)
+                add_shape((shape){ .fam = FAM_GEMM, .m = 1, .n = l.out_c, .k = l.in_c,
+                        .act = act }, fmt, i);
+        }
+        mnet_model_free(m);
+        if (!comma)
+            return 0;
+        list = comma + 1;
+    }
+}
+
+/* Takes every --mnet_model= argument out of argv (Google Benchmark refuses flags it does not
+ * know) and registers its models' shapes; returns how many were given, or -1 after a message. */
+static int take_model_specs(int *argc, char **argv)
+{
+    int given = 0, out = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (strncmp(argv[i], SPEC_FLAG, strlen(SPEC_FLAG)) == 0) {
+            if (add_model_specs(argv[i] + strlen(SPEC_FLAG)) != 0)
+                return -1;
+            given++;
+        } else if (strcmp(argv[i], "--mnet_model") == 0) {
+            fprintf(stderr, "bench_kernels: --mnet_model takes its value after '=': "
+                    "%sARCH[:ALPHA[:RESOLUTION]] or %sFILE.mnet\n", SPEC_FLAG, SPEC_FLAG);
+            return -1;
+        } else {
+            if (strcmp(argv[i], "--help") == 0)
+                printf("bench_kernels: %sSPEC[,SPEC...] (repeatable): the layers of these models "
+                        "instead of MobileNet V1/V2/V3 1.0 224; SPEC is ARCH[:ALPHA[:RESOLUTION]] "
+                        "(v1, v2, v3-large, v3-small) or a .mnet file\n", SPEC_FLAG);
+            argv[out++] = argv[i];
+        }
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return given;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -650,11 +811,16 @@ static void set_peaks(void)
 
 int main(int argc, char **argv)
 {
+    const int specs = take_model_specs(&argc, argv);
+    if (specs < 0)
+        return 2;
+    if (specs == 0) {
+        add_mobilenet_v1();
+        add_mobilenet_v2();
+        add_mobilenet_v3_large();
+        add_mobilenet_v3_small();
+    }
     set_peaks();
-    add_mobilenet_v1();
-    add_mobilenet_v2();
-    add_mobilenet_v3_large();
-    add_mobilenet_v3_small();
 
     bench_case *cases = malloc(NUM_KERNELS * (size_t)num_shapes * sizeof *cases);
     if (!cases) {

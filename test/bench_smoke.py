@@ -5,7 +5,9 @@ what they claim.
 Timing-free checks (no speed is asserted): bench_kernels' JSON lists a measured peak for every
 tier whose kernels it runs, each kernel's pct_peak is 100 * GFLOPS / its own tier's peak (and
 / MNET_PEAK_GFLOPS when that is set), bench_models runs a model end to end, and bench_machine's
-pagetouch (x86-64 builds) maps every page of its own executable and reports a cost for each."""
+pagetouch (x86-64 builds) maps every page of its own executable and reports a cost for each.
+bench_kernels --mnet_model registers the layers of the models it is given, and refuses bad
+ones."""
 import json
 import math
 import os
@@ -51,6 +53,37 @@ def check_kernels(exe, fixed=None):
     return len(benches)
 
 
+def check_model_specs(exe):
+    """--mnet_model: the shapes of the given models (derived by hand here from the architecture:
+    MobileNet V1 at alpha 0.5 and 160x160, V3 Small 1.0 at 96) instead of the built-in ones, each
+    named after its model and layer; bad specs refused with a message and status 2."""
+    def names(*args):
+        p = subprocess.run([exe, *args, "--benchmark_list_tests"], capture_output=True, text=True)
+        assert p.returncode == 0, (args, p.stderr)
+        return p.stdout.split()
+    got = names("--mnet_model=v1:0.5:160")
+    scalar = {n.split("/", 2)[2] for n in got if "__scalar/" in n}
+    for want in ("v1-0.5-160_l0/h=160,w=160,cin=3,cout=16,s=2",   # stem 3x3/2 to 16
+                 "v1-0.5-160_l1/h=80,w=80,c=16,s=1", "v1-0.5-160_l2/m=6400,n=32,k=16",
+                 "v1-0.5-160_l3/h=80,w=80,c=32,s=2", "v1-0.5-160_l14/m=100,n=256,k=256",
+                 "v1-0.5-160_l26/m=25,n=512,k=512", "v1-0.5-160_l27/m=1,n=1000,k=512"):
+        assert want in scalar, (want, sorted(scalar))
+    # layers 14, 16, ..., 22 share one shape: benchmarked once, under the first
+    assert len(scalar) == 20 and not any("_b7_" in n or n.startswith("v1_") for n in scalar), scalar
+    both = names("--mnet_model=v1:0.5:160,v3-small:1:96", "--mnet_model=v2")
+    assert any("/v3-small-1-96_l" in n and "dwconv5x5/" in n and ",act=hswish" in n for n in both)
+    assert any("/v2_l" in n for n in both) and set(got) < set(both), both[:5]
+    for bad, why in (("v9", "not ARCH"), ("v1:0", "not ARCH"), ("v1:0.5:x", "not ARCH"),
+                     ("", "empty model spec"), ("v1:0.5:8", "resolution 8"),
+                     ("/nonexistent/m.mnet", "cannot open"), ("v1,v2:abc", "not ARCH")):
+        p = subprocess.run([exe, f"--mnet_model={bad}", "--benchmark_list_tests"],
+                           capture_output=True, text=True)
+        assert p.returncode == 2 and why in p.stderr and not p.stdout, (bad, p.returncode, p.stderr)
+    p = subprocess.run([exe, "--mnet_model", "v1"], capture_output=True, text=True)
+    assert p.returncode == 2 and "after '='" in p.stderr, p.stderr
+    return len(got)
+
+
 def check_pagetouch(exe):
     rep = run_json([exe, "--benchmark_filter=^pagetouch$", "--benchmark_min_time=0.001",
                     "--benchmark_format=json"])
@@ -69,6 +102,7 @@ def main():
     machine = sys.argv[3] if len(sys.argv) > 3 else None
     n = check_kernels(kernels)
     check_kernels(kernels, fixed=100)
+    specs = check_model_specs(kernels)
     # every (arch, alpha, res) once: more models than any cache of a few, each must run
     rep = run_json([models, "--benchmark_filter=/threads:1/batch:1/",
                     "--benchmark_min_time=0.001", "--benchmark_format=json"])
@@ -83,6 +117,7 @@ def main():
     assert rep["context"].get("mnet_isa_selected") and rep["context"].get("mnet_build"), rep["context"]
     pages = check_pagetouch(machine) if machine else 0
     print(f"bench_smoke: {n} kernel benchmarks consistent with their tiers' peaks; "
+          f"--mnet_model=v1:0.5:160 registered {specs}; "
           f"bench_models ran {len(rep['benchmarks'])}"
           + (f"; pagetouch read {pages} pages" if machine else ""))
 

@@ -14,9 +14,11 @@ the median of its rounds, so that a slow minute of the shared machine does not f
 only.  Both pinned to --cpu (-1: not pinned), one thread.  --isa (default auto: the tier `mnet
 isa` selects) must be one `mnet isa` lists as available.  --mnet and --bench default to the
 build/ folder next to this script's tools/ folder.
-bench_kernels registers the shapes of MobileNet V1, V2 and V3 at alpha 1.0 and 224x224; layers
-of other shapes are listed as missing and left out of the sum, which is then labelled as a sum
-over N of M layers (and the last line's layers_timed= is less than its layers=).  Ops without a
+bench_kernels is given the model (`--mnet_model=ARCH:ALPHA:RES`, or the file), so that it registers
+the shape of each of its layers; a layer it still has no benchmark for (an older bench_kernels
+without that flag is told --no-model-shapes: only MobileNet V1, V2 and V3 at alpha 1.0 and
+224x224) is listed as missing and left out of the sum, which is then labelled as a sum over N of
+M layers (and the last line's layers_timed= is less than its layers=).  Ops without a
 kernel benchmark of their own (squeeze-and-excite) are listed as not timed and left out too.
 Global average pooling is fused into the fc layer in V1, V2 and V3 (the fc row's input is the
 last feature map): it is no layer of its own, so it is neither listed nor timed separately (the
@@ -91,9 +93,10 @@ def pinned(cpu, cmd):
 
 def kernel_times(args):
     """{(family, shape): microseconds} for the chosen ISA's kernels, one run of each."""
+    spec = [] if args.no_model_shapes else [f"--mnet_model={args.spec}"]
     cmd = pinned(args.cpu, [args.bench, f"--benchmark_filter=^(gemm|conv3x3|dwconv3x3|dwconv5x5)/"
                             f".*__{args.isa}/", "--benchmark_format=json",
-                            f"--benchmark_min_time={args.min_time}"])
+                            f"--benchmark_min_time={args.min_time}"] + spec)
     try:
         doc = json.loads(run(cmd))
     except ValueError as e:
@@ -153,6 +156,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--min-time", default="0.05")
     ap.add_argument("--layers", action="store_true", help="also each layer's kernel time")
+    ap.add_argument("--no-model-shapes", action="store_true",
+                    help="do not pass the model to bench_kernels (--mnet_model): only its "
+                         "built-in shapes (MobileNet V1/V2/V3 1.0 224)")
     ap.add_argument("--mnet", default=os.path.normpath(os.path.join(HERE, "..", "build", "mnet")))
     ap.add_argument("--bench", default=os.path.normpath(
         os.path.join(HERE, "..", "build", "bench", "bench_kernels")))
@@ -173,6 +179,8 @@ def main():
     arch = args.arch if args.arch is not None else "v1"
     mnet_args = [args.model] if args.model is not None else ["--arch", arch]
     name = args.model if args.model is not None else arch
+    args.spec = os.path.abspath(args.model) if args.model is not None else \
+        f"{arch}:{args.alpha if args.alpha is not None else 1}:{args.res if args.res is not None else 224}"
     for opt in ("alpha", "res"):
         if getattr(args, opt) is not None:
             mnet_args += [f"--{opt}", getattr(args, opt)]
