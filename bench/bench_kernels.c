@@ -334,6 +334,18 @@ static void tag_of(char *tag, size_t size, const char *s, size_t len)
     tag[n] = '\0';
 }
 
+/* Whether the first len characters of s end in ".mnet". */
+static int mnet_suffix(const char *s, size_t len)
+{
+    return len > 5 && memcmp(s + len - 5, ".mnet", 5) == 0;
+}
+
+/* Whether a spec names a file rather than an architecture: it has a '/' or ends in ".mnet". */
+static int is_file_spec(const char *s, size_t len)
+{
+    return memchr(s, '/', len) != NULL || mnet_suffix(s, len);
+}
+
 /* The model SPEC names (len characters of spec), or NULL after a message on stderr. */
 static mnet_model *model_of(const char *spec, size_t len, char *tag, size_t tag_size)
 {
@@ -346,13 +358,10 @@ static mnet_model *model_of(const char *spec, size_t len, char *tag, size_t tag_
     memcpy(buf, spec, len);
     buf[len] = '\0';
     mnet_model *m = NULL;
-    const int file = strchr(buf, '/') || (len > 5 && strcmp(buf + len - 5, ".mnet") == 0);
-    if (file) {
-        const char *base = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
-        size_t blen = strlen(base);
-        if (blen > 5 && strcmp(base + blen - 5, ".mnet") == 0)
-            blen -= 5;
-        tag_of(tag, tag_size, base, blen);
+    if (is_file_spec(buf, len)) {
+        const char *slash = strrchr(buf, '/'), *base = slash ? slash + 1 : buf;
+        const size_t blen = strlen(base);
+        tag_of(tag, tag_size, base, mnet_suffix(base, blen) ? blen - 5 : blen);
         if (mnet_model_load(buf, &m) != MNET_OK) {
             fprintf(stderr, "bench_kernels: %s%s: %s\n", SPEC_FLAG, buf, mnet_last_error());
             return NULL;
@@ -394,16 +403,21 @@ static mnet_model *model_of(const char *spec, size_t len, char *tag, size_t tag_
     return m;
 }
 
+/* The epilogue of a layer's activation: the fused ones by their names in act_names, the rest
+ * (ReLU6, ReLU, none) the clamp. */
 static int epi_of(const char *activation)
 {
-    return strcmp(activation, "hswish") == 0 ? MNET_EPI_HSWISH :
-        strcmp(activation, "hsigmoid") == 0 ? MNET_EPI_HSIGMOID : MNET_EPI_CLAMP;
+    for (int e = 0; e < MNET_EPI_COUNT; e++)
+        if (e != MNET_EPI_CLAMP && strcmp(activation, act_names[e]) == 0)
+            return e;
+    return MNET_EPI_CLAMP;
 }
 
 /* The shapes of every model in one --mnet_model value; 0, or -1 after a message. */
 static int add_model_specs(const char *list)
 {
-    const int one_file = access(list, R_OK) == 0;   /* a file whose name has a comma */
+    /* a file whose name has a comma: the whole value, when it names a readable file */
+    const int one_file = is_file_spec(list, strlen(list)) && access(list, R_OK) == 0;
     while (1) {
         const char *comma = one_file ? NULL : strchr(list, ',');
         const size_t len = comma ? (size_t)(comma - list) : strlen(list);

@@ -15,10 +15,10 @@ only.  Both pinned to --cpu (-1: not pinned), one thread.  --isa (default auto: 
 isa` selects) must be one `mnet isa` lists as available.  --mnet and --bench default to the
 build/ folder next to this script's tools/ folder.
 bench_kernels is given the model (`--mnet_model=ARCH:ALPHA:RES`, or the file), so that it registers
-the shape of each of its layers; a layer it still has no benchmark for (an older bench_kernels
-without that flag is told --no-model-shapes: only MobileNet V1, V2 and V3 at alpha 1.0 and
-224x224) is listed as missing and left out of the sum, which is then labelled as a sum over N of
-M layers (and the last line's layers_timed= is less than its layers=).  Ops without a
+the shape of each of its layers.  With --no-model-shapes it is not, and registers only its
+built-in shapes (MobileNet V1, V2 and V3 at alpha 1.0 and 224x224); a layer without a benchmark is
+listed as missing and left out of the sum, which is then labelled as a sum over N of M layers
+(and the last line's layers_timed= is less than its layers=).  Ops without a
 kernel benchmark of their own (squeeze-and-excite) are listed as not timed and left out too.
 Global average pooling is fused into the fc layer in V1, V2 and V3 (the fc row's input is the
 last feature map): it is no layer of its own, so it is neither listed nor timed separately (the
@@ -91,9 +91,10 @@ def pinned(cpu, cmd):
     return cmd if cpu < 0 else ["taskset", "-c", str(cpu)] + cmd
 
 
-def kernel_times(args):
-    """{(family, shape): microseconds} for the chosen ISA's kernels, one run of each."""
-    spec = [] if args.no_model_shapes else [f"--mnet_model={args.spec}"]
+def kernel_times(args, spec):
+    """{(family, shape): microseconds} for the chosen ISA's kernels on the shapes of model `spec`
+    (bench_kernels' --mnet_model; None: its built-in shapes), one run of each."""
+    spec = [] if spec is None else [f"--mnet_model={spec}"]
     cmd = pinned(args.cpu, [args.bench, f"--benchmark_filter=^(gemm|conv3x3|dwconv3x3|dwconv5x5)/"
                             f".*__{args.isa}/", "--benchmark_format=json",
                             f"--benchmark_min_time={args.min_time}"] + spec)
@@ -179,15 +180,19 @@ def main():
     arch = args.arch if args.arch is not None else "v1"
     mnet_args = [args.model] if args.model is not None else ["--arch", arch]
     name = args.model if args.model is not None else arch
-    args.spec = os.path.abspath(args.model) if args.model is not None else \
-        f"{arch}:{args.alpha if args.alpha is not None else 1}:{args.res if args.res is not None else 224}"
     for opt in ("alpha", "res"):
         if getattr(args, opt) is not None:
             mnet_args += [f"--{opt}", getattr(args, opt)]
             name += f"-{getattr(args, opt)}"
 
+    if args.no_model_shapes:
+        spec = None
+    elif args.model is not None:
+        spec = os.path.abspath(args.model)
+    else:
+        spec = ":".join([arch, args.alpha or "1", args.res or "224"])
     rows, unparsed = layers(args, mnet_args)
-    rounds = [(kernel_times(args), network_ms(args, mnet_args)) for _ in range(args.rounds)]
+    rounds = [(kernel_times(args, spec), network_ms(args, mnet_args)) for _ in range(args.rounds)]
     times = {k: statistics.median(r[0].get(k, float("nan")) for r in rounds)
              for k in rounds[0][0]}
     net = statistics.median(r[1] for r in rounds)
