@@ -135,9 +135,10 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
 #endif
 /* ... but where a block's weights serve few row tiles (pf_l2: the driver's MNET_PF_FEW_ROWS),
  * prefetcht1 (L2): on the AMD EPYC (Zen 4) development machine in session 34, V1 at 160, whose
- * 5x5 1x1 layers have 25 rows and stream 6 MB of weights from DRAM, ran 0.985-0.987 of the time
- * with it (ab_lib, 400 pairs, twice), V1 1.0 0.993 and V2 1.002, where the same hint for every
- * layer made V1 1.007 and V2 1.010 slower (docs/PERFORMANCE.md, "Session 34"). */
+ * 5x5 1x1 layers have 25 rows and stream 6 MB of weights from DRAM, ran 0.981-0.987 of the time
+ * with it (ab_lib, 400 pairs, four runs), V1 1.0 0.993-1.001 and V2 0.997-1.002, where the same
+ * hint up to 64 rows (V1's and V2's 7x7 layers too) made V1 1.007 and V2 1.010 (README,
+ * "Session 34"). */
 #define MNET_PF_LOCALITY_FEW 2
 
 /* One prefetch of line p, with the locality pf_l2 (the tile's own variable) selects. */
