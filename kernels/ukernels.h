@@ -172,8 +172,8 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
 /* A tile's k loop: STEP, a statement on the step index kq, for kq = 0 .. kc - 1, w advancing
  * `wstep` floats per step, UNROLL (a _Pragma, or empty) before each loop over the steps; one
  * line is prefetched every pf_every steps while pf_lines last (at most one per step).  kc, w,
- * pf, pf_lines, pf_l2 and pf_every are the tile's own variables: pf_every = MNET_PF_EVERY(all the k
- * steps of the tile's panels) spreads the lines evenly over the whole tile.  (Measured, one
+ * pf, pf_lines, pf_l2 and pf_every are the tile's own variables: pf_every =
+ * MNET_PF_EVERY(all the k steps of the tile's panels) spreads the lines evenly over the whole tile.  (Measured, one
  * thread: one line per step from the first step on, the lines then all requested in the first
  * half or less of the tile, streamed a 4 MB weight matrix from DRAM more slowly; spread evenly,
  * V1 1.0 ran 2.7-3.2% faster, V1 at 160 1.6%.) */

@@ -145,7 +145,8 @@ void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const floa
         gemm24(mr, nc - head, kc, a, a_stride, w + head * (kc + 1), c + head, c_stride, vmin,
                 vmax, act, pf + 64 * lines, pf_lines - lines, pf_l2);
     } else {
-        tile[mr < 6 ? mr : 6](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines, pf_l2);
+        tile[mr < 6 ? mr : 6](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines,
+                pf_l2);
     }
     /* The tiles take __m256 arguments, so the compiler leaves their upper halves dirty when
      * they return, and would make the call above a tail call: the SSE-compiled driver would

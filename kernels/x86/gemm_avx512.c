@@ -136,7 +136,8 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
     } else if (mr == 1) {
         gemm_1x32(nc, kc, a, w, c, vmin, vmax, act, pf, pf_lines, pf_l2);
     } else {
-        tile[mr < 8 ? mr : 8](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines, pf_l2);
+        tile[mr < 8 ? mr : 8](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines,
+                pf_l2);
     }
     _mm256_zeroupper();   /* as in the AVX2 entry (gemm.c) */
 }
