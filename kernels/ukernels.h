@@ -115,12 +115,10 @@ static inline void mnet_stem_prefetch(const mnet_stem_ahead *a, size_t off, size
  * pf, pf_lines: 64-byte lines the caller needs next (the next block of packed weights), which a
  * SIMD tile prefetches while it computes (MNET_GEMM_K_LOOP, MNET_PREFETCH_STEP), so that
  * weights streaming from DRAM or L3 arrive spread over the block instead of as a burst of misses
- * on the next block's first tile; pf_l2 (nonzero: the block's weights are read by few row tiles)
- * asks for them in L2 only (MNET_PF_LOCALITY_FEW).  A hint only: it reads nothing and may be
- * ignored. */
+ * on the next block's first tile.  A hint only: it reads nothing and may be ignored. */
 typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *packed_w, float *c, size_t c_stride,
-        float out_min, float out_max, int act, const char *pf, size_t pf_lines, int pf_l2);
+        float out_min, float out_max, int act, const char *pf, size_t pf_lines);
 
 /* The weight prefetch's locality: on x86 all cache levels (prefetcht0).  Measured on the AMD EPYC
  * development machine (session 12): with prefetcht1, the first row tile of each block of V1's
@@ -133,25 +131,10 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
 #else
 #define MNET_PF_LOCALITY 2
 #endif
-/* ... but where a block's weights serve few row tiles (pf_l2: the driver's MNET_PF_FEW_ROWS),
- * prefetcht1 (L2): on the AMD EPYC (Zen 4) development machine in session 34, V1 at 160, whose
- * 5x5 1x1 layers have 25 rows and stream 6 MB of weights from DRAM, ran 0.981-0.987 of the time
- * with it (ab_lib, 400 pairs, four runs), V1 1.0 0.993-1.001 and V2 0.997-1.002, where the same
- * hint up to 64 rows (V1's and V2's 7x7 layers too) made V1 1.007 and V2 1.010 (README,
- * "Session 34"). */
-#define MNET_PF_LOCALITY_FEW 2
-
-/* One prefetch of line p, with the locality pf_l2 (the tile's own variable) selects. */
-#define MNET_PF_LINE(p) do {                                                    \
-        if (pf_l2)                                                              \
-            __builtin_prefetch(p, 0, MNET_PF_LOCALITY_FEW);                     \
-        else                                                                    \
-            __builtin_prefetch(p, 0, MNET_PF_LOCALITY);                         \
-    } while (0)
 
 #define MNET_PREFETCH_STEP(pf, pf_lines) do {                                  \
         if (pf_lines) {                                                         \
-            MNET_PF_LINE(pf);                                                   \
+            __builtin_prefetch(pf, 0, MNET_PF_LOCALITY);                        \
             (pf) += 64;                                                         \
             (pf_lines)--;                                                       \
         }                                                                       \
@@ -172,8 +155,8 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
 /* A tile's k loop: STEP, a statement on the step index kq, for kq = 0 .. kc - 1, w advancing
  * `wstep` floats per step, UNROLL (a _Pragma, or empty) before each loop over the steps; one
  * line is prefetched every pf_every steps while pf_lines last (at most one per step).  kc, w,
- * pf, pf_lines, pf_l2 and pf_every are the tile's own variables: pf_every =
- * MNET_PF_EVERY(all the k steps of the tile's panels) spreads the lines evenly over the whole tile.  (Measured, one
+ * pf, pf_lines and pf_every are the tile's own variables: pf_every = MNET_PF_EVERY(all the k
+ * steps of the tile's panels) spreads the lines evenly over the whole tile.  (Measured, one
  * thread: one line per step from the first step on, the lines then all requested in the first
  * half or less of the tile, streamed a 4 MB weight matrix from DRAM more slowly; spread evenly,
  * V1 1.0 ran 2.7-3.2% faster, V1 at 160 1.6%.) */
@@ -184,7 +167,7 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
         if (pf_lines) {                                                         \
             const size_t ev_ = pf_every;                                        \
             for (; kq + ev_ <= kc && pf_lines; pf_lines--, pf += 64) {          \
-                MNET_PF_LINE(pf);                                               \
+                __builtin_prefetch(pf, 0, MNET_PF_LOCALITY);                    \
                 UNROLL                                                          \
                 for (size_t e_ = 0; e_ < ev_; e_++, kq++, w += (wstep))         \
                     STEP                                                        \
@@ -226,7 +209,7 @@ typedef void (*mnet_channel_scale_ukernel)(size_t pixels, size_t c, const float 
     MNET_INTERNAL void fn(const mnet_conv_geom *, const float *, const float *, float *, int, int, float, float, int);
 #define MNET_GEMM(isa, fn, mr, nr) \
     MNET_INTERNAL void fn(size_t, size_t, size_t, const float *, size_t, const float *, float *, size_t, float, float, int, \
-            const char *, size_t, int);
+            const char *, size_t);
 #define MNET_BN_RELU6(isa, fn) \
     MNET_INTERNAL void fn(size_t, size_t, const float *, const float *, const float *, float *);
 #define MNET_GAVGPOOL(isa, fn) MNET_INTERNAL void fn(size_t, size_t, const float *, float *);

@@ -41,7 +41,6 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
      * three and one of one, which reads all the rows again for a single panel). */
     const size_t panels = (n + nr - 1) / nr;
     const size_t blocks = (panels + panels_per_block - 1) / panels_per_block;
-    const int pf_l2 = m1 - m0 <= MNET_PF_FEW_ROWS;
 
     for (size_t b = 0; b < blocks; b++) {
         const size_t p0 = panels * b / blocks, p1 = panels * (b + 1) / blocks;
@@ -69,7 +68,7 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
             const size_t rows = step(&rs), l1 = l0 + step(&ls);
             float *ct = c + i * c_stride + j0;
             cfg->fn(rows, nc, k, a + i * a_stride, a_stride, w, ct, c_stride, out_min, out_max,
-                    act, next + 64 * l0, l1 - l0, pf_l2);
+                    act, next + 64 * l0, l1 - l0);
             /* The residual goes in while the tile is still in L1: in one call when the block
              * spans whole rows (then the tile's rows are contiguous), else row by row.  (A call
              * per row cost V3 Large's 112x112 16 -> 16 projection 27 us of its 83: 12,544

@@ -109,12 +109,6 @@ MNET_INTERNAL void mnet_unpack_gemm(int k, int n, int nr, const float *packed, f
  * docs/PERFORMANCE.md, sessions 6 and 7). */
 #define MNET_GEMM_L2_BYTES (256u * 1024u)
 
-/* A GEMM call of at most this many rows (V1 at 160's 5x5 layers, the classifiers) reads each
- * block of weights in a few row tiles, one after the other: its prefetches of the next block
- * go to L2 only (the ukernel's pf_l2; see MNET_PF_LOCALITY_FEW in kernels/ukernels.h).  V1's 7x7
- * layers (49 rows) and V2's ran slower that way. */
-#define MNET_PF_FEW_ROWS 32u
-
 /* A depthwise layer that reads an input tensor of at least this many bytes itself (not from a
  * fused group's window) may prefetch it (mnet_conv_geom.prefetch): larger than the L2s, the
  * tensor comes from L3 or DRAM, and the context times both ways to choose (lib/context.c

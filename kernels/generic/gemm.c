@@ -6,11 +6,10 @@
 
 void mnet_f32_gemm_minmax_4x4__scalar(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *packed_w, float *c, size_t c_stride,
-        float out_min, float out_max, int act, const char *pf, size_t pf_lines, int pf_l2)
+        float out_min, float out_max, int act, const char *pf, size_t pf_lines)
 {
     (void)pf;   /* the portable reference stays a plain loop nest */
     (void)pf_lines;
-    (void)pf_l2;
     for (size_t j0 = 0; j0 < nc; j0 += NR, packed_w += NR * (kc + 1)) {
         float acc[MR][NR];
         for (size_t i = 0; i < MR; i++)

@@ -18,7 +18,7 @@
  * tile's 16 idle-but-computed rows.  Each column accumulates bias, then k = 0, 1, ... in order
  * with fused multiply-adds, as the tile does, so a row's result does not depend on its tile. */
 static void gemm_1x8(size_t nc, size_t kc, const float *a, const float *w, float *c,
-        float32x4_t vmin, float32x4_t vmax, int act, const char *pf, size_t pf_lines, int pf_l2)
+        float32x4_t vmin, float32x4_t vmax, int act, const char *pf, size_t pf_lines)
 {
     const size_t panel = NR * (kc + 1);
     for (size_t j0 = 0; j0 < nc; j0 += 2 * NR, w += 2 * panel) {
@@ -47,11 +47,11 @@ static void gemm_1x8(size_t nc, size_t kc, const float *a, const float *w, float
 
 void mnet_f32_gemm_minmax_8x8__neon(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *packed_w, float *c, size_t c_stride,
-        float out_min, float out_max, int act, const char *pf, size_t pf_lines, int pf_l2)
+        float out_min, float out_max, int act, const char *pf, size_t pf_lines)
 {
     if (mr == 1) {
         gemm_1x8(nc, kc, a, packed_w, c, vdupq_n_f32(out_min), vdupq_n_f32(out_max), act, pf,
-                pf_lines, pf_l2);
+                pf_lines);
         return;
     }
     /* MR = 8 rows.  Rows past mr re-read the row above them: computed, never stored, and always inside a. */

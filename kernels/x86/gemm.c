@@ -25,7 +25,7 @@
  * bias, then k = 0, 1, ... in order with FMAs, exactly as in the 6-row loop, so a row's result
  * does not depend on which rows share its tile. */
 static void gemm_1x16(size_t nc, size_t kc, const float *a, const float *w, float *c,
-        __m256 vmin, __m256 vmax, int act, const char *pf, size_t pf_lines, int pf_l2)
+        __m256 vmin, __m256 vmax, int act, const char *pf, size_t pf_lines)
 {
     const size_t panel = 16 * (kc + 1);
     for (; nc > 16; nc = nc > 32 ? nc - 32 : 0, w += 2 * panel, c += 32) {
@@ -114,39 +114,38 @@ GEMM_24(3)
 
 static void gemm24(size_t mr, size_t nc, size_t kc, const float *a, size_t a_stride,
         const float *w, float *c, size_t c_stride, __m256 vmin, __m256 vmax, int act,
-        const char *pf, size_t pf_lines, int pf_l2)
+        const char *pf, size_t pf_lines)
 {
     static const gt_tile_fn sub[4] = { NULL, gemm24_1x, gemm24_2x, gemm24_3x };
     /* 6 rows as 3 + 3, 5 as 3 + 2, 4 as 2 + 2 (two tiles of at least 6 accumulators) */
     const size_t first = mr == 4 ? 2 : mr < 3 ? mr : 3;
     const size_t lines0 = pf_lines * first / mr;
-    sub[first](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, lines0, pf_l2);
+    sub[first](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, lines0);
     if (mr > first)
         sub[mr - first](nc, kc, a + first * a_stride, a_stride, w, c + first * c_stride,
-                c_stride, vmin, vmax, act, pf + 64 * lines0, pf_lines - lines0, pf_l2);
+                c_stride, vmin, vmax, act, pf + 64 * lines0, pf_lines - lines0);
 }
 
 void mnet_f32_gemm_minmax_6x16__avx2(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
-        const char *pf, size_t pf_lines, int pf_l2)
+        const char *pf, size_t pf_lines)
 {
     const __m256 vmin = _mm256_set1_ps(out_min), vmax = _mm256_set1_ps(out_max);
     static const gt_tile_fn tile[7] = {   /* by row count */
         NULL, NULL, gemm_2x, gemm_3x, gemm_4x, gemm_5x, gemm_6x };
     const size_t last = nc % 16;
     if (mr == 1) {
-        gemm_1x16(nc, kc, a, w, c, vmin, vmax, act, pf, pf_lines, pf_l2);
+        gemm_1x16(nc, kc, a, w, c, vmin, vmax, act, pf, pf_lines);
     } else if (nc > 16 && last != 0 && last <= 8 && mr <= 6) {
         /* the full panels before the last 24 columns, then those (gemm24); the weight lines
          * to prefetch shared by columns */
         const size_t head = nc - 16 - last, lines = pf_lines * head / nc;
         if (head)
-            tile[mr](head, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, lines, pf_l2);
+            tile[mr](head, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, lines);
         gemm24(mr, nc - head, kc, a, a_stride, w + head * (kc + 1), c + head, c_stride, vmin,
-                vmax, act, pf + 64 * lines, pf_lines - lines, pf_l2);
+                vmax, act, pf + 64 * lines, pf_lines - lines);
     } else {
-        tile[mr < 6 ? mr : 6](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines,
-                pf_l2);
+        tile[mr < 6 ? mr : 6](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines);
     }
     /* The tiles take __m256 arguments, so the compiler leaves their upper halves dirty when
      * they return, and would make the call above a tail call: the SSE-compiled driver would

@@ -23,7 +23,7 @@ static inline void store_row(float *c, __m512 lo, __m512 hi, size_t n)
 }
 
 static void gemm_1x32(size_t nc, size_t kc, const float *a, const float *w, float *c,
-        __m512 vmin, __m512 vmax, int act, const char *pf, size_t pf_lines, int pf_l2)
+        __m512 vmin, __m512 vmax, int act, const char *pf, size_t pf_lines)
 {
     const size_t panel = 32 * (kc + 1);
     for (; nc > 32; nc = nc > 64 ? nc - 64 : 0, w += 2 * panel, c += 64) {
@@ -115,7 +115,7 @@ GEMM_TAIL24(4)
 
 void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
-        const char *pf, size_t pf_lines, int pf_l2)
+        const char *pf, size_t pf_lines)
 {
     const __m512 vmin = _mm512_set1_ps(out_min), vmax = _mm512_set1_ps(out_max);
     static const gt_tile_fn tile[9] = {   /* by row count */
@@ -126,18 +126,17 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
     if (mr <= 8 && mr % 2 == 0 && last > 16 && last <= 24) {
         const size_t head = nc - last, panels = head / 32;
         if (head) {
-            tile[mr](head, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines, pf_l2);
+            tile[mr](head, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines);
             const size_t used = pf_lines < panels * kc ? pf_lines : panels * kc;
             pf += 64 * used;
             pf_lines -= used;
         }
         tail24[mr / 2](last, kc, a, a_stride, w + panels * 32 * (kc + 1), c + head, c_stride,
-                vmin, vmax, act, pf, pf_lines, pf_l2);
+                vmin, vmax, act, pf, pf_lines);
     } else if (mr == 1) {
-        gemm_1x32(nc, kc, a, w, c, vmin, vmax, act, pf, pf_lines, pf_l2);
+        gemm_1x32(nc, kc, a, w, c, vmin, vmax, act, pf, pf_lines);
     } else {
-        tile[mr < 8 ? mr : 8](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines,
-                pf_l2);
+        tile[mr < 8 ? mr : 8](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines);
     }
     _mm256_zeroupper();   /* as in the AVX2 entry (gemm.c) */
 }

@@ -41,7 +41,7 @@
 /* The parameters of every tile (these and the files' own tail tiles), and their type. */
 #define GT_TILE_PARAMS size_t nc, size_t kc, const float *a, size_t a_stride, const float *w, \
         float *c, size_t c_stride, GT_VEC vmin, GT_VEC vmax, int act, const char *pf, \
-        size_t pf_lines, int pf_l2
+        size_t pf_lines
 typedef void (*gt_tile_fn)(GT_TILE_PARAMS);
 
 #define GEMM_TILE(R) \
