@@ -10,3 +10,8 @@ int mnet_cpu_has_clmul(void)
 {
     return 0;
 }
+
+int mnet_cpu_avx512_halves(void)
+{
+    return 0;
+}

@@ -38,3 +38,17 @@ int mnet_cpu_has_clmul(void)
     unsigned a, b, c, d;
     return __get_cpuid(1, &a, &b, &c, &d) && ((c >> 1) & 1) && ((c >> 19) & 1);   /* PCLMULQDQ, SSE4.1 */
 }
+
+int mnet_cpu_avx512_halves(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d))
+        return 0;
+    /* "AuthenticAMD" in EBX, EDX, ECX */
+    const int amd = b == 0x68747541u && d == 0x69746e65u && c == 0x444d4163u;
+    if (!amd || !__get_cpuid(1, &a, &b, &c, &d))
+        return 0;
+    const unsigned family = ((a >> 8) & 0xf) + ((a >> 8 & 0xf) == 0xf ? (a >> 20) & 0xff : 0);
+    /* Family 19h is Zen 3 and Zen 4; only Zen 4 has AVX-512, which the caller's tier needs. */
+    return family == 0x19 && (mnet_cpu_isa_mask() & (1u << MNET_ISA_AVX512)) != 0;
+}

@@ -38,6 +38,8 @@ static void fill_tier(mnet_kernels *t, mnet_isa tier)
 #define MNET_DWCONV3X3(isa, f, cr) if (TIER(isa)) t->dwconv3x3 = (mnet_dwconv3x3_config){ f, cr, #f };
 #define MNET_CONV3X3(isa, f, cr) if (TIER(isa)) t->conv3x3 = (mnet_conv3x3_config){ f, cr, #f };
 #define MNET_GEMM(isa, f, mr, nr) if (TIER(isa)) t->gemm = (mnet_gemm_config){ f, mr, nr, #f };
+#define MNET_GEMM_WHERE(pred, isa, f, mr, nr) \
+    if (TIER(isa) && (pred)) t->gemm = (mnet_gemm_config){ f, mr, nr, #f };
 #define MNET_BN_RELU6(isa, f) if (TIER(isa)) t->bn_relu6 = (mnet_bn_relu6_config){ f, #f };
 #define MNET_GAVGPOOL(isa, f) if (TIER(isa)) t->gavgpool = (mnet_gavgpool_config){ f, #f };
 #define MNET_ADD(isa, f) if (TIER(isa)) t->add = (mnet_add_config){ f, #f };

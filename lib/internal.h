@@ -49,6 +49,10 @@ MNET_INTERNAL const mnet_kernels *mnet_kernels_for(mnet_isa isa);
 MNET_INTERNAL unsigned mnet_cpu_isa_mask(void);
 /* x86-64 PCLMULQDQ and SSE4.1 (the model file's CRC, lib/crc32_clmul.c); 0 elsewhere. */
 MNET_INTERNAL int mnet_cpu_has_clmul(void);
+/* 1 where AVX-512 instructions run as two 256-bit halves (AMD family 19h, Zen 4: a 512-bit FMA
+ * costs two 256-bit ones), so 256-bit code does the same work without 512-bit shuffles; 0
+ * elsewhere.  The dispatcher's pick of the AVX-512 GEMM (kernels/ukernels.inc). */
+MNET_INTERNAL int mnet_cpu_avx512_halves(void);
 
 /* Errors: record the detail for mnet_last_error() and return `status`. */
 MNET_INTERNAL mnet_status mnet_error(mnet_status status, const char *fmt, ...)

@@ -1,6 +1,9 @@
 /* test_kernels.c - checkasm-style differential tests: every registered kernel against test/ref.c. */
 #define _GNU_SOURCE
 #include <check.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -1610,8 +1613,53 @@ static void check_table(mnet_isa asked, mnet_isa tier, const mnet_kernels *t)
 #undef ENTRY
 }
 
+/* The GEMM a tier's table should hold: its last MNET_GEMM, or a later MNET_GEMM_WHERE whose
+ * condition holds on this CPU (as lib/dispatch.c reads the list); NULL if it registers none. */
+static any_fn expected_gemm(mnet_isa tier)
+{
+    any_fn want = NULL;
+#define MNET_GEMM(isa, f, mr, nr) if (MNET_ISA_##isa == tier) want = (any_fn)(f);
+#define MNET_GEMM_WHERE(pred, isa, f, mr, nr) if (MNET_ISA_##isa == tier && (pred)) want = (any_fn)(f);
+#include "ukernels.inc"
+    return want;
+}
+
+#if defined(__x86_64__)
+/* mnet_cpu_avx512_halves() against /proc/cpuinfo's first CPU: AMD, family 25 (19h), avx512f;
+ * -1 where /proc/cpuinfo cannot be read or describes another CPU than CPUID does. */
+static int cpuinfo_avx512_halves(void)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return -1;
+    char line[8192];
+    int amd = 0, family = -1, avx512f = 0;
+    while (fgets(line, sizeof line, f) && line[0] != '\n') {
+        if (strncmp(line, "vendor_id", 9) == 0)
+            amd = strstr(line, "AuthenticAMD") != NULL;
+        else if (strncmp(line, "cpu family", 10) == 0)
+            family = atoi(strchr(line, ':') + 1);
+        else if (strncmp(line, "flags", 5) == 0)
+            avx512f = strstr(line, " avx512f ") != NULL || strstr(line, " avx512f\n") != NULL;
+    }
+    fclose(f);
+    /* Under qemu's CPU models CPUID is the model's and /proc/cpuinfo the host's: no comparison. */
+    unsigned a, b, c, d;
+    const int cpuid_amd = __get_cpuid(0, &a, &b, &c, &d) && b == 0x68747541u;   /* "Auth" */
+    const int cpuid_avx512 = (mnet_cpu_isa_mask() >> MNET_ISA_AVX512) & 1;
+    if (cpuid_amd != amd || cpuid_avx512 != avx512f)
+        return -1;
+    return amd && family == 25 && avx512f;
+}
+#endif
+
 START_TEST(test_tables)
 {
+#if defined(__x86_64__)
+    const int halves = cpuinfo_avx512_halves();
+    if (halves >= 0 && halves != mnet_cpu_avx512_halves())
+        FAIL("mnet_cpu_avx512_halves() says %d, /proc/cpuinfo %d", mnet_cpu_avx512_halves(), halves);
+#endif
     const mnet_isa selected = mnet_isa_selected();
     snprintf(g_ctx, sizeof g_ctx, "dispatch tables, selected '%s'", mnet_isa_name(selected));
     if (!mnet_isa_available(selected) || selected == MNET_ISA_AUTO)
@@ -1629,6 +1677,10 @@ START_TEST(test_tables)
         if (t->isa != (mnet_isa)tier)
             FAIL("table %s says it is %s", mnet_isa_name(tier), mnet_isa_name(t->isa));
         check_table((mnet_isa)tier, (mnet_isa)tier, t);
+        const any_fn gemm = expected_gemm((mnet_isa)tier);
+        if (gemm && (any_fn)t->gemm.fn != gemm)
+            FAIL("table %s runs GEMM %s, not the one ukernels.inc picks for this CPU",
+                    mnet_isa_name(tier), t->gemm.name);
     }
     /* AUTO is a copy of the selected tier's table. */
     const mnet_kernels *a = mnet_kernels_for(MNET_ISA_AUTO), *s = mnet_kernels_for(selected);

@@ -91,9 +91,10 @@ def pinned(cpu, cmd):
     return cmd if cpu < 0 else ["taskset", "-c", str(cpu)] + cmd
 
 
-def kernel_times(args, spec):
+def kernel_times(args, spec, kernels):
     """{(family, shape): microseconds} for the chosen ISA's kernels on the shapes of model `spec`
-    (bench_kernels' --mnet_model; None: its built-in shapes), one run of each."""
+    (bench_kernels' --mnet_model; None: its built-in shapes), one run of each; only the
+    kernels named in `kernels` (the tier's as `mnet isa` lists them) where it is not empty."""
     spec = [] if spec is None else [f"--mnet_model={spec}"]
     cmd = pinned(args.cpu, [args.bench, f"--benchmark_filter=^(gemm|conv3x3|dwconv3x3|dwconv5x5)/"
                             f".*__{args.isa}/", "--benchmark_format=json",
@@ -108,7 +109,7 @@ def kernel_times(args, spec):
         if b.get("error_occurred") or b.get("run_type") == "aggregate":
             continue
         parts = b.get("run_name", b["name"]).split("/")
-        if len(parts) < 4:
+        if len(parts) < 4 or (kernels and parts[1] not in kernels):
             continue
         times[(parts[0], parts[3])] = b["real_time"] * scale[b["time_unit"]]
     if not times:
@@ -141,7 +142,11 @@ def choose_isa(ap, args):
     if isa not in available:
         ap.error(f"--isa {args.isa}: not available on this CPU and build "
                  f"(available: {', '.join(available)})")
-    return isa
+    # The kernels the tier runs on this CPU: a tier may register two of a family and pick one
+    # by microarchitecture (kernels/ukernels.inc, MNET_GEMM_WHERE); bench_kernels times both.
+    block = re.search(rf"^{isa}\s+available\s*\n((?:[ \t]+\S+\s+\S+\n?)+)", out, re.M)
+    kernels = set(re.findall(r"^\s+\S+\s+(\S+)", block.group(1), re.M)) if block else set()
+    return isa, kernels
 
 
 def main():
@@ -176,7 +181,7 @@ def main():
     if args.cpu != -1 and args.cpu not in cpus:
         ap.error(f"--cpu {args.cpu}: not a CPU this process may run on "
                  f"({', '.join(map(str, cpus))}, or -1: not pinned)")
-    args.isa = choose_isa(ap, args)
+    args.isa, kernels = choose_isa(ap, args)
     arch = args.arch if args.arch is not None else "v1"
     mnet_args = [args.model] if args.model is not None else ["--arch", arch]
     name = args.model if args.model is not None else arch
@@ -192,7 +197,7 @@ def main():
     else:
         spec = ":".join([arch, args.alpha or "1", args.res or "224"])
     rows, unparsed = layers(args, mnet_args)
-    rounds = [(kernel_times(args, spec), network_ms(args, mnet_args)) for _ in range(args.rounds)]
+    rounds = [(kernel_times(args, spec, kernels), network_ms(args, mnet_args)) for _ in range(args.rounds)]
     times = {k: statistics.median(r[0].get(k, float("nan")) for r in rounds)
              for k in rounds[0][0]}
     net = statistics.median(r[1] for r in rounds)

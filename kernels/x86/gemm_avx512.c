@@ -14,6 +14,13 @@
  * single row (the classifier) runs two panels at a time; every column accumulates bias, then
  * k = 0, 1, ... with FMAs in order, so a row's result never depends on its tile.
  * Column tails use masked stores, which never touch memory in masked-off lanes. */
+/* Two entries share everything but the last panel of 17..24 columns (n = 24, and V3's 120 and
+ * 184): `8x32` packs columns 16..23 of two rows into one zmm (3 FMAs and a shuffle per row pair
+ * and k step), `8x32_t256` keeps them in a ymm accumulator per row (4 FMAs, no shuffle).  Where
+ * a 512-bit FMA runs as two 256-bit halves (Zen 4), a ymm FMA costs half a zmm one, so the second
+ * does the same FMA work without the shuffles: V2's n = 24 projections in 0.75-0.78 of the
+ * time there (README "Session 39").  On full-width AVX-512 the first needs fewer FMAs.  The
+ * dispatcher picks (lib/dispatch.c); both give the same bits. */
 
 static inline void store_row(float *c, __m512 lo, __m512 hi, size_t n)
 {
@@ -113,15 +120,48 @@ GEMM_TAIL24(2)
 GEMM_TAIL24(3)
 GEMM_TAIL24(4)
 
-void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const float *a,
-        size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
-        const char *pf, size_t pf_lines)
+/* The same panel with columns 16..23 of each row in a ymm accumulator of its own. */
+#define Y_ACC(i, j, p)  __m512 x##i = bx, x##j = bx; __m256 s##i = bs, s##j = bs;
+#define Y_FMA(i, j, p)  { const __m512 u = _mm512_set1_ps(a##i[kq]), v = _mm512_set1_ps(a##j[kq]); \
+                          x##i = _mm512_fmadd_ps(u, b0, x##i); x##j = _mm512_fmadd_ps(v, b0, x##j); \
+                          s##i = _mm256_fmadd_ps(_mm512_castps512_ps256(u), b1, s##i); \
+                          s##j = _mm256_fmadd_ps(_mm512_castps512_ps256(v), b1, s##j); }
+#define Y_ST(r)         { _mm512_storeu_ps(c + (r) * c_stride, mnet_avx512_epi(x##r, vmin, vmax, act)); \
+                          _mm512_mask_storeu_ps(c + (r) * c_stride + 16, lo, \
+                                  mnet_avx512_epi(_mm512_zextps256_ps512(s##r), vmin, vmax, act)); }
+#define Y_OUT(i, j, p)  Y_ST(i) Y_ST(j)
+#define Y_STEP(P) { const __m512 b0 = _mm512_loadu_ps(w); const __m256 b1 = _mm256_loadu_ps(w + 16); \
+                    PAIRS(P, Y_FMA) }
+#define GEMM_TAIL24Y(P) \
+static void gemm_tail24y_##P(GT_TILE_PARAMS) \
+{ \
+    PAIRS(P, T_PTRS) \
+    const size_t pf_every = MNET_PF_EVERY(kc); \
+    const __m512 bx = _mm512_loadu_ps(w); \
+    const __m256 bs = _mm256_loadu_ps(w + 16); \
+    PAIRS(P, Y_ACC) \
+    w += 32; \
+    MNET_GEMM_K_LOOP(32, Y_STEP(P), ) \
+    const __mmask16 lo = mnet_avx512_lanes(nc - 16); \
+    PAIRS(P, Y_OUT) \
+}
+GEMM_TAIL24Y(1)
+GEMM_TAIL24Y(2)
+GEMM_TAIL24Y(3)
+GEMM_TAIL24Y(4)
+
+static const gt_tile_fn tile[9] = {   /* by row count */
+    NULL, NULL, gemm_2x, gemm_3x, gemm_4x, gemm_5x, gemm_6x, gemm_7x, gemm_8x };
+static const gt_tile_fn tail24[5] = {   /* by row pairs */
+    NULL, gemm_tail24_1, gemm_tail24_2, gemm_tail24_3, gemm_tail24_4 };
+static const gt_tile_fn tail24y[5] = {
+    NULL, gemm_tail24y_1, gemm_tail24y_2, gemm_tail24y_3, gemm_tail24y_4 };
+
+static inline void gemm_8x32(size_t mr, size_t nc, size_t kc, const float *a, size_t a_stride,
+        const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
+        const char *pf, size_t pf_lines, const gt_tile_fn *tail)
 {
     const __m512 vmin = _mm512_set1_ps(out_min), vmax = _mm512_set1_ps(out_max);
-    static const gt_tile_fn tile[9] = {   /* by row count */
-        NULL, NULL, gemm_2x, gemm_3x, gemm_4x, gemm_5x, gemm_6x, gemm_7x, gemm_8x };
-    static const gt_tile_fn tail24[5] = {   /* by row pairs */
-        NULL, gemm_tail24_1, gemm_tail24_2, gemm_tail24_3, gemm_tail24_4 };
     const size_t last = (nc - 1) % 32 + 1;   /* columns in the last panel */
     if (mr <= 8 && mr % 2 == 0 && last > 16 && last <= 24) {
         const size_t head = nc - last, panels = head / 32;
@@ -131,7 +171,7 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
             pf += 64 * used;
             pf_lines -= used;
         }
-        tail24[mr / 2](last, kc, a, a_stride, w + panels * 32 * (kc + 1), c + head, c_stride,
+        tail[mr / 2](last, kc, a, a_stride, w + panels * 32 * (kc + 1), c + head, c_stride,
                 vmin, vmax, act, pf, pf_lines);
     } else if (mr == 1) {
         gemm_1x32(nc, kc, a, w, c, vmin, vmax, act, pf, pf_lines);
@@ -139,4 +179,18 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
         tile[mr < 8 ? mr : 8](nc, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines);
     }
     _mm256_zeroupper();   /* as in the AVX2 entry (gemm.c) */
+}
+
+void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const float *a,
+        size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
+        const char *pf, size_t pf_lines)
+{
+    gemm_8x32(mr, nc, kc, a, a_stride, w, c, c_stride, out_min, out_max, act, pf, pf_lines, tail24);
+}
+
+void mnet_f32_gemm_minmax_8x32_t256__avx512(size_t mr, size_t nc, size_t kc, const float *a,
+        size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
+        const char *pf, size_t pf_lines)
+{
+    gemm_8x32(mr, nc, kc, a, a_stride, w, c, c_stride, out_min, out_max, act, pf, pf_lines, tail24y);
 }
