@@ -1,4 +1,5 @@
-/* cpu_x86.c - x86-64 feature detection for the dispatcher: CPUID + XGETBV, vendor-neutral. */
+/* cpu_x86.c - x86-64 feature detection for the dispatcher: CPUID + XGETBV.  The tiers are
+ * vendor-neutral; only the choice between the AVX-512 GEMMs reads the vendor and family. */
 #include <cpuid.h>
 
 #include "internal.h"
@@ -48,7 +49,7 @@ int mnet_cpu_avx512_halves(void)
     const int amd = b == 0x68747541u && d == 0x69746e65u && c == 0x444d4163u;
     if (!amd || !__get_cpuid(1, &a, &b, &c, &d))
         return 0;
-    const unsigned family = ((a >> 8) & 0xf) + ((a >> 8 & 0xf) == 0xf ? (a >> 20) & 0xff : 0);
+    const unsigned base = (a >> 8) & 0xf, family = base + (base == 0xf ? (a >> 20) & 0xff : 0);
     /* Family 19h is Zen 3 and Zen 4; only Zen 4 has AVX-512, which the caller's tier needs. */
     return family == 0x19 && (mnet_cpu_isa_mask() & (1u << MNET_ISA_AVX512)) != 0;
 }

@@ -806,12 +806,10 @@ static mnet_status gemm_direct(const variant *v, int m, int n, int k, const floa
         const float *b, const float *bias, int act, float lo, float hi, float *out)
 {
     const mnet_gemm_config cfg = { (mnet_gemm_ukernel)v->fn, v->t0, v->t1, v->name };
-    float *packed = malloc(mnet_packed_gemm_floats(k, n, cfg.nr) * sizeof(float));
-    ck_assert(packed);
+    float *packed = guarded_buf(&g_aux, mnet_packed_gemm_floats(k, n, cfg.nr), 0);
     mnet_pack_gemm(k, n, cfg.nr, b, bias, packed);
     mnet_gemm_run(&cfg, 0, (size_t)m, (size_t)n, (size_t)k, a, (size_t)k, packed, out,
             (size_t)n, lo, hi, act);
-    free(packed);
     return MNET_OK;
 }
 
