@@ -873,9 +873,10 @@ START_TEST(test_gemm)
      * driver cuts m rows into near-equal tiles, so these m also give every tile height from 1
      * to mr (9 = 5 + 4, 11 = 6 + 5, 13 = 5 + 4 + 4, 31 = 8 + 8 + 7 + 8 with mr = 8). */
     const int m_extra[] = { mr - 1, mr, mr + 1, 2 * mr + 1, 1, 2, 3, 5, 11, 17, 31 };
-    /* nr - nr / 4 (24 with nr = 32): the AVX-512 pairs' tail panel, also after whole panels */
+    /* nr - nr / 4 (24 with nr = 32): the AVX-512 pairs' tail panel, also after whole panels;
+     * nr / 4 (8): the Zen 4 variant's ymm tail panel, alone and after whole panels */
     const int n_extra[] = { nr - 1, nr, nr + 1, 3 * nr + 1, nr / 2, nr / 2 + 1, 1, 2, 3, 5, 13,
-                            37, nr - nr / 4, 2 * nr - nr / 4 };
+                            37, nr - nr / 4, 2 * nr - nr / 4, nr / 4, 2 * nr + nr / 4 };
     const int ks[] = { 1, 2, 3, 7, 16, 64, 129 };
     for (int i = 0; i < COUNT(m_extra); i++)
         add_unique(&ms, m_extra[i]);

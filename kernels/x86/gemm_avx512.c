@@ -14,13 +14,16 @@
  * single row (the classifier) runs two panels at a time; every column accumulates bias, then
  * k = 0, 1, ... with FMAs in order, so a row's result never depends on its tile.
  * Column tails use masked stores, which never touch memory in masked-off lanes. */
-/* Two entries share everything but the last panel of 17..24 columns (n = 24, and V3's 120 and
- * 184): `8x32` packs columns 16..23 of two rows into one zmm (3 FMAs and a shuffle per row pair
- * and k step), `8x32_t256` keeps them in a ymm accumulator per row (4 FMAs, no shuffle).  Where
- * a 512-bit FMA runs as two 256-bit halves (Zen 4), a ymm FMA costs half a zmm one, so the second
- * does the same FMA work without the shuffles: V2's n = 24 projections in 0.75-0.78 of the
- * time there (README "Session 39").  On full-width AVX-512 the first needs fewer FMAs.  The
- * dispatcher picks (lib/dispatch.c); both give the same bits. */
+/* Two entries share everything but the last panel when it has 17..24 columns (n = 24, and V3's
+ * 120 and 184) or at most 8 (n = 8, V3's 40, 72, 104 and 200): for 17..24, `8x32` packs columns
+ * 16..23 of two rows into one zmm (3 FMAs and a shuffle per row pair and k step), `8x32_t256`
+ * keeps them in a ymm accumulator per row (4 FMAs, no shuffle); for at most 8, `8x32` gives
+ * each row a zmm, half of it padding, `8x32_t256` a ymm.  Where a 512-bit FMA runs as two
+ * 256-bit halves (Zen 4), a ymm FMA costs half a zmm one, so the second does the same FMA work
+ * without the shuffles, and half the padded one: V2's n = 24 projections in 0.75-0.78 of the
+ * time there (README "Session 39"), V3 Large's n = 40 layers in 0.89-0.90 (session 40).  On
+ * full-width AVX-512 the first needs fewer FMAs for 17..24 and the same time for at most 8.
+ * The dispatcher picks (lib/dispatch.c); both give the same bits. */
 
 static inline void store_row(float *c, __m512 lo, __m512 hi, size_t n)
 {
@@ -150,20 +153,56 @@ GEMM_TAIL24Y(2)
 GEMM_TAIL24Y(3)
 GEMM_TAIL24Y(4)
 
+/* A last panel of at most 8 columns (the whole of n = 8; V3's 40, 72, 104 and 200, V2 0.75's
+ * 72, V2 1.4's 136) in a ymm accumulator per row, for 2..8 rows, after the tile has done the
+ * whole panels before it: the tile's own last panel takes a zmm per row, half of it padding.
+ * Each lane accumulates its bias, then k = 0, 1, ... in order: the same bits.  (One pass over
+ * a whole panel and this one, sharing the broadcasts, measured no faster: session 40.) */
+#define E_PTRS(r) const float *const a##r = a + (r) * a_stride;
+#define E_ACC(r)  __m256 s##r = bs;
+#define E_FMA(r)  s##r = _mm256_fmadd_ps(_mm256_set1_ps(a##r[kq]), b, s##r);
+#define E_ST(r)   _mm512_mask_storeu_ps(c + (r) * c_stride, lo, \
+                          mnet_avx512_epi(_mm512_zextps256_ps512(s##r), vmin, vmax, act));
+#define E_STEP(R) { const __m256 b = _mm256_loadu_ps(w); MNET_REP(R, E_FMA) }
+#define GEMM_TAIL8Y(R) \
+static void gemm_tail8y_##R(GT_TILE_PARAMS) \
+{ \
+    MNET_REP(R, E_PTRS) \
+    const size_t pf_every = MNET_PF_EVERY(kc); \
+    const __m256 bs = _mm256_loadu_ps(w); \
+    MNET_REP(R, E_ACC) \
+    w += 32; \
+    MNET_GEMM_K_LOOP(32, E_STEP(R), ) \
+    const __mmask16 lo = mnet_avx512_lanes(nc); \
+    MNET_REP(R, E_ST) \
+}
+GEMM_TAIL8Y(2)
+GEMM_TAIL8Y(3)
+GEMM_TAIL8Y(4)
+GEMM_TAIL8Y(5)
+GEMM_TAIL8Y(6)
+GEMM_TAIL8Y(7)
+GEMM_TAIL8Y(8)
+
 static const gt_tile_fn tile[9] = {   /* by row count */
     NULL, NULL, gemm_2x, gemm_3x, gemm_4x, gemm_5x, gemm_6x, gemm_7x, gemm_8x };
 static const gt_tile_fn tail24[5] = {   /* by row pairs */
     NULL, gemm_tail24_1, gemm_tail24_2, gemm_tail24_3, gemm_tail24_4 };
 static const gt_tile_fn tail24y[5] = {
     NULL, gemm_tail24y_1, gemm_tail24y_2, gemm_tail24y_3, gemm_tail24y_4 };
+static const gt_tile_fn tail8y[9] = {   /* by row count */
+    NULL, NULL, gemm_tail8y_2, gemm_tail8y_3, gemm_tail8y_4, gemm_tail8y_5, gemm_tail8y_6,
+    gemm_tail8y_7, gemm_tail8y_8 };
 
 static inline void gemm_8x32(size_t mr, size_t nc, size_t kc, const float *a, size_t a_stride,
         const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
-        const char *pf, size_t pf_lines, const gt_tile_fn *tail)
+        const char *pf, size_t pf_lines, const gt_tile_fn *tail, const gt_tile_fn *tail8)
 {
     const __m512 vmin = _mm512_set1_ps(out_min), vmax = _mm512_set1_ps(out_max);
     const size_t last = (nc - 1) % 32 + 1;   /* columns in the last panel */
-    if (mr <= 8 && mr % 2 == 0 && last > 16 && last <= 24) {
+    const int t24 = mr <= 8 && mr % 2 == 0 && last > 16 && last <= 24;
+    const int t8 = tail8 && mr >= 2 && mr <= 8 && last <= 8;
+    if (t24 || t8) {   /* the full panels before the last, then that one */
         const size_t head = nc - last, panels = head / 32;
         if (head) {
             tile[mr](head, kc, a, a_stride, w, c, c_stride, vmin, vmax, act, pf, pf_lines);
@@ -171,8 +210,8 @@ static inline void gemm_8x32(size_t mr, size_t nc, size_t kc, const float *a, si
             pf += 64 * used;
             pf_lines -= used;
         }
-        tail[mr / 2](last, kc, a, a_stride, w + panels * 32 * (kc + 1), c + head, c_stride,
-                vmin, vmax, act, pf, pf_lines);
+        (t24 ? tail[mr / 2] : tail8[mr])(last, kc, a, a_stride, w + panels * 32 * (kc + 1),
+                c + head, c_stride, vmin, vmax, act, pf, pf_lines);
     } else if (mr == 1) {
         gemm_1x32(nc, kc, a, w, c, vmin, vmax, act, pf, pf_lines);
     } else {
@@ -185,12 +224,14 @@ void mnet_f32_gemm_minmax_8x32__avx512(size_t mr, size_t nc, size_t kc, const fl
         size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
         const char *pf, size_t pf_lines)
 {
-    gemm_8x32(mr, nc, kc, a, a_stride, w, c, c_stride, out_min, out_max, act, pf, pf_lines, tail24);
+    gemm_8x32(mr, nc, kc, a, a_stride, w, c, c_stride, out_min, out_max, act, pf, pf_lines, tail24,
+            NULL);
 }
 
 void mnet_f32_gemm_minmax_8x32_t256__avx512(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *w, float *c, size_t c_stride, float out_min, float out_max, int act,
         const char *pf, size_t pf_lines)
 {
-    gemm_8x32(mr, nc, kc, a, a_stride, w, c, c_stride, out_min, out_max, act, pf, pf_lines, tail24y);
+    gemm_8x32(mr, nc, kc, a, a_stride, w, c, c_stride, out_min, out_max, act, pf, pf_lines, tail24y,
+            tail8y);
 }
