@@ -21,8 +21,9 @@
  * each row a zmm, half of it padding, `8x32_t256` a ymm.  Where a 512-bit FMA runs as two
  * 256-bit halves (Zen 4), a ymm FMA costs half a zmm one, so the second does the same FMA work
  * without the shuffles, and half the padded one: V2's n = 24 projections in 0.75-0.78 of the
- * time there (README "Session 39"), V3 Large's n = 40 layers in 0.89-0.90 (session 40).  On
- * full-width AVX-512 the first needs fewer FMAs for 17..24 and the same time for at most 8.
+ * time there (README "Session 39"), V2 0.5's n = 8 projection in 0.87 and V3's n = 40 layers in
+ * 0.95-0.98 (README "Session 40").  On full-width AVX-512 the first needs fewer FMAs for
+ * 17..24, and a zmm FMA costs no more than a ymm one, so the ymm tail would save nothing there.
  * The dispatcher picks (lib/dispatch.c); both give the same bits. */
 
 static inline void store_row(float *c, __m512 lo, __m512 hi, size_t n)
