@@ -115,7 +115,10 @@ static inline void mnet_stem_prefetch(const mnet_stem_ahead *a, size_t off, size
  * pf, pf_lines: 64-byte lines the caller needs next (the next block of packed weights), which a
  * SIMD tile prefetches while it computes (MNET_GEMM_K_LOOP, MNET_PREFETCH_STEP), so that
  * weights streaming from DRAM or L3 arrive spread over the block instead of as a burst of misses
- * on the next block's first tile.  A hint only: it reads nothing and may be ignored. */
+ * on the next block's first tile.  A hint only: it reads nothing and may be ignored.  pf's
+ * bit 0 set (MNET_PF_FAR: pf then points one byte into its line, the same line) asks for the
+ * lines in L2 only (MNET_PF_LOCALITY_FAR), which the driver does for calls of few rows and
+ * the tiles built with MNET_PF_TAGGED honour. */
 typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *a,
         size_t a_stride, const float *packed_w, float *c, size_t c_stride,
         float out_min, float out_max, int act, const char *pf, size_t pf_lines);
@@ -132,9 +135,35 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
 #define MNET_PF_LOCALITY 2
 #endif
 
+/* The locality for a stream tagged MNET_PF_FAR: the L2 (prefetcht1) on x86.  Measured on the
+ * Zen 4 VM (session 41, as in session 34): in the layers of at most 32 rows
+ * (MNET_GEMM_PF_FAR_ROWS), whose row tiles are few, each tile asks for a quarter or more of the
+ * next 256 KiB weight block; as prefetcht0 that fills L1 far ahead of use, and V1 160's 5x5 1x1
+ * layers (25 rows, 2 and 4 MB of weights from DRAM) took 1.12-1.23x the time they take with
+ * prefetcht1 (V1 224's 7x7 layers, 49 rows, are the session-12 case above and keep prefetcht0).
+ * On the Zen 5 of session 35 the same hint, and the branch on it alone, made V1 160 slower, so
+ * only the tiles compiled with MNET_PF_TAGGED 1 (Zen 4's AVX-512 entry) test the tag; the
+ * others prefetch the tagged line as any other (the same line: the tag is its byte 1). */
+#if defined(__x86_64__) || defined(__i386__)
+#define MNET_PF_LOCALITY_FAR 1
+#else
+#define MNET_PF_LOCALITY_FAR MNET_PF_LOCALITY
+#endif
+#define MNET_PF_FAR 1u
+#if defined(MNET_PF_TAGGED) && MNET_PF_TAGGED
+#define MNET_PREFETCH_LINE(pf) do {                                            \
+        if ((uintptr_t)(pf) & MNET_PF_FAR)                                      \
+            __builtin_prefetch(pf, 0, MNET_PF_LOCALITY_FAR);                    \
+        else                                                                    \
+            __builtin_prefetch(pf, 0, MNET_PF_LOCALITY);                        \
+    } while (0)
+#else
+#define MNET_PREFETCH_LINE(pf) __builtin_prefetch(pf, 0, MNET_PF_LOCALITY)
+#endif
+
 #define MNET_PREFETCH_STEP(pf, pf_lines) do {                                  \
         if (pf_lines) {                                                         \
-            __builtin_prefetch(pf, 0, MNET_PF_LOCALITY);                        \
+            MNET_PREFETCH_LINE(pf);                                             \
             (pf) += 64;                                                         \
             (pf_lines)--;                                                       \
         }                                                                       \
@@ -167,7 +196,7 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
         if (pf_lines) {                                                         \
             const size_t ev_ = pf_every;                                        \
             for (; kq + ev_ <= kc && pf_lines; pf_lines--, pf += 64) {          \
-                __builtin_prefetch(pf, 0, MNET_PF_LOCALITY);                    \
+                MNET_PREFETCH_LINE(pf);                                         \
                 UNROLL                                                          \
                 for (size_t e_ = 0; e_ < ev_; e_++, kq++, w += (wstep))         \
                     STEP                                                        \

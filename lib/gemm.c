@@ -62,6 +62,8 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
         const size_t tiles = (m1 - m0 + mr - 1) / mr;
         if (tiles == 0)
             return;
+        if (m1 - m0 <= MNET_GEMM_PF_FAR_ROWS)   /* few tiles, each prefetching much: to L2 */
+            next = (const char *)((uintptr_t)next | MNET_PF_FAR);
         share rs = share_of(m1 - m0, tiles), ls = share_of(next_lines, tiles);
         size_t i = m0, l0 = 0;
         for (size_t t = 0; t < tiles; t++) {

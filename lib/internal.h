@@ -113,6 +113,13 @@ MNET_INTERNAL void mnet_unpack_gemm(int k, int n, int nr, const float *packed, f
  * docs/PERFORMANCE.md, sessions 6 and 7). */
 #define MNET_GEMM_L2_BYTES (256u * 1024u)
 
+/* A GEMM call of at most this many rows tags its weight prefetch MNET_PF_FAR (kernels/ukernels.h):
+ * 4 tiles of 8 rows, V1 160's 5x5 layers (25 rows) and the classifiers (1).  Measured on the
+ * Zen 4 VM (session 41, README): V1 160 0.98 of the time, its 5x5 layers 0.82-0.89; V2 160
+ * 0.95; V1 and V2 at 128 0.97-0.98; the rest within the noise.  V1 224's 7x7 layers (49 rows)
+ * were slower with the L2 hint, and 48 instead of 32 measured the same at 192 (36 rows). */
+#define MNET_GEMM_PF_FAR_ROWS 32u
+
 /* A depthwise layer that reads an input tensor of at least this many bytes itself (not from a
  * fused group's window) may prefetch it (mnet_conv_geom.prefetch): larger than the L2s, the
  * tensor comes from L3 or DRAM, and the context times both ways to choose (lib/context.c

@@ -1551,6 +1551,14 @@ static void gemm_run_case(const variant *v, int m, int n, int k, int act, rng *r
             (const char *)packed, lines);
     check_canaries(tile, c_n, "tile with prefetch lines");
     check_piece(tile, full, c_n, c_stride, 0, (int)rows);
+    /* The same lines tagged for L2 only (MNET_PF_FAR, what the driver passes for layers of few
+     * rows: mnet_gemm_run did so above for every call of at most MNET_GEMM_PF_FAR_ROWS rows):
+     * the pointer is one byte into its line, and still no bit changes. */
+    tile = out_buf(&g_out2, c_n, 1);
+    cfg.fn(rows, (size_t)n, (size_t)k, a, a_stride, packed, tile, c_stride, lo, hi, act,
+            (const char *)packed + MNET_PF_FAR, lines);
+    check_canaries(tile, c_n, "tile with far prefetch lines");
+    check_piece(tile, full, c_n, c_stride, 0, (int)rows);
 }
 
 START_TEST(test_gemm_run)
