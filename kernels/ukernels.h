@@ -135,12 +135,12 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
 #define MNET_PF_LOCALITY 2
 #endif
 
-/* The locality for a stream tagged MNET_PF_FAR: the L2 (prefetcht1) on x86.  Measured on the
- * Zen 4 VM (session 41, as in session 34): in the layers of at most 32 rows
+/* The locality for a stream tagged MNET_PF_FAR: 1, the L2 hint (GCC emits prefetcht2) on x86.
+ * Measured on the Zen 4 VM (session 41, as in session 34): in the layers of at most 32 rows
  * (MNET_GEMM_PF_FAR_ROWS), whose row tiles are few, each tile asks for a quarter or more of the
  * next 256 KiB weight block; as prefetcht0 that fills L1 far ahead of use, and V1 160's 5x5 1x1
  * layers (25 rows, 2 and 4 MB of weights from DRAM) took 1.12-1.23x the time they take with
- * prefetcht1 (V1 224's 7x7 layers, 49 rows, are the session-12 case above and keep prefetcht0).
+ * the L2 hint (V1 224's 7x7 layers, 49 rows, are the session-12 case above and keep prefetcht0).
  * On the Zen 5 of session 35 the same hint, and the branch on it alone, made V1 160 slower, so
  * only the tiles compiled with MNET_PF_TAGGED 1 (Zen 4's AVX-512 entry) test the tag; the
  * others prefetch the tagged line as any other (the same line: the tag is its byte 1). */
