@@ -2,6 +2,8 @@
  *  - peak/...: the single-core multiply-add peak of each kernel tier (bench/peak.h);
  *  - peak_pair/...: the same on one thread while a second one runs it too (unpinned): whether
  *    the CPUs are cores of their own (pair_scaling ~2) or share one (~1);
+ *  - peak_store/TIER/S: the peak loop with S vector stores to L1 per round of its 12 chains:
+ *    what a stored vector costs the multiply-adds beside it (fma_per_store);
  *  - bw/{read,write,copy}/SIZE: cache and memory bandwidth at working sets from L1 to DRAM;
  *  - dwbound/ISA/SHAPE: each MobileNet 3x3 depthwise layer against its own bandwidth bound,
  *    the time to read its input and write its output once, measured on the same buffers in
@@ -247,6 +249,75 @@ static void bench_dwbound(mnet_bench_state *st, void *arg)
             MNET_BENCH_COUNTER_DEFAULT);
     mnet_bench_set_label(st, dc->net);
     dw_data_free(&d);
+}
+
+/* ---- FMA peak with stores beside it ---------------------------------------------------- */
+
+/* The peak loop's PEAK_CHAINS chains (bench/peak.h), and after each round of them S vector
+ * stores (of the chains' new values) walking a 16 KiB ring that stays in L1.  Every kernel
+ * stores its outputs among its multiply-adds: a 3x3 depthwise one vector per 9, a 1x1 layer one
+ * per k.  Where stores take time from the FMAs the loop slows down: on the Zen 4 VM (session
+ * 41) one or two stores per 12 FMAs cost almost nothing, four cost 1.6 (512-bit) and 1.8
+ * (256-bit) FMAs each.  fma_per_store: the extra time per store, in the time of one vector
+ * multiply-add of the S = 0 loop (0: the stores cost the FMAs nothing). */
+#define PEAKST_RING 4096   /* floats: 16 KiB, a power of two */
+#define PEAKST_FN(attrs, name, vec, lanes, splat, madd, add, store, S)         \
+    attrs static float name(float *ring)                                        \
+    {                                                                           \
+        vec a[PEAK_CHAINS];                                                     \
+        const vec m = splat(0.999999f), c = splat(1e-7f);                       \
+        for (int k = 0; k < PEAK_CHAINS; k++)                                   \
+            a[k] = splat((float)k);                                             \
+        size_t off = 0;                                                         \
+        for (int i = 0; i < PEAK_STEPS; i++) {                                  \
+            for (int k = 0; k < PEAK_CHAINS; k++)                               \
+                a[k] = madd(a[k], m, c);                                        \
+            for (int j = 0; j < (S); j++)                                       \
+                store(ring + off + (size_t)j * (lanes), a[j % PEAK_CHAINS]);    \
+            off = (off + (size_t)(S) * (lanes)) & (PEAKST_RING - 1);            \
+        }                                                                       \
+        for (int k = 1; k < PEAK_CHAINS; k++)                                   \
+            a[0] = add(a[0], a[k]);                                             \
+        float v[sizeof(vec) / sizeof(float)];                                   \
+        memcpy(v, &a[0], sizeof v);                                             \
+        return v[0] + v[sizeof v / sizeof v[0] - 1] + ring[off];                \
+    }
+#define PEAKST_TIER(attrs, tier, vec, lanes, splat, madd, add, store)           \
+    PEAKST_FN(attrs, peakst_##tier##_0, vec, lanes, splat, madd, add, store, 0) \
+    PEAKST_FN(attrs, peakst_##tier##_1, vec, lanes, splat, madd, add, store, 1) \
+    PEAKST_FN(attrs, peakst_##tier##_2, vec, lanes, splat, madd, add, store, 2) \
+    PEAKST_FN(attrs, peakst_##tier##_4, vec, lanes, splat, madd, add, store, 4)
+PEAKST_TIER(__attribute__((target("avx512f"))), avx512, __m512, 16, _mm512_set1_ps,
+        _mm512_fmadd_ps, _mm512_add_ps, _mm512_storeu_ps)
+PEAKST_TIER(__attribute__((target("avx2,fma"))), avx2, __m256, 8, _mm256_set1_ps,
+        _mm256_fmadd_ps, _mm256_add_ps, _mm256_storeu_ps)
+
+typedef struct { mnet_isa isa; int stores; float (*fn[2])(float *ring); } peakst_case;
+
+static void bench_peak_store(mnet_bench_state *st, void *arg)
+{
+    const peakst_case *pc = arg;
+    int lanes = 0;
+    if (!peak_fn(pc->isa, &lanes)) {
+        skip(st, "this CPU lacks the instructions");
+        return;
+    }
+    float *ring = alloc_floats(PEAKST_RING);
+    if (!ring) {
+        skip(st, "out of memory");
+        return;
+    }
+    /* each sample 16 calls (~0.2 ms): one call is near the clock's granularity here */
+    double t0, ts;
+    MEDIAN_TIME(31, for (int c_ = 0; c_ < 16; c_++) g_sink = pc->fn[0](ring), t0);
+    MEDIAN_TIME(31, for (int c_ = 0; c_ < 16; c_++) g_sink = pc->fn[1](ring), ts);
+    while (mnet_bench_keep_running(st))
+        g_sink = pc->fn[1](ring);
+    mnet_bench_set_counter(st, "GFLOPS", peak_flops_per_call(lanes) * 1e-9,
+            MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE);
+    mnet_bench_set_counter(st, "fma_per_store",
+            (ts / t0 - 1.0) * PEAK_CHAINS / pc->stores, MNET_BENCH_COUNTER_DEFAULT);
+    free(ring);
 }
 
 /* ---- depthwise with its data in L1 ----------------------------------------------------- */
@@ -567,6 +638,20 @@ int main(int argc, char **argv)
     mnet_bench_register("peak/scalar", bench_peak, (void *)(intptr_t)MNET_ISA_SCALAR, NULL);
     mnet_bench_register("peak/fma_avx2", bench_peak, (void *)(intptr_t)MNET_ISA_AVX2, NULL);
     mnet_bench_register("peak/fma_avx512", bench_peak, (void *)(intptr_t)MNET_ISA_AVX512, NULL);
+    static const peakst_case peaksts[] = {
+        { MNET_ISA_AVX512, 1, { peakst_avx512_0, peakst_avx512_1 } },
+        { MNET_ISA_AVX512, 2, { peakst_avx512_0, peakst_avx512_2 } },
+        { MNET_ISA_AVX512, 4, { peakst_avx512_0, peakst_avx512_4 } },
+        { MNET_ISA_AVX2, 1, { peakst_avx2_0, peakst_avx2_1 } },
+        { MNET_ISA_AVX2, 2, { peakst_avx2_0, peakst_avx2_2 } },
+        { MNET_ISA_AVX2, 4, { peakst_avx2_0, peakst_avx2_4 } },
+    };
+    for (size_t i = 0; i < sizeof peaksts / sizeof peaksts[0]; i++) {
+        char pname[64];
+        snprintf(pname, sizeof pname, "peak_store/fma_%s/%d", mnet_isa_name(peaksts[i].isa),
+                peaksts[i].stores);
+        mnet_bench_register(pname, bench_peak_store, (void *)&peaksts[i], NULL);
+    }
     mnet_bench_register("peak_pair/fma_avx2", bench_peak_pair, (void *)(intptr_t)MNET_ISA_AVX2,
             NULL);
     mnet_bench_register("peak_pair/fma_avx512", bench_peak_pair,

@@ -97,6 +97,25 @@ def check_pagetouch(exe):
     return want
 
 
+def check_peak_store(exe):
+    """peak_store/TIER/S: every tier this CPU runs reports the loop's rate with its S stores and
+    what a store costs, in FMAs (finite: a NaN would mean its baseline loop took no time); a tier
+    the CPU lacks is skipped as such."""
+    rep = run_json([exe, "--benchmark_filter=^peak_store/", "--benchmark_min_time=0.001",
+                    "--benchmark_format=json"])
+    names = {b["name"] for b in rep["benchmarks"]}
+    want = {f"peak_store/fma_{t}/{s}" for t in ("avx2", "avx512") for s in (1, 2, 4)}
+    assert names == want, (sorted(names), sorted(want))
+    ran = 0
+    for b in rep["benchmarks"]:
+        if b.get("error_occurred"):
+            assert "lacks" in b.get("error_message", ""), (b["name"], b.get("error_message"))
+            continue
+        assert b["GFLOPS"] > 0 and math.isfinite(b["fma_per_store"]), b
+        ran += 1
+    return ran
+
+
 def main():
     kernels, models = sys.argv[1], sys.argv[2]
     machine = sys.argv[3] if len(sys.argv) > 3 else None
@@ -116,10 +135,11 @@ def main():
         assert b["images_per_s"] > 0 and b["cold_ms"] > 0 and b["flushed_ms"] > 0, b
     assert rep["context"].get("mnet_isa_selected") and rep["context"].get("mnet_build"), rep["context"]
     pages = check_pagetouch(machine) if machine else 0
+    stores = check_peak_store(machine) if machine else 0
     print(f"bench_smoke: {n} kernel benchmarks consistent with their tiers' peaks; "
           f"--mnet_model=v1:0.5:160 registered {specs}; "
           f"bench_models ran {len(rep['benchmarks'])}"
-          + (f"; pagetouch read {pages} pages" if machine else ""))
+          + (f"; pagetouch read {pages} pages; peak_store ran {stores}" if machine else ""))
 
 
 if __name__ == "__main__":
