@@ -259,7 +259,7 @@ static void bench_dwbound(mnet_bench_state *st, void *arg)
  * per k.  Where stores take time from the FMAs the loop slows down: on the Zen 4 VM (session
  * 41) one or two stores per 12 FMAs cost almost nothing, four cost 1.6 (512-bit) and 1.8
  * (256-bit) FMAs each.  fma_per_store: the extra time per store, in the time of one vector
- * multiply-add of the S = 0 loop (0: the stores cost the FMAs nothing). */
+ * multiply-add of the peak loop itself (peak/...; 0: the stores cost the FMAs nothing). */
 #define PEAKST_RING 4096   /* floats: 16 KiB, a power of two */
 #define PEAKST_FN(attrs, name, vec, lanes, splat, madd, add, store, S)         \
     attrs static float name(float *ring)                                        \
@@ -283,7 +283,6 @@ static void bench_dwbound(mnet_bench_state *st, void *arg)
         return v[0] + v[sizeof v / sizeof v[0] - 1] + ring[off];                \
     }
 #define PEAKST_TIER(attrs, tier, vec, lanes, splat, madd, add, store)           \
-    PEAKST_FN(attrs, peakst_##tier##_0, vec, lanes, splat, madd, add, store, 0) \
     PEAKST_FN(attrs, peakst_##tier##_1, vec, lanes, splat, madd, add, store, 1) \
     PEAKST_FN(attrs, peakst_##tier##_2, vec, lanes, splat, madd, add, store, 2) \
     PEAKST_FN(attrs, peakst_##tier##_4, vec, lanes, splat, madd, add, store, 4)
@@ -292,13 +291,14 @@ PEAKST_TIER(__attribute__((target("avx512f"))), avx512, __m512, 16, _mm512_set1_
 PEAKST_TIER(__attribute__((target("avx2,fma"))), avx2, __m256, 8, _mm256_set1_ps,
         _mm256_fmadd_ps, _mm256_add_ps, _mm256_storeu_ps)
 
-typedef struct { mnet_isa isa; int stores; float (*fn[2])(float *ring); } peakst_case;
+typedef struct { mnet_isa isa; int stores; float (*fn)(float *ring); } peakst_case;
 
 static void bench_peak_store(mnet_bench_state *st, void *arg)
 {
     const peakst_case *pc = arg;
     int lanes = 0;
-    if (!peak_fn(pc->isa, &lanes)) {
+    float (*peak)(void) = peak_fn(pc->isa, &lanes);
+    if (!peak) {
         skip(st, "this CPU lacks the instructions");
         return;
     }
@@ -309,10 +309,10 @@ static void bench_peak_store(mnet_bench_state *st, void *arg)
     }
     /* each sample 16 calls (~0.2 ms): one call is near the clock's granularity here */
     double t0, ts;
-    MEDIAN_TIME(31, for (int c_ = 0; c_ < 16; c_++) g_sink = pc->fn[0](ring), t0);
-    MEDIAN_TIME(31, for (int c_ = 0; c_ < 16; c_++) g_sink = pc->fn[1](ring), ts);
+    MEDIAN_TIME(31, for (int c_ = 0; c_ < 16; c_++) g_sink = peak(), t0);
+    MEDIAN_TIME(31, for (int c_ = 0; c_ < 16; c_++) g_sink = pc->fn(ring), ts);
     while (mnet_bench_keep_running(st))
-        g_sink = pc->fn[1](ring);
+        g_sink = pc->fn(ring);
     mnet_bench_set_counter(st, "GFLOPS", peak_flops_per_call(lanes) * 1e-9,
             MNET_BENCH_COUNTER_PER_ITERATION | MNET_BENCH_COUNTER_RATE);
     mnet_bench_set_counter(st, "fma_per_store",
@@ -639,12 +639,12 @@ int main(int argc, char **argv)
     mnet_bench_register("peak/fma_avx2", bench_peak, (void *)(intptr_t)MNET_ISA_AVX2, NULL);
     mnet_bench_register("peak/fma_avx512", bench_peak, (void *)(intptr_t)MNET_ISA_AVX512, NULL);
     static const peakst_case peaksts[] = {
-        { MNET_ISA_AVX512, 1, { peakst_avx512_0, peakst_avx512_1 } },
-        { MNET_ISA_AVX512, 2, { peakst_avx512_0, peakst_avx512_2 } },
-        { MNET_ISA_AVX512, 4, { peakst_avx512_0, peakst_avx512_4 } },
-        { MNET_ISA_AVX2, 1, { peakst_avx2_0, peakst_avx2_1 } },
-        { MNET_ISA_AVX2, 2, { peakst_avx2_0, peakst_avx2_2 } },
-        { MNET_ISA_AVX2, 4, { peakst_avx2_0, peakst_avx2_4 } },
+        { MNET_ISA_AVX512, 1, peakst_avx512_1 },
+        { MNET_ISA_AVX512, 2, peakst_avx512_2 },
+        { MNET_ISA_AVX512, 4, peakst_avx512_4 },
+        { MNET_ISA_AVX2, 1, peakst_avx2_1 },
+        { MNET_ISA_AVX2, 2, peakst_avx2_2 },
+        { MNET_ISA_AVX2, 4, peakst_avx2_4 },
     };
     for (size_t i = 0; i < sizeof peaksts / sizeof peaksts[0]; i++) {
         char pname[64];

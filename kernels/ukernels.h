@@ -135,7 +135,7 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
 #define MNET_PF_LOCALITY 2
 #endif
 
-/* The locality for a stream tagged MNET_PF_FAR: 1, the L2 hint (GCC emits prefetcht2) on x86.
+/* The locality for a stream tagged MNET_PF_FAR: 1, the L2 hint (GCC emits prefetcht2 on x86).
  * Measured on the Zen 4 VM (session 41, as in session 34): in the layers of at most 32 rows
  * (MNET_GEMM_PF_FAR_ROWS), whose row tiles are few, each tile asks for a quarter or more of the
  * next 256 KiB weight block; as prefetcht0 that fills L1 far ahead of use, and V1 160's 5x5 1x1
@@ -144,11 +144,7 @@ typedef void (*mnet_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float *
  * On the Zen 5 of session 35 the same hint, and the branch on it alone, made V1 160 slower, so
  * only the tiles compiled with MNET_PF_TAGGED 1 (Zen 4's AVX-512 entry) test the tag; the
  * others prefetch the tagged line as any other (the same line: the tag is its byte 1). */
-#if defined(__x86_64__) || defined(__i386__)
 #define MNET_PF_LOCALITY_FAR 1
-#else
-#define MNET_PF_LOCALITY_FAR MNET_PF_LOCALITY
-#endif
 #define MNET_PF_FAR 1u
 #if defined(MNET_PF_TAGGED) && MNET_PF_TAGGED
 #define MNET_PREFETCH_LINE(pf) do {                                            \

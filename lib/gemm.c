@@ -42,6 +42,8 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
     const size_t panels = (n + nr - 1) / nr;
     const size_t blocks = (panels + panels_per_block - 1) / panels_per_block;
 
+    /* Few tiles, each prefetching much of the next block: to L2 only (MNET_PF_FAR). */
+    const uintptr_t far = m1 - m0 <= MNET_GEMM_PF_FAR_ROWS ? MNET_PF_FAR : 0;
     for (size_t b = 0; b < blocks; b++) {
         const size_t p0 = panels * b / blocks, p1 = panels * (b + 1) / blocks;
         const size_t j0 = p0 * nr, nc = (p1 * nr < n ? p1 * nr : n) - j0;
@@ -55,6 +57,7 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
             next = (const char *)((uintptr_t)after & ~(uintptr_t)63);
             next_lines = ((const char *)after + after_bytes - next + 63) / 64;
         }
+        next = (const char *)((uintptr_t)next | far);
         /* The rows in ceil(rows / MR) tiles of near-equal height (49 = 7 x 7, not 6 x 8 + 1):
          * a short last tile would stream the whole block of weights for a few rows.  Tile t
          * covers rows m0 + [floor(M t / T), floor(M (t + 1) / T)) and prefetches lines
@@ -62,8 +65,6 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
         const size_t tiles = (m1 - m0 + mr - 1) / mr;
         if (tiles == 0)
             return;
-        if (m1 - m0 <= MNET_GEMM_PF_FAR_ROWS)   /* few tiles, each prefetching much: to L2 */
-            next = (const char *)((uintptr_t)next | MNET_PF_FAR);
         share rs = share_of(m1 - m0, tiles), ls = share_of(next_lines, tiles);
         size_t i = m0, l0 = 0;
         for (size_t t = 0; t < tiles; t++) {
