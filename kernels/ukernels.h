@@ -44,7 +44,48 @@ typedef struct mnet_conv_geom {
     int prefetch;            /* depthwise: the input comes from L3 or memory, so prefetch the
                               * rows each next output row adds as the row before computes (a
                               * hint: the result is the same, no byte read); 0 elsewhere */
+    const char *pf;          /* the stem: pf_lines 64-byte lines (pf at a line's start) that
+                              * the caller writes next, prefetched spread over the call's rows
+                              * (mnet_pf_row); a hint like the GEMM's stream.  NULL and 0
+                              * elsewhere, and the depthwise kernels ignore it. */
+    size_t pf_lines;
 } mnet_conv_geom;
+
+/* A stem's share of its caller's write-ahead stream (mnet_conv_geom.pf) for output row oy of
+ * [oy0, oy1): lines [L i / n, L (i + 1) / n) for i = oy - oy0, n = oy1 - oy0, `per` of them
+ * at each of the row's `slots` interior tiles (mnet_pf_take), the rest at the row's end
+ * (mnet_pf_rest).  Why: a fused group's next band of output was last written an inference
+ * ago and has gone to memory since; without the prefetch each of its stores waits on that line
+ * coming back (the read for ownership) while the band's depthwise writes it.  A read
+ * prefetch is enough: the line comes back owned by this core alone, and the store then needs
+ * no further request. */
+typedef struct mnet_pf_share { const char *p; size_t left, per; } mnet_pf_share;
+
+static inline mnet_pf_share mnet_pf_row(const mnet_conv_geom *g, int oy, int oy0, int oy1,
+        int slots)
+{
+    mnet_pf_share s = { NULL, 0, 0 };
+    if (g->pf && g->pf_lines && oy1 > oy0) {
+        const size_t n = (size_t)(oy1 - oy0), i = (size_t)(oy - oy0);
+        const size_t l0 = g->pf_lines * i / n, l1 = g->pf_lines * (i + 1) / n;
+        s.p = g->pf + 64 * l0;
+        s.left = l1 - l0;
+        s.per = slots > 0 ? (s.left + (size_t)slots - 1) / (size_t)slots : s.left;
+    }
+    return s;
+}
+
+static inline void mnet_pf_take(mnet_pf_share *s)
+{
+    for (size_t i = 0; i < s->per && s->left; i++, s->left--, s->p += 64)
+        __builtin_prefetch(s->p, 0, 3);
+}
+
+static inline void mnet_pf_rest(mnet_pf_share *s)
+{
+    s->per = s->left;
+    mnet_pf_take(s);
+}
 
 /* 3x3 depthwise, output rows [oy0, oy1) of one image, clamp to [out_min, out_max].
  * packed_w: ceil(c / CR) groups of CR channels, each { bias[CR], w[9][CR] } (tap = ky*3+kx),

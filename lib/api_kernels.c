@@ -117,6 +117,8 @@ static mnet_status check_conv(const char *fn, int ks, int n, int h, int w, int c
     g->cin = cin;
     g->cout = cout;
     g->prefetch = 0;
+    g->pf = NULL;
+    g->pf_lines = 0;
     TRY(tensor_bytes(fn, "input", &in_bytes, (size_t)n, (size_t)h, (size_t)w, (size_t)cin));
     TRY(tensor_bytes(fn, "output", &out_bytes, (size_t)n, (size_t)g->oh, (size_t)g->ow,
             (size_t)cout));

@@ -644,6 +644,7 @@ static void fused_task(void *arg, int part, int parts)
         act_of(q->act, &qlo, &qhi, &qepi);
     const mnet_conv3x3_ukernel dwfn = conv_kernel(k, d->op);
     const size_t pin_row = p ? (size_t)p->in_w * p->cin : 0;
+    const size_t orow = q ? (size_t)q->out_w * q->cout : out_row;   /* the group's output row */
     row_walk rw = rows_of(j->ctx, d->out_h, j->batch, part);
     int img, oy0, oy1;
     float *end = NULL;
@@ -657,6 +658,12 @@ static void fused_task(void *arg, int part, int parts)
             int r0, r1;
             dw_rows_needed(d, b0, b1, &r0, &r1);
             const float *win = in + (size_t)r0 * in_row;   /* d's input rows [r0, r1) */
+            /* The group's output rows that p (the stem or its GEMM) prefetches as it computes
+             * (see mnet_pf_row): this band's, or without p, q's GEMM the next band's.  They
+             * were last written an inference ago and are in memory by now. */
+            const int n0 = p ? b0 : b1, n1 = p ? b1 : b1 + j->band < oy1 ? b1 + j->band : oy1;
+            const char *ahead = (const char *)(out + (size_t)n0 * orow);
+            const size_t ahead_bytes = (size_t)(n1 - n0) * orow * sizeof(float);
             if (p) {
                 if (r0 < base || r0 > w1)   /* nothing to reuse (the first band) */
                     base = w1 = r0;
@@ -667,14 +674,18 @@ static void fused_task(void *arg, int part, int parts)
                 }
                 float *pout = scratch + (size_t)(w1 - base) * in_row;   /* p's rows [w1, r1) */
                 if (w1 < r1 && p->op == MNET_OP_PW) {
-                    mnet_gemm_run(&k->gemm, 0, (size_t)(r1 - w1) * p->out_w, (size_t)p->cout,
-                            (size_t)p->cin, in + (size_t)w1 * pin_row, (size_t)p->cin, j->pw,
-                            pout, (size_t)p->cout, plo, phi, pepi);
+                    mnet_gemm_run_add(&k->gemm, NULL, 0, (size_t)(r1 - w1) * p->out_w,
+                            (size_t)p->cout, (size_t)p->cin, in + (size_t)w1 * pin_row,
+                            (size_t)p->cin, j->pw, pout, (size_t)p->cout, plo, phi, pepi, NULL,
+                            ahead_bytes ? ahead : NULL, ahead_bytes);
                 } else if (w1 < r1) {   /* the stem, from the input rows those need */
                     int i0, i1;
                     dw_rows_needed(p, w1, r1, &i0, &i1);
+                    const char *pf = (const char *)((uintptr_t)ahead & ~(uintptr_t)63);
                     const mnet_conv_geom gp = { i1 - i0, p->in_w, r1 - w1, p->out_w, p->stride,
-                        p->pad_top + i0 - w1 * p->stride, p->pad_left, p->cin, p->cout, 0 };
+                        p->pad_top + i0 - w1 * p->stride, p->pad_left, p->cin, p->cout, 0,
+                        ahead_bytes ? pf : NULL,
+                        ahead_bytes ? (size_t)(ahead + ahead_bytes - pf + 63) / 64 : 0 };
                     k->conv3x3.fn(&gp, in + (size_t)i0 * pin_row, j->pw, pout, 0, r1 - w1, plo,
                             phi, pepi);
                 }
@@ -686,7 +697,7 @@ static void fused_task(void *arg, int part, int parts)
              * exactly the image's own padding (r0 > 0 only when no tap reaches above). */
             const mnet_conv_geom g = { r1 - r0, d->in_w, b1 - b0, d->out_w, d->stride,
                 d->pad_top + r0 - b0 * d->stride, d->pad_left, d->cin, d->cout,
-                !p && dw_prefetch(j->ctx, d) };
+                !p && dw_prefetch(j->ctx, d), NULL, 0 };
             float *o = q ? dwout : out + (size_t)b0 * out_row;
             dwfn(&g, win, j->dw, o, 0, b1 - b0, dlo, dhi, depi);
             if (q) {
@@ -695,7 +706,7 @@ static void fused_task(void *arg, int part, int parts)
                         (size_t)q->cout, (size_t)q->cin, dwout, (size_t)q->cin, j->qw,
                         out + (size_t)b0 * qrow, (size_t)q->cout, qlo, qhi, qepi,
                         j->res ? j->res + (size_t)img * j->res_stride + (size_t)b0 * qrow :
-                        NULL, NULL, 0);
+                        NULL, !p && ahead_bytes ? ahead : NULL, p ? 0 : ahead_bytes);
             } else if (means) {
                 row_means(k, d, out, b0, b1, means);
             }
@@ -750,7 +761,7 @@ static void layer_task(void *arg, int part, int parts)
     }
     if (l->op == MNET_OP_CONV3X3 || mnet_op_is_dw(l->op)) {
         const mnet_conv_geom g = { l->in_h, l->in_w, l->out_h, l->out_w, l->stride, l->pad_top,
-            l->pad_left, l->cin, l->cout, dw_prefetch(j->ctx, l) };
+            l->pad_left, l->cin, l->cout, dw_prefetch(j->ctx, l), NULL, 0 };
         const mnet_conv3x3_ukernel fn = conv_kernel(k, l->op);
         while (next_rows(&rw, &b, &oy0, &oy1)) {
             fn(&g, j->in + b * in_img, j->w, j->out + b * out_img, oy0, oy1, j->lo, j->hi, j->epi);

@@ -53,7 +53,7 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
         const size_t pnext = b + 1 < blocks ? panels * (b + 2) / blocks - p1 : 0;
         const char *next = (const char *)(w + (p1 - p0) * panel_floats);
         size_t next_lines = (pnext * panel_floats * sizeof(float) + 63) / 64;
-        if (pnext == 0 && after) {   /* the last block: what the caller reads next */
+        if (pnext == 0 && after) {   /* the last block: what the caller needs next */
             next = (const char *)((uintptr_t)after & ~(uintptr_t)63);
             next_lines = ((const char *)after + after_bytes - next + 63) / 64;
         }

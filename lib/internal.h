@@ -135,8 +135,9 @@ MNET_INTERNAL void mnet_gemm_run(const mnet_gemm_config *cfg, size_t m0, size_t 
 
 /* The same, then c += res tile by tile (res has c's strides): V2's residual add, done while
  * each tile is in L1.  The clamp applies before the add.  `after` (NULL, or after_bytes of
- * what the caller reads next, e.g. the next layer's weights) is prefetched (MNET_PF_LOCALITY)
- * while the last weight block computes, as each block prefetches the next: a hint, never read. */
+ * what the caller reads or writes next: the next layer's weights, a fused group's output rows)
+ * is prefetched (MNET_PF_LOCALITY) while the last weight block computes, as each block
+ * prefetches the next: a hint, never read.  add may be NULL when res is. */
 MNET_INTERNAL void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t m0,
         size_t m1, size_t n, size_t k, const float *a, size_t a_stride, const float *packed,
         float *c, size_t c_stride, float out_min, float out_max, int act, const float *res,

@@ -1367,6 +1367,8 @@ static void rows_case(const variant *v, int depthwise, const conv_case *cs, rng 
     g.cin = cin;
     g.cout = cout;
     g.prefetch = 0;
+    g.pf = NULL;
+    g.pf_lines = 0;
     describe_conv(v->name, cs, depthwise, " (ukernel, row ranges)");
 
     const size_t in_n = (size_t)cs->h * cs->w * cin, row_n = (size_t)g.ow * cout;
@@ -1436,6 +1438,29 @@ static void rows_case(const variant *v, int depthwise, const conv_case *cs, rng 
             check_piece(piece, full, out_n, row_n, cuts[i], cuts[i + 1]);
         }
         g.prefetch = 0;
+    }
+    /* The stem with a write-ahead stream (mnet_conv_geom.pf), here the lines of the whole
+     * output buffer of the first call, more or fewer than the rows have tiles: the same bits,
+     * and nothing written outside the call's rows. */
+    if (!depthwise) {
+        const size_t lines[3] = { 1, (out_n * sizeof(float) + 63) / 64 + 1,
+            3 * (size_t)g.oh * (size_t)g.ow };
+        for (int t = 0; t < 3; t++) {
+            g.pf = (const char *)((uintptr_t)full & ~(uintptr_t)63);
+            g.pf_lines = lines[t];
+            float *pf = out_buf(&g_out2, out_n, t & 1);
+            CALL(pf, 0, g.oh);
+            check_canaries(pf, out_n, "one call over all rows, write-ahead stream");
+            check_piece(pf, full, out_n, row_n, 0, g.oh);
+            for (int i = 0; i + 1 < ncut; i++) {
+                float *piece = out_buf(&g_out2, out_n, i & 1);
+                CALL(piece, cuts[i], cuts[i + 1]);
+                check_canaries(piece, out_n, "row piece, write-ahead stream");
+                check_piece(piece, full, out_n, row_n, cuts[i], cuts[i + 1]);
+            }
+        }
+        g.pf = NULL;
+        g.pf_lines = 0;
     }
 #undef CALL
 }
@@ -1819,7 +1844,7 @@ START_TEST(test_stem_ahead)
     for (int h = 1; h <= 40; h++)
         for (int s = 1; s <= 2; s++)
             for (int pt = 0; pt <= 1; pt++) {
-                const mnet_conv_geom g = { h, W, (h + 2 * pt - 3) / s + 1, 3, s, pt, 1, C, 8, 0 };
+                const mnet_conv_geom g = { h, W, (h + 2 * pt - 3) / s + 1, 3, s, pt, 1, C, 8, 0, NULL, 0 };
                 for (int oy = 0; oy < g.oh + 3; oy++) {
                     const mnet_stem_ahead a = mnet_stem_ahead_rows(&g, img, oy);
                     for (int k = 0; k < 2; k++) {
@@ -1850,7 +1875,7 @@ START_TEST(test_dw_ahead)
                     const int oh = (h + 2 * pt - K) / s + 1;
                     if (oh < 1)
                         continue;
-                    const mnet_conv_geom g = { h, W, oh, W, s, pt, 0, C, C, 1 };
+                    const mnet_conv_geom g = { h, W, oh, W, s, pt, 0, C, C, 1, NULL, 0 };
                     for (int n = 1; n <= 2; n++)
                         for (int oy = 0; oy < oh; oy++)
                             for (int oy1 = oy + 1; oy1 <= oh; oy1++) {

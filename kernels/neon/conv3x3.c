@@ -127,6 +127,8 @@ void mnet_f32_conv3x3_minmax_8c__neon(const mnet_conv_geom *g, const float *in,
         const int ky1 = g->h - iy0 < 3 ? g->h - iy0 : 3;
         float *orow = out + (size_t)oy * g->ow * cout;
         const mnet_stem_ahead ahead = mnet_stem_ahead_rows(g, in, oy);
+        /* the caller's write-ahead lines: a share at each quad of the first group */
+        mnet_pf_share wa = mnet_pf_row(g, oy, oy0, oy1, (ox_hi - ox_lo + 3) / 4);
         for (size_t co = 0; co < cout; co += CR) {
             const float *wp = packed_w + (co / CR) * group_floats;
             const size_t nc = cout - co < CR ? cout - co : CR;
@@ -140,8 +142,10 @@ void mnet_f32_conv3x3_minmax_8c__neon(const mnet_conv_geom *g, const float *in,
                 const int ix0 = ox * s - pl;
                 /* Four interior pixels at once while they last. */
                 if (ox >= ox_lo && ox + 4 <= ox_hi) {
-                    if (co == 0)
+                    if (co == 0) {
                         mnet_stem_prefetch(&ahead, (size_t)ix0 * cin, (size_t)(4 * s) * cin);
+                        mnet_pf_take(&wa);
+                    }
                     const ptrdiff_t corner = (ptrdiff_t)iy0 * (ptrdiff_t)row_floats +
                             (ptrdiff_t)ix0 * (ptrdiff_t)cin;
                     conv_quad(in, corner, row_floats, cin, (size_t)s * cin, wp, ky0, ky1,
@@ -156,5 +160,6 @@ void mnet_f32_conv3x3_minmax_8c__neon(const mnet_conv_geom *g, const float *in,
                         vmin, vmax, act);
             }
         }
+        mnet_pf_rest(&wa);
     }
 }

@@ -99,6 +99,10 @@ void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
         float *orow = out + (size_t)oy * g->ow * cout;
         const mnet_stem_ahead ahead = mnet_stem_ahead_rows(g, in, oy);
         const int full_rows = iy0 >= 0 && iy0 + 3 <= g->h;
+        /* the caller's write-ahead lines: a share at each interior tile of the first group */
+        const int p0 = cout <= 8 && ox_hi - ox_lo >= 8 ? 8 : cout > 8 && ox_hi - ox_lo >= 6 ? 6 : 4;
+        mnet_pf_share wa = mnet_pf_row(g, oy, oy0, oy1,
+                ox_hi > ox_lo ? (ox_hi - ox_lo + p0 - 1) / p0 : 0);
         for (size_t co0 = 0; co0 < cout; co0 += CR) {
             const float *wp = packed_w + (co0 / CR) * group_floats;
             const size_t n = cout - co0 < CR ? cout - co0 : CR;
@@ -142,8 +146,10 @@ void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
                     ox = ox_hi - P;
                 }
                 const size_t ix0 = (size_t)(ox * s - pl);
-                if (co0 == 0)
+                if (co0 == 0) {
                     mnet_stem_prefetch(&ahead, ix0 * cin, (size_t)(P * s) * cin);
+                    mnet_pf_take(&wa);
+                }
                 const float *px = in + ix0 * cin;
                 float *o = orow + (size_t)ox * cout + co0;
                 if (P == 8 && rgb2)
@@ -163,5 +169,6 @@ void mnet_f32_conv3x3_minmax_16c__avx2(const mnet_conv_geom *g, const float *in,
                 ONE_PIXEL(ox);
 #undef ONE_PIXEL
         }
+        mnet_pf_rest(&wa);
     }
 }

@@ -120,6 +120,9 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
         const int iy0 = oy * s - g->pad_top;
         float *orow = out + (size_t)oy * g->ow * cout;
         const mnet_stem_ahead ahead = mnet_stem_ahead_rows(g, in, oy);
+        /* the caller's write-ahead lines: a share at each interior tile of the first group */
+        const int tiles = ox_hi > ox_lo ? (ox_hi - ox_lo + 7) / (ox_hi - ox_lo >= 8 ? 8 : 4) : 0;
+        mnet_pf_share wa = mnet_pf_row(g, oy, oy0, oy1, tiles);
         for (size_t co0 = 0; co0 < cout; co0 += CR) {
             const float *wp = packed_w + (co0 / CR) * group_floats;
             const size_t n = cout - co0 < CR ? cout - co0 : CR;
@@ -135,8 +138,10 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
                     ox = ox_hi - tile;
                 if (ox >= ox_lo && ox + tile <= ox_hi) {
                     const size_t ix0 = (size_t)(ox * s - pl);
-                    if (co0 == 0)
+                    if (co0 == 0) {
                         mnet_stem_prefetch(&ahead, ix0 * cin, (size_t)(tile * s) * cin);
+                        mnet_pf_take(&wa);
+                    }
                     const float *px = in + ix0 * cin;
                     float *o = orow + (size_t)ox * cout + co0;
                     /* At most 16 channels (V3's stem): the group's upper half is zero padding. */
@@ -177,5 +182,6 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
                 ox++;
             }
         }
+        mnet_pf_rest(&wa);
     }
 }
