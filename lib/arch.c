@@ -283,7 +283,13 @@ mnet_status mnet_arch_build(int arch, double alpha, int h, int w, int channels, 
         }
         push(&b, MNET_OP_PW, v2_divisible(1280 * (alpha > 1.0 ? alpha : 1.0)), 1, b.act);
     }
-    push(&b, MNET_OP_FC, classes, 1, MNET_ACT_NONE);
+    mnet_layer *fc = push(&b, MNET_OP_FC, classes, 1, MNET_ACT_NONE);
+    /* The classifier in slices (see MNET_FC_SLICE) after a 1x1 of enough FLOPs per byte of
+     * its weights: 2 pixels cin FLOPs a channel against 4 cout bytes. */
+    const mnet_layer *pw = &b.l[b.n - 2];
+    if (pw->op == MNET_OP_PW && fc->cin > MNET_FC_SLICE && 2.0 * pw->out_h * pw->out_w * pw->cin >=
+            MNET_HEAD_FLOP_PER_BYTE * 4.0 * fc->cout)
+        fc->k_slice = MNET_FC_SLICE;
 
     *layers = b.l;
     *num_layers = b.n;

@@ -13,7 +13,11 @@ struct mnet_context {
     const mnet_packed *packed;
     mnet_pool *pool;
     float *buf[MNET_NUM_BUFS];
-    float *vec[2];        /* pooled tensors and FC/SE vectors, each [vec_floats] */
+    float *vec[5];        /* pooled tensors and FC/SE vectors, each [vec_floats]; vec[2] a
+                             sliced classifier's odd slices, vec[3] and vec[4] its slices
+                             (fc_slices; in a head, vec[3 + part]) */
+    float *head;          /* FUSE_HEAD: per part (at most 2), one image's rows of a 1x1's
+                             MNET_FC_SLICE channels */
     float *row_means;     /* [rows][channels] of a depthwise output feeding squeeze-and-excite */
     int *kind, *band;     /* [layer]: kind != 0 = a fused group starts here (FUSE_PRE |
                              FUSE_POST), run `band` depthwise output rows at a time (fused_task) */
@@ -77,7 +81,9 @@ struct mnet_context {
 #define MNET_FUSE_WEIGHT_RATIO 4
 /* See gemm_grid. */
 #define MNET_SPLIT_WEIGHT_BYTES (1024u * 1024u)
-enum { FUSE_PRE = 1, FUSE_POST = 2 };   /* a group's 1x1 before / after its depthwise */
+/* A group's 1x1 before / after its depthwise; a head: a 1x1 and the linear classifier after
+ * it (see plan_head). */
+enum { FUSE_PRE = 1, FUSE_POST = 2, FUSE_HEAD = 4 };
 /* The unit of the split between threads, and how far each run moves it towards the measured
  * speeds (see rebalance). */
 #define MNET_CUT_ONE 65536u
@@ -243,10 +249,33 @@ static void plan_fusion(const mnet_model *m, int *kind, int *band, size_t *scrat
     }
 }
 
+/* A head: the last 1x1 (i) and the linear classifier after it, which pools i's output and
+ * reads it nowhere else, computed a classifier slice at a time (run_head): i's MNET_FC_SLICE
+ * channels of the slice over the image's rows, into a small buffer, pooled there, and the
+ * slice's share of the classifier added in.  The classifier's weights (V2's 5.1 MB, V1's 4 MB)
+ * come from memory in every inference, at about one core's DRAM rate (the classifier alone
+ * took 0.17-0.21 ms of V2's 6 on the Zen 4 VM), so each slice's weights are prefetched while
+ * i computes the slice's channels, and i's output never goes to memory.  On one or two
+ * threads (one parity of slices each, see head_task); on more the layers run on their own. */
+static void plan_head(const mnet_model *m, int threads, int *kind)
+{
+    const char *env = getenv("MNET_FUSE");   /* "0": off, as plan_fusion */
+    if (threads > 2 || (env && strcmp(env, "0") == 0))
+        return;
+    for (int i = 0; i + 1 < m->num_layers; i += 1 + !!(kind[i] & FUSE_PRE) +
+            !!(kind[i] & FUSE_POST)) {
+        const mnet_layer *l = &m->layers[i], *f = &m->layers[i + 1];
+        if (!kind[i] && l->op == MNET_OP_PW && f->op == MNET_OP_FC && f->act == MNET_ACT_NONE &&
+                mnet_layer_k_slice(f) < f->cin && f->in_buf == l->out_buf &&
+                l->out_buf != l->in_buf && l->res_from < 0 && !input_read_later(m, i + 1))
+            kind[i] = FUSE_HEAD;
+    }
+}
+
 /* Layers in the group starting at layer i (1 = not fused). */
 static int group_span(const int *kind, int i)
 {
-    return 1 + !!(kind[i] & FUSE_PRE) + !!(kind[i] & FUSE_POST);
+    return 1 + !!(kind[i] & FUSE_PRE) + !!(kind[i] & FUSE_POST) + !!(kind[i] & FUSE_HEAD);
 }
 
 void mnet_options_default(mnet_options *o)
@@ -265,8 +294,9 @@ void mnet_context_free(mnet_context *ctx)
     mnet_pool_free(ctx->pool);
     for (int i = 0; i < MNET_NUM_BUFS; i++)
         mnet_big_free(ctx->buf[i], ctx->slot[i] * (size_t)ctx->images * sizeof(float));
-    free(ctx->vec[0]);
-    free(ctx->vec[1]);
+    for (int i = 0; i < 5; i++)
+        free(ctx->vec[i]);
+    free(ctx->head);
     free(ctx->row_means);
     free(ctx->kind);
     free(ctx->band);
@@ -286,13 +316,15 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
         return MNET_OK;
     const size_t n = (size_t)images;
     float *buf[MNET_NUM_BUFS] = { NULL };
-    float *vec0 = malloc(ctx->vec_floats * n * sizeof(float));
-    float *vec1 = malloc(ctx->vec_floats * n * sizeof(float));
+    float *vec[5];
+    int ok = 1;
+    for (int i = 0; i < 5; i++)
+        ok &= (vec[i] = malloc(ctx->vec_floats * n * sizeof(float))) != NULL;
     float *means = malloc(ctx->row_floats * n * sizeof(float));
-    int ok = vec0 && vec1 && means;
+    ok &= means != NULL;
     if (ok) {   /* faulted in now too (a fault in the first inference can wait on the kernel) */
-        memset(vec0, 0, ctx->vec_floats * n * sizeof(float));
-        memset(vec1, 0, ctx->vec_floats * n * sizeof(float));
+        for (int i = 0; i < 5; i++)
+            memset(vec[i], 0, ctx->vec_floats * n * sizeof(float));
         memset(means, 0, ctx->row_floats * n * sizeof(float));
     }
     for (int i = 0; ok && i < MNET_NUM_BUFS; i++)
@@ -310,8 +342,8 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
     if (!ok) {
         for (int i = 0; i < MNET_NUM_BUFS; i++)
             mnet_big_free(buf[i], ctx->slot[i] * n * sizeof(float));
-        free(vec0);
-        free(vec1);
+        for (int i = 0; i < 5; i++)
+            free(vec[i]);
         free(means);
         return mnet_error(MNET_ERR_NOMEM, "mnet_context: no memory for the activations of %d "
                 "images", images);
@@ -320,11 +352,11 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
         mnet_big_free(ctx->buf[i], ctx->slot[i] * (size_t)ctx->images * sizeof(float));
         ctx->buf[i] = buf[i];
     }
-    free(ctx->vec[0]);
-    free(ctx->vec[1]);
+    for (int i = 0; i < 5; i++) {
+        free(ctx->vec[i]);
+        ctx->vec[i] = vec[i];
+    }
     free(ctx->row_means);
-    ctx->vec[0] = vec0;
-    ctx->vec[1] = vec1;
     ctx->row_means = means;
     ctx->images = images;
     return MNET_OK;
@@ -424,8 +456,19 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
         return mnet_error(MNET_ERR_NOMEM, "%s: no memory", fn);
     }
     even_cut(ctx);   /* to start with */
-    size_t scratch_floats;
+    size_t scratch_floats, head_floats = 0;
     plan_fusion(m, ctx->kind, ctx->band, &scratch_floats);
+    plan_head(m, o->num_threads, ctx->kind);
+    for (int i = 0; i < m->num_layers; i++)
+        if (ctx->kind[i] & FUSE_HEAD) {
+            const size_t f = (size_t)m->layers[i].out_h * m->layers[i].out_w * MNET_FC_SLICE;
+            head_floats = f > head_floats ? f : head_floats;
+        }
+    if (head_floats && !(ctx->head = calloc(head_floats * (o->num_threads < 2 ? 1 : 2),
+            sizeof(float)))) {
+        mnet_context_free(ctx);
+        return mnet_error(MNET_ERR_NOMEM, "%s: no memory", fn);
+    }
     /* What each buffer really holds: only a fused group's last layer writes its buffer. */
     for (int i = 0; i < m->num_layers; i += group_span(ctx->kind, i)) {
         const mnet_layer *l = &m->layers[i + group_span(ctx->kind, i) - 1];
@@ -512,6 +555,14 @@ int mnet_context_runs(const mnet_context *ctx, double *images, unsigned *cut)
 int mnet_context_images(const mnet_context *ctx)
 {
     return ctx->images;
+}
+
+int mnet_context_heads(const mnet_context *ctx)
+{
+    int n = 0;
+    for (int i = 0; i < ctx->model->num_layers; i++)
+        n += ctx->kind[i] == FUSE_HEAD;
+    return n;
 }
 
 int mnet_context_fused_groups(const mnet_context *ctx, int pre, int post)
@@ -717,6 +768,62 @@ static void fused_task(void *arg, int part, int parts)
         *j->end0 = end;
 }
 
+/* One k-slice of a linear classifier (see mnet_layer_k_slice): inputs [k0, k0 + ks) of `rows`
+ * vectors x ([rows][cin]) through the slice's packed weights w, columns [j0, j1) (j0 a panel's
+ * start), into its accumulator acc ([rows][cout]): the first slice of each (slices 0 and 1,
+ * `first`) straight in, the others into tmp, then added.  `after`, after_bytes: prefetched
+ * while it computes. */
+static void fc_slice(const mnet_kernels *k, const mnet_layer *l, const float *x, const float *w,
+        size_t k0, size_t ks, float *acc, int first, float *tmp, size_t rows, size_t j0,
+        size_t j1, const void *after, size_t after_bytes)
+{
+    const size_t cin = (size_t)l->cin, n = (size_t)l->cout, nr = (size_t)k->gemm.nr;
+    float *dst = first ? acc : tmp;
+    mnet_gemm_run_add(&k->gemm, NULL, 0, rows, j1 - j0, ks, x + k0, cin,
+            w + j0 / nr * nr * (ks + 1), dst + j0, n, -INFINITY, INFINITY, MNET_EPI_CLAMP, NULL,
+            after, after_bytes);
+    for (size_t r = 0; !first && r < rows; r++)
+        k->add.fn(j1 - j0, acc + r * n + j0, tmp + r * n + j0, -INFINITY, INFINITY,
+                acc + r * n + j0);
+}
+
+/* y += odd, columns [j0, j1): a sliced classifier's two accumulators together. */
+static void fc_join(const mnet_kernels *k, size_t n, float *y, const float *odd, size_t rows,
+        size_t j0, size_t j1)
+{
+    for (size_t r = 0; r < rows; r++)
+        k->add.fn(j1 - j0, y + r * n + j0, odd + r * n + j0, -INFINITY, INFINITY, y + r * n + j0);
+}
+
+/* Slice s of a sliced classifier's packed weights w (all of its slices but the last have
+ * `slice` inputs). */
+static const float *fc_slice_weights(const mnet_kernels *k, const mnet_layer *l, const float *w,
+        size_t s)
+{
+    const size_t nr = (size_t)k->gemm.nr, slice = (size_t)mnet_layer_k_slice(l);
+    return w + s * (((size_t)l->cout + nr - 1) / nr * nr * (slice + 1));
+}
+
+/* A linear classifier's columns [j0, j1) (y and the buffers [rows][cout]): the even slices
+ * accumulate in y, the odd ones in `odd`, in slice order, then y += odd, so that a head
+ * (run_head) on two threads, one parity each, gives the same bits; each slice prefetches the
+ * next. */
+static void fc_slices(const mnet_kernels *k, const mnet_layer *l, const float *x, const float *w,
+        float *y, float *odd, float *tmp, size_t rows, size_t j0, size_t j1)
+{
+    const size_t cin = (size_t)l->cin, n = (size_t)l->cout, nr = (size_t)k->gemm.nr;
+    const size_t slice = (size_t)mnet_layer_k_slice(l), panels = (j1 - j0 + nr - 1) / nr;
+    for (size_t s = 0, k0 = 0; k0 < cin; s++, k0 += slice) {
+        const size_t ks = cin - k0 < slice ? cin - k0 : slice;
+        const size_t left = cin - k0 - ks, kn = left < slice ? left : slice;
+        const float *next = fc_slice_weights(k, l, w, s + 1);
+        fc_slice(k, l, x, fc_slice_weights(k, l, w, s), k0, ks, s & 1 ? odd : y, s < 2, tmp,
+                rows, j0, j1, kn ? next + j0 / nr * nr * (kn + 1) : NULL,
+                kn ? panels * nr * (kn + 1) * sizeof(float) : 0);
+    }
+    fc_join(k, n, y, odd, rows, j0, j1);
+}
+
 /* A GEMM of m rows (per image), n columns and k inputs: its MR-row tiles and NR-column panels,
  * and whether it is split between the threads by columns (see layer_task) rather than by rows.
  * By columns, each thread streams only its share of the weights, but reads every row of the
@@ -780,6 +887,16 @@ static void layer_task(void *arg, int part, int parts)
     const size_t nr = (size_t)k->gemm.nr, cin = (size_t)l->cin;
     size_t tiles, panels;
     const int images = pw ? j->batch : 1;
+    if (l->op == MNET_OP_FC && (size_t)mnet_layer_k_slice(l) < cin) {
+        /* A linear classifier, slice by slice: each part all the rows of its panels. */
+        const size_t all = (n + nr - 1) / nr;
+        const size_t p0 = (size_t)split_at(j->ctx, (long)all, part);
+        const size_t p1 = (size_t)split_at(j->ctx, (long)all, part + 1);
+        if (p0 < p1)
+            fc_slices(k, l, j->in, j->w, j->out, j->ctx->vec[2], j->ctx->vec[3], m, p0 * nr,
+                    p1 * nr < n ? p1 * nr : n);
+        return;
+    }
     if (gemm_grid(j->ctx, m, n, cin, &tiles, &panels)) {
         /* Large weights over few row tiles (V1's 7x7 layers), or a single row tile (the
          * classifier): split the columns, so that each thread streams only its own share of
@@ -908,14 +1025,75 @@ static const void *next_weights(const mnet_context *ctx, int i, size_t *bytes)
     for (int q = i + 1; q < m->num_layers; q++) {
         const mnet_layer *l = &m->layers[q];
         if (l->op == MNET_OP_PW || l->op == MNET_OP_FC) {
-            const size_t all = mnet_packed_gemm_floats(l->cin, l->cout, ctx->k->gemm.nr) *
-                sizeof(float);
+            const size_t all = mnet_packed_gemm_sliced_floats(l->cin, l->cout, ctx->k->gemm.nr,
+                    mnet_layer_k_slice(l)) * sizeof(float);
             *bytes = all < MNET_GEMM_L2_BYTES ? all : MNET_GEMM_L2_BYTES;
             return ctx->packed->data + ctx->packed->offset[q];
         }
     }
     *bytes = 0;
     return NULL;
+}
+
+/* A head (FUSE_HEAD, see plan_head) for nb images: 1x1 l's output channels of each classifier
+ * slice, one image at a time into the part's ctx->head, pooled into x ([nb][K]), then that
+ * slice of classifier f into its accumulator (fc_slices: even slices y, odd ones vec[2]).  On
+ * two threads each part takes one parity, so the two never touch the same accumulator; on one,
+ * the part takes both.  While l computes a slice, the slice's classifier weights are
+ * prefetched (to L2), and while the classifier's slice computes, l's weights for the part's
+ * next slice.  The same values as l computed whole, pooled, then fc_slices: a GEMM's element
+ * does not depend on the columns around it, nor a channel's mean on the other channels. */
+typedef struct {
+    mnet_context *ctx;
+    const mnet_layer *l, *f;
+    const float *in, *lw, *fw;
+    size_t in_img;
+    float *x, *y;
+    int nb;
+} head_job;
+
+static void head_task(void *arg, int part, int parts)
+{
+    const head_job *j = arg;
+    const int used = parts < 2 ? parts : 2;
+    if (part >= used)
+        return;
+    const mnet_kernels *k = j->ctx->k;
+    const mnet_layer *l = j->l, *f = j->f;
+    const size_t rows = (size_t)l->out_h * l->out_w, cin = (size_t)l->cin;
+    const size_t kk = (size_t)f->cin, n = (size_t)f->cout, nr = (size_t)k->gemm.nr;
+    const size_t slice = (size_t)mnet_layer_k_slice(f);
+    float *head = j->ctx->head + (size_t)part * rows * slice;
+    float lo, hi;
+    int epi;
+    act_of(l->act, &lo, &hi, &epi);
+    for (size_t s = (size_t)part, k0 = s * slice; k0 < kk; s += (size_t)used, k0 += used * slice) {
+        const size_t ks = kk - k0 < slice ? kk - k0 : slice;
+        const float *fws = fc_slice_weights(k, f, j->fw, s);
+        const size_t fbytes = (n + nr - 1) / nr * nr * (ks + 1) * sizeof(float);
+        const float *lws = j->lw + k0 * (cin + 1);   /* l's panels of these channels */
+        for (int b = 0; b < j->nb; b++) {
+            mnet_gemm_run_add(&k->gemm, NULL, 0, rows, ks, cin, j->in + (size_t)b * j->in_img,
+                    cin, lws, head, ks, lo, hi, epi, NULL,
+                    b == j->nb - 1 ? (const char *)fws + MNET_PF_FAR : NULL,
+                    b == j->nb - 1 ? fbytes : 0);
+            k->gavgpool.fn(rows, ks, head, j->x + (size_t)b * kk + k0);
+        }
+        const size_t k1 = k0 + used * slice;   /* the part's next slice, if any */
+        const size_t kn = k1 < kk ? (kk - k1 < slice ? kk - k1 : slice) : 0;
+        fc_slice(k, f, j->x, fws, k0, ks, s & 1 ? j->ctx->vec[2] : j->y, s < 2,
+                j->ctx->vec[3 + part], (size_t)j->nb, 0, n, kn ? j->lw + k1 * (cin + 1) : NULL,
+                (kn + nr - 1) / nr * nr * (cin + 1) * sizeof(float));
+    }
+}
+
+static void run_head(mnet_context *ctx, const mnet_layer *l, const mnet_layer *f, const float *in,
+        size_t in_img, const float *lw, const float *fw, float *x, float *y, int nb)
+{
+    head_job j = { .ctx = ctx, .l = l, .f = f, .in = in, .lw = lw, .fw = fw, .in_img = in_img,
+        .x = x, .y = y, .nb = nb };
+    mnet_pool_run(ctx->pool, head_task, &j);
+    fc_join(ctx->k, (size_t)f->cout, y, ctx->vec[2], (size_t)nb, 0, (size_t)f->cout);
 }
 
 /* Layers [i0, i1) for images [b0, b0 + nb) of the input and the logits, their tensors in the
@@ -944,7 +1122,16 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
         const size_t out_img = l->out_buf < 0 ? 0 : ctx->slot[l->out_buf];
         const float *in = l->in_buf < 0 ? input + b0z * in_img : tensor_of(ctx, l->in_buf, 0);
         const float *w = ctx->packed->data + ctx->packed->offset[i];
-        if (ctx->kind[i]) {   /* a fused group: [1x1 or stem ->] depthwise [-> 1x1] */
+        if (ctx->kind[i] & FUSE_HEAD && i + 1 < i1) {   /* the last 1x1 and the classifier */
+            const mnet_layer *f = &m->layers[i + 1];
+            run_head(ctx, l, f, in, in_img, w, ctx->packed->data + ctx->packed->offset[i + 1],
+                    ctx->vec[0] + b0z * (size_t)f->cin,
+                    i + 1 == m->num_layers - 1 ? logits + b0z * (size_t)f->cout :
+                    ctx->vec[1] + b0z * (size_t)f->cout, nb);
+            i++;
+            continue;
+        }
+        if (ctx->kind[i] & (FUSE_PRE | FUSE_POST)) {   /* a fused group: [1x1 or stem ->] depthwise [-> 1x1] */
             const int pre = ctx->kind[i] & FUSE_PRE, post = ctx->kind[i] & FUSE_POST;
             const int di = i + !!pre, last = di + !!post;
             const mnet_layer *d = &m->layers[di], *q = post ? &m->layers[last] : NULL;

@@ -204,18 +204,22 @@ static mnet_status fold_layer(const uint8_t *d, const mnet_layer *l, tensor *w, 
     case MNET_OP_FC:
     case MNET_OP_SE_REDUCE:
     case MNET_OP_SE_EXPAND:
-        if (nr > 0) {           /* -> panels { bias[nr], w[cin][nr] }, zero past cout */
-            const size_t pn = (size_t)nr, panel = pn * (cin + 1);
-            for (size_t j0 = 0; j0 < cout; j0 += pn, wout += panel) {
-                const size_t cols = cout - j0 < pn ? cout - j0 : pn;
-                if (cols < pn)
-                    memset(wout, 0, panel * sizeof(float));
-                memcpy(wout, bout + j0, cols * sizeof(float));
-                for (size_t j = 0; j < cols; j++) {
-                    const uint8_t *row = wb + 4 * (j0 + j) * cin;
-                    const double sc = scale[j0 + j];
-                    for (size_t ci = 0; ci < cin; ci++)
-                        wout[pn + ci * pn + j] = (float)(rdf32(row + 4 * ci) * sc);
+        if (nr > 0) {   /* -> panels { bias[nr], w[cin][nr] }, zero past cout; a sliced */
+            const size_t pn = (size_t)nr, slice = (size_t)mnet_layer_k_slice(l);
+            for (size_t k0 = 0; k0 < cin; k0 += slice) {   /* FC: per slice, bias in the first */
+                const size_t ks = cin - k0 < slice ? cin - k0 : slice, panel = pn * (ks + 1);
+                for (size_t j0 = 0; j0 < cout; j0 += pn, wout += panel) {
+                    const size_t cols = cout - j0 < pn ? cout - j0 : pn;
+                    if (cols < pn || k0 > 0)
+                        memset(wout, 0, (cols < pn ? panel : pn) * sizeof(float));
+                    if (k0 == 0)
+                        memcpy(wout, bout + j0, cols * sizeof(float));
+                    for (size_t j = 0; j < cols; j++) {
+                        const uint8_t *row = wb + 4 * ((j0 + j) * cin + k0);
+                        const double sc = scale[j0 + j];
+                        for (size_t ci = 0; ci < ks; ci++)
+                            wout[pn + ci * pn + j] = (float)(rdf32(row + 4 * ci) * sc);
+                    }
                 }
             }
             break;

@@ -42,8 +42,10 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
     const size_t panels = (n + nr - 1) / nr;
     const size_t blocks = (panels + panels_per_block - 1) / panels_per_block;
 
-    /* Few tiles, each prefetching much of the next block: to L2 only (MNET_PF_FAR). */
-    const uintptr_t far = m1 - m0 <= MNET_GEMM_PF_FAR_ROWS ? MNET_PF_FAR : 0;
+    /* Few tiles, each prefetching much of the next block: to L2 only (MNET_PF_FAR); so too
+     * an `after` the caller tagged. */
+    const uintptr_t far = m1 - m0 <= MNET_GEMM_PF_FAR_ROWS || ((uintptr_t)after & MNET_PF_FAR) ?
+        MNET_PF_FAR : 0;
     for (size_t b = 0; b < blocks; b++) {
         const size_t p0 = panels * b / blocks, p1 = panels * (b + 1) / blocks;
         const size_t j0 = p0 * nr, nc = (p1 * nr < n ? p1 * nr : n) - j0;
@@ -55,7 +57,8 @@ void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t
         size_t next_lines = (pnext * panel_floats * sizeof(float) + 63) / 64;
         if (pnext == 0 && after) {   /* the last block: what the caller needs next */
             next = (const char *)((uintptr_t)after & ~(uintptr_t)63);
-            next_lines = ((const char *)after + after_bytes - next + 63) / 64;
+            next_lines = ((const char *)((uintptr_t)after & ~(uintptr_t)MNET_PF_FAR) +
+                    after_bytes - next + 63) / 64;
         }
         next = (const char *)((uintptr_t)next | far);
         /* The rows in ceil(rows / MR) tiles of near-equal height (49 = 7 x 7, not 6 x 8 + 1):

@@ -105,6 +105,15 @@ MNET_INTERNAL void mnet_unpack_conv3x3(int cin, int cout, int cr, const float *p
         float *bias);
 MNET_INTERNAL void mnet_unpack_gemm(int k, int n, int nr, const float *packed, float *b,
         float *bias);
+/* A GEMM's weights in k-slices of `slice` input rows (the last may be shorter), each packed as
+ * a GEMM of its own (mnet_pack_gemm), one after another; the bias in the first slice, zeros in
+ * the others.  With slice >= k, exactly mnet_pack_gemm's layout.  The unpack takes the bias
+ * from the first slice. */
+MNET_INTERNAL size_t mnet_packed_gemm_sliced_floats(int k, int n, int nr, int slice);
+MNET_INTERNAL void mnet_pack_gemm_sliced(int k, int n, int nr, int slice, const float *b,
+        const float *bias, float *packed);
+MNET_INTERNAL void mnet_unpack_gemm_sliced(int k, int n, int nr, int slice, const float *packed,
+        float *b, float *bias);
 
 /* Bytes of packed weights the GEMM driver keeps hot while the rows stream: half of a 512 KiB
  * L2 (a quarter of the development machine's 1 MiB), leaving room for the A rows and C tiles.
@@ -137,7 +146,9 @@ MNET_INTERNAL void mnet_gemm_run(const mnet_gemm_config *cfg, size_t m0, size_t 
  * each tile is in L1.  The clamp applies before the add.  `after` (NULL, or after_bytes of
  * what the caller reads or writes next: the next layer's weights, a fused group's output rows)
  * is prefetched (MNET_PF_LOCALITY) while the last weight block computes, as each block
- * prefetches the next: a hint, never read.  add may be NULL when res is. */
+ * prefetches the next: a hint, never read.  `after` + MNET_PF_FAR (its bit 0 set) asks for the
+ * call's prefetches into L2 only, as calls of few rows make them (MNET_GEMM_PF_FAR_ROWS).
+ * add may be NULL when res is. */
 MNET_INTERNAL void mnet_gemm_run_add(const mnet_gemm_config *cfg, mnet_add_ukernel add, size_t m0,
         size_t m1, size_t n, size_t k, const float *a, size_t a_stride, const float *packed,
         float *c, size_t c_stride, float out_min, float out_max, int act, const float *res,

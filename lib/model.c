@@ -197,7 +197,7 @@ static size_t layer_packed_floats(const mnet_layer *l, const mnet_kernels *t)
     const pack_layout p = layout_of(l, t);
     return p.kind == PACK_CONV3X3 ? mnet_packed_conv3x3_floats(l->cin, l->cout, p.tile) :
         p.kind == PACK_DW ? mnet_packed_dwconv_floats(l->cout, p.tile, p.taps) :
-        mnet_packed_gemm_floats(l->cin, l->cout, p.tile);
+        mnet_packed_gemm_sliced_floats(l->cin, l->cout, p.tile, mnet_layer_k_slice(l));
 }
 
 mnet_status mnet_packed_create(const mnet_layer *layers, int n, const mnet_kernels *t,
@@ -239,8 +239,9 @@ static void convert_layer(const mnet_layer *l, const mnet_kernels *t, int back, 
         back ? mnet_unpack_dwconv(l->cout, p.tile, p.taps, block, w, b) :
             mnet_pack_dwconv(l->cout, p.tile, p.taps, w, b, block);
     else
-        back ? mnet_unpack_gemm(l->cin, l->cout, p.tile, block, w, b) :
-            mnet_pack_gemm(l->cin, l->cout, p.tile, w, b, block);
+        back ? mnet_unpack_gemm_sliced(l->cin, l->cout, p.tile, mnet_layer_k_slice(l), block,
+                w, b) :
+            mnet_pack_gemm_sliced(l->cin, l->cout, p.tile, mnet_layer_k_slice(l), w, b, block);
 }
 
 void mnet_pack_layer(const mnet_layer *l, const mnet_kernels *t, const float *w, const float *b,

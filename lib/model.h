@@ -28,9 +28,34 @@ typedef struct mnet_layer {
     int res_from;        /* OP_PW: add the input of layer res_from to the output; -1 = none */
     int in_buf, out_buf; /* scratch buffers (planned); in_buf -1 = the caller's input; SE layers
                             work in place (in_buf == out_buf); FC layers have out_buf -1 */
+    int k_slice;         /* a linear classifier after a 1x1: MNET_FC_SLICE (mnet_arch_build),
+                            else 0; see mnet_layer_k_slice */
 } mnet_layer;
 
 #define MNET_NUM_BUFS 3
+
+/* A linear classifier (an FC without activation) right after a 1x1 that does enough
+ * arithmetic per byte of the classifier's weights (MNET_HEAD_FLOP_PER_BYTE) is the sum of its
+ * k-slices of MNET_FC_SLICE inputs, in order: the first slice's GEMM with the bias, each next
+ * one's added to it (mnet_pack_gemm_sliced's layout).  So the runtime can compute it a slice at
+ * a time while the 1x1 produces the slice's channels (see plan_head in context.c): the
+ * classifier's megabytes of weights then stream from memory while that 1x1 computes, rather
+ * than after it.  Every path computes the same slices in the same order, so the result does not
+ * depend on which path ran.  A multiple of every tier's GEMM panel width (4, 8, 16, 32). */
+#define MNET_FC_SLICE 64
+/* Measured on the Zen 4 VM (session 42), the head against the classifier whole: V2 224 (the 1x1's
+ * 7.8 multiply-add FLOPs per classifier byte) 0.99x the time, V1 160 (12.8) 0.99-1.00x; V2 160
+ * (4.0) and V2 0.5 (3.9) 1.00-1.01x, where the 1x1's slice computes in less time than the slice
+ * of weights takes to come from memory; and slicing a classifier with no head (V3's, after an
+ * FC) 1.013-1.019x. */
+#define MNET_HEAD_FLOP_PER_BYTE 6
+
+/* The k-slice of layer l's packed GEMM weights: l->k_slice where set, else all its inputs (one
+ * slice: mnet_pack_gemm's layout). */
+static inline int mnet_layer_k_slice(const mnet_layer *l)
+{
+    return l->k_slice > 0 && l->k_slice < l->cin ? l->k_slice : l->cin;
+}
 
 /* Weights of one tier, packed for its kernels: one block per layer. */
 typedef struct mnet_packed {
@@ -103,6 +128,8 @@ MNET_INTERNAL uint32_t mnet_crc32_clmul(uint32_t crc, const uint8_t *p, size_t n
 /* How many fused groups of a kind the context runs: with / without the 1x1 before the
  * depthwise (pre) and the 1x1 after it (post) (lib/context.c; for the tests). */
 MNET_INTERNAL int mnet_context_fused_groups(const mnet_context *ctx, int pre, int post);
+/* Tests: how many heads (a 1x1 and the linear classifier after it, see plan_head). */
+MNET_INTERNAL int mnet_context_heads(const mnet_context *ctx);
 /* The depthwise layers that may prefetch their input (those that read a tensor of at least
  * MNET_DW_PREFETCH_BYTES themselves), *layers of them, and whether they do: 1 or 0, or -1 while
  * the context still times both (0 when there are none; lib/context.c dw_prefetch; tests). */

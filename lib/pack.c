@@ -97,11 +97,39 @@ void mnet_unpack_gemm(int k, int n, int nr, const float *packed, float *b, float
 {
     for (int j0 = 0; j0 < n; j0 += nr) {
         const int cols = n - j0 < nr ? n - j0 : nr;
-        for (int j = 0; j < cols; j++)
+        for (int j = 0; bias && j < cols; j++)
             bias[j0 + j] = packed[j];
         packed += nr;
         for (int kk = 0; kk < k; kk++, packed += nr)
             for (int j = 0; j < cols; j++)
                 b[(size_t)kk * n + j0 + j] = packed[j];
+    }
+}
+
+size_t mnet_packed_gemm_sliced_floats(int k, int n, int nr, int slice)
+{
+    size_t floats = 0;
+    for (int k0 = 0; k0 < k; k0 += slice)
+        floats += mnet_packed_gemm_floats(k - k0 < slice ? k - k0 : slice, n, nr);
+    return floats;
+}
+
+void mnet_pack_gemm_sliced(int k, int n, int nr, int slice, const float *b, const float *bias,
+        float *packed)
+{
+    for (int k0 = 0; k0 < k; k0 += slice) {
+        const int ks = k - k0 < slice ? k - k0 : slice;
+        mnet_pack_gemm(ks, n, nr, b + (size_t)k0 * n, k0 == 0 ? bias : NULL, packed);
+        packed += mnet_packed_gemm_floats(ks, n, nr);
+    }
+}
+
+void mnet_unpack_gemm_sliced(int k, int n, int nr, int slice, const float *packed, float *b,
+        float *bias)
+{
+    for (int k0 = 0; k0 < k; k0 += slice) {
+        const int ks = k - k0 < slice ? k - k0 : slice;
+        mnet_unpack_gemm(ks, n, nr, packed, b + (size_t)k0 * n, k0 == 0 ? bias : NULL);
+        packed += mnet_packed_gemm_floats(ks, n, nr);
     }
 }

@@ -174,29 +174,36 @@ START_TEST(test_gemm_layers_packed)
                 bn[k] = tensor_data(f, name);
             }
             const size_t cin = (size_t)l->cin, cout = (size_t)l->cout, pn = (size_t)nr;
+            const size_t slice = (size_t)mnet_layer_k_slice(l);
             const float *block = hp->data + hp->offset[i];
-            /* Row 0 of a panel is the bias, row 1 + ci input ci's weights; the first
-             * difference is reported (one assertion a layer: millions of values). */
+            /* Per k-slice of `slice` inputs (all of them but in a linear classifier), row 0 of
+             * a panel is the bias (the first slice's; zeros in the others), row 1 + r input
+             * k0 + r's weights; the first difference is reported (one assertion a layer:
+             * millions of values). */
             size_t bad = 0, bad_co = 0, bad_row = 0;
             float got = 0.0f, want = 0.0f;
-            for (size_t co = 0; co < (cout + pn - 1) / pn * pn; co++) {
-                const float *panel = block + co / pn * pn * (cin + 1);
-                const size_t j = co % pn;
-                double scale = 1.0, bias = b && co < cout ? getf(b + 4 * co) : 0.0;
-                if (bn[0] && co < cout) {
-                    scale = getf(bn[0] + 4 * co) / sqrt(getf(bn[3] + 4 * co) + eps);
-                    bias = (bias - getf(bn[2] + 4 * co)) * scale + getf(bn[1] + 4 * co);
-                }
-                for (size_t row = 0; row <= cin; row++) {   /* past cout: zeros */
-                    const float v = co >= cout ? 0.0f : row == 0 ? (float)bias :
-                        (float)(getf(w + 4 * (co * cin + row - 1)) * scale);
-                    if (panel[row * pn + j] != v && bad++ == 0) {
-                        bad_co = co;
-                        bad_row = row;
-                        got = panel[row * pn + j];
-                        want = v;
+            for (size_t k0 = 0; k0 < cin; k0 += slice) {
+                const size_t ks = cin - k0 < slice ? cin - k0 : slice;
+                for (size_t co = 0; co < (cout + pn - 1) / pn * pn; co++) {
+                    const float *panel = block + co / pn * pn * (ks + 1);
+                    const size_t j = co % pn;
+                    double scale = 1.0, bias = b && co < cout ? getf(b + 4 * co) : 0.0;
+                    if (bn[0] && co < cout) {
+                        scale = getf(bn[0] + 4 * co) / sqrt(getf(bn[3] + 4 * co) + eps);
+                        bias = (bias - getf(bn[2] + 4 * co)) * scale + getf(bn[1] + 4 * co);
+                    }
+                    for (size_t row = 0; row <= ks; row++) {   /* past cout: zeros */
+                        const float v = co >= cout ? 0.0f : row == 0 ? (k0 ? 0.0f : (float)bias) :
+                            (float)(getf(w + 4 * (co * cin + k0 + row - 1)) * scale);
+                        if (panel[row * pn + j] != v && bad++ == 0) {
+                            bad_co = co;
+                            bad_row = k0 + row;
+                            got = panel[row * pn + j];
+                            want = v;
+                        }
                     }
                 }
+                block += (cout + pn - 1) / pn * pn * (ks + 1);
             }
             ck_assert_msg(bad == 0, "layer %d (%s %zu->%zu, tile %d): %zu values differ, the "
                     "first at output %zu%s, row %zu (0: bias): %a, expected %a", i,

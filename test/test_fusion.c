@@ -127,7 +127,7 @@ START_TEST(test_profile)
             i = j;
         }
         ck_assert_int_eq(spans[2], mnet_context_fused_groups(cp, 1, 0) +
-                mnet_context_fused_groups(cp, 0, 1));
+                mnet_context_fused_groups(cp, 0, 1) + mnet_context_heads(cp));
         ck_assert_int_eq(spans[3], mnet_context_fused_groups(cp, 1, 1));
         ck_assert_int_gt(spans[2] + spans[3], 0);
         mnet_context_free(cp);
@@ -290,6 +290,11 @@ START_TEST(test_fused_equals_unfused)
                         "case %d: %d groups of kind pre %d post %d", _i, n, pre, post);
                 ck_assert_int_eq(mnet_context_fused_groups(cp, pre, post), 0);
             }
+            /* The head (the last 1x1 and the linear classifier, slice by slice) where the
+             * classifier follows a 1x1 (V1, V2; V3's follows its first FC), never unfused. */
+            ck_assert_int_eq(mnet_context_heads(cf), CASES[_i].arch == MNET_ARCH_V1 ||
+                    CASES[_i].arch == MNET_ARCH_V2);
+            ck_assert_int_eq(mnet_context_heads(cp), 0);
             ck_assert_int_eq(mnet_context_run(cf, BATCH, x, fused), MNET_OK);
             ck_assert_int_eq(mnet_context_run(cp, BATCH, x, plain), MNET_OK);
             for (int j = 0; j < BATCH * CLASSES; j++)
@@ -610,6 +615,38 @@ START_TEST(test_random_batches)
 }
 END_TEST
 
+/* The head (the last 1x1 and the sliced classifier, lib/context.c plan_head) on one and on two
+ * threads, the same classifier without it (three threads: by columns, slice by slice; and
+ * unfused), batch 2 and each image alone: every logit the same bits.  Cases 0-2: V1 and V2. */
+START_TEST(test_head_threads)
+{
+    mnet_model *m = case_model(_i, 40 + _i, NULL);
+    const size_t img = (size_t)CASES[_i].res * CASES[_i].res * 3;
+    float *x = pattern(2 * img, 0.4f);
+    float want[2 * CLASSES], y[2 * CLASSES];
+    const struct { int threads, fuse, heads; } runs[] = { { 1, 1, 1 }, { 2, 1, 1 },
+        { 3, 1, 0 }, { 1, 0, 0 } };
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        mnet_context *c = context(m, MNET_ISA_AUTO, runs[r].threads, runs[r].fuse);
+        ck_assert_int_eq(mnet_context_heads(c), runs[r].heads);
+        ck_assert_int_eq(mnet_context_run(c, 2, x, r == 0 ? want : y), MNET_OK);
+        for (int b = 0; b < 2; b++) {
+            float one[CLASSES];
+            ck_assert_int_eq(mnet_context_run(c, 1, x + b * img, one), MNET_OK);
+            ck_assert_msg(memcmp(one, want + b * CLASSES, sizeof one) == 0,
+                    "case %d threads %d fuse %d: image %d alone != the first batch", _i,
+                    runs[r].threads, runs[r].fuse, b);
+        }
+        if (r > 0)
+            ck_assert_msg(memcmp(y, want, sizeof y) == 0, "case %d threads %d fuse %d: the "
+                    "batch != one thread's with the head", _i, runs[r].threads, runs[r].fuse);
+        mnet_context_free(c);
+    }
+    free(x);
+    mnet_model_free(m);
+}
+END_TEST
+
 /* A loop test over every case, or, slow, over cases 0, 1 and 3 (V1, V2, V3 Large). */
 static void add_cases(TCase *tc, const TTest *test, int cases, int slow)
 {
@@ -636,6 +673,7 @@ int main(void)
     add_cases(eq, test_profile, cases, slow);
     add_cases(eq, test_warmup, cases, slow);
     tcase_add_test(eq, test_dw_prefetch_choice);
+    tcase_add_loop_test(eq, test_head_threads, 0, slow ? 1 : 3);
     tcase_add_test(tb, test_max_batch);
     tcase_add_test(tb, test_batch_split);
     const int splits = (int)(sizeof SPLIT_CASES / sizeof SPLIT_CASES[0]);
