@@ -43,11 +43,12 @@ typedef struct mnet_layer {
  * than after it.  Every path computes the same slices in the same order, so the result does not
  * depend on which path ran.  A multiple of every tier's GEMM panel width (4, 8, 16, 32). */
 #define MNET_FC_SLICE 64
-/* Measured on the Zen 4 VM (session 42), the head against the classifier whole: V2 224 (the 1x1's
- * 7.8 multiply-add FLOPs per classifier byte) 0.99x the time, V1 160 (12.8) 0.99-1.00x; V2 160
- * (4.0) and V2 0.5 (3.9) 1.00-1.01x, where the 1x1's slice computes in less time than the slice
- * of weights takes to come from memory; and slicing a classifier with no head (V3's, after an
- * FC) 1.013-1.019x. */
+/* Measured on the Zen 4 VM (session 42, ab_lib in both orders), the head against the classifier
+ * whole: V2 224 (7.8 FLOPs of the 1x1 per classifier byte) 0.984-0.994x the time, V1 160
+ * (12.8) 0.992-0.994x, V1 224 (25) 0.999-1.002x; in a first form (one thread, one accumulator)
+ * V2 160 (4.0) 1.001-1.007x and V2 0.5 (3.9) 1.007-1.010x, where the 1x1's slice computes in
+ * less time than the slice's weights take to come from memory, and a classifier sliced with
+ * no head (V3's, after an FC) 1.013-1.019x. */
 #define MNET_HEAD_FLOP_PER_BYTE 6
 
 /* The k-slice of layer l's packed GEMM weights: l->k_slice where set, else all its inputs (one
