@@ -1423,45 +1423,42 @@ static void rows_case(const variant *v, int depthwise, const conv_case *cs, rng 
         check_canaries(piece, out_n, "row piece");
         check_piece(piece, full, out_n, row_n, cuts[i], cuts[i + 1]);
     }
+    /* Again over all rows and over the pieces, into fresh buffers, with a hint set: the same
+     * bits as the first call, and nothing written outside the call's rows. */
+#define AGAIN(what) do { \
+        float *all_ = out_buf(&g_out2, out_n, 0); \
+        CALL(all_, 0, g.oh); \
+        check_canaries(all_, out_n, "one call over all rows, " what); \
+        check_piece(all_, full, out_n, row_n, 0, g.oh); \
+        for (int i = 0; i + 1 < ncut; i++) { \
+            float *piece = out_buf(&g_out2, out_n, i & 1); \
+            CALL(piece, cuts[i], cuts[i + 1]); \
+            check_canaries(piece, out_n, "row piece, " what); \
+            check_piece(piece, full, out_n, row_n, cuts[i], cuts[i + 1]); \
+        } \
+    } while (0)
     /* The depthwise with its prefetch hint (mnet_conv_geom.prefetch, the separate prefetching
-     * row nests): the same bits, over all rows and over the pieces. */
+     * row nests). */
     if (depthwise) {
         g.prefetch = 1;
-        float *pf = out_buf(&g_out2, out_n, 0);
-        CALL(pf, 0, g.oh);
-        check_canaries(pf, out_n, "one call over all rows, prefetching");
-        check_piece(pf, full, out_n, row_n, 0, g.oh);
-        for (int i = 0; i + 1 < ncut; i++) {
-            float *piece = out_buf(&g_out2, out_n, i & 1);
-            CALL(piece, cuts[i], cuts[i + 1]);
-            check_canaries(piece, out_n, "row piece, prefetching");
-            check_piece(piece, full, out_n, row_n, cuts[i], cuts[i + 1]);
-        }
+        AGAIN("prefetching");
         g.prefetch = 0;
     }
     /* The stem with a write-ahead stream (mnet_conv_geom.pf), here the lines of the whole
-     * output buffer of the first call, more or fewer than the rows have tiles: the same bits,
-     * and nothing written outside the call's rows. */
+     * output buffer of the first call: one line, all of them, and more than the rows have
+     * tiles. */
     if (!depthwise) {
         const size_t lines[3] = { 1, (out_n * sizeof(float) + 63) / 64 + 1,
             3 * (size_t)g.oh * (size_t)g.ow };
         for (int t = 0; t < 3; t++) {
             g.pf = (const char *)((uintptr_t)full & ~(uintptr_t)63);
             g.pf_lines = lines[t];
-            float *pf = out_buf(&g_out2, out_n, t & 1);
-            CALL(pf, 0, g.oh);
-            check_canaries(pf, out_n, "one call over all rows, write-ahead stream");
-            check_piece(pf, full, out_n, row_n, 0, g.oh);
-            for (int i = 0; i + 1 < ncut; i++) {
-                float *piece = out_buf(&g_out2, out_n, i & 1);
-                CALL(piece, cuts[i], cuts[i + 1]);
-                check_canaries(piece, out_n, "row piece, write-ahead stream");
-                check_piece(piece, full, out_n, row_n, cuts[i], cuts[i + 1]);
-            }
+            AGAIN("write-ahead stream");
         }
         g.pf = NULL;
         g.pf_lines = 0;
     }
+#undef AGAIN
 #undef CALL
 }
 
