@@ -1131,7 +1131,8 @@ static void run_layers(mnet_context *ctx, int i0, int i1, int b0, int nb, const 
             i++;
             continue;
         }
-        if (ctx->kind[i] & (FUSE_PRE | FUSE_POST)) {   /* a fused group: [1x1 or stem ->] depthwise [-> 1x1] */
+        if (ctx->kind[i] & (FUSE_PRE | FUSE_POST)) {
+            /* a fused group: [1x1 or stem ->] depthwise [-> 1x1] */
             const int pre = ctx->kind[i] & FUSE_PRE, post = ctx->kind[i] & FUSE_POST;
             const int di = i + !!pre, last = di + !!post;
             const mnet_layer *d = &m->layers[di], *q = post ? &m->layers[last] : NULL;

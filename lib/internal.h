@@ -98,7 +98,8 @@ MNET_INTERNAL void mnet_pack_conv3x3(int cin, int cout, int cr,
 MNET_INTERNAL size_t mnet_packed_gemm_floats(int k, int n, int nr);
 MNET_INTERNAL void mnet_pack_gemm(int k, int n, int nr, const float *b /* [k][n] */,
         const float *bias, float *packed);
-/* The inverses: the weights and bias (not NULL) back from a packed block, padding dropped. */
+/* The inverses: the weights and bias back from a packed block, padding dropped (bias not
+ * NULL, but for mnet_unpack_gemm, which then skips it). */
 MNET_INTERNAL void mnet_unpack_dwconv(int c, int cr, int taps, const float *packed, float *w,
         float *bias);
 MNET_INTERNAL void mnet_unpack_conv3x3(int cin, int cout, int cr, const float *packed, float *w,

@@ -1841,7 +1841,8 @@ START_TEST(test_stem_ahead)
     for (int h = 1; h <= 40; h++)
         for (int s = 1; s <= 2; s++)
             for (int pt = 0; pt <= 1; pt++) {
-                const mnet_conv_geom g = { h, W, (h + 2 * pt - 3) / s + 1, 3, s, pt, 1, C, 8, 0, NULL, 0 };
+                const mnet_conv_geom g = { h, W, (h + 2 * pt - 3) / s + 1, 3, s, pt, 1, C, 8, 0,
+                    NULL, 0 };
                 for (int oy = 0; oy < g.oh + 3; oy++) {
                     const mnet_stem_ahead a = mnet_stem_ahead_rows(&g, img, oy);
                     for (int k = 0; k < 2; k++) {

@@ -121,7 +121,8 @@ void mnet_f32_conv3x3_minmax_32c__avx512(const mnet_conv_geom *g, const float *i
         float *orow = out + (size_t)oy * g->ow * cout;
         const mnet_stem_ahead ahead = mnet_stem_ahead_rows(g, in, oy);
         /* the caller's write-ahead lines: a share at each interior tile of the first group */
-        const int tiles = ox_hi > ox_lo ? (ox_hi - ox_lo + 7) / (ox_hi - ox_lo >= 8 ? 8 : 4) : 0;
+        const int t = ox_hi - ox_lo >= 8 ? 8 : 4;
+        const int tiles = ox_hi > ox_lo ? (ox_hi - ox_lo + t - 1) / t : 0;
         mnet_pf_share wa = mnet_pf_row(g, oy, oy0, oy1, tiles);
         for (size_t co0 = 0; co0 < cout; co0 += CR) {
             const float *wp = packed_w + (co0 / CR) * group_floats;
