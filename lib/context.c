@@ -249,6 +249,12 @@ static void plan_fusion(const mnet_model *m, int *kind, int *band, size_t *scrat
     }
 }
 
+/* Layers in the group starting at layer i (1 = not fused). */
+static int group_span(const int *kind, int i)
+{
+    return 1 + !!(kind[i] & FUSE_PRE) + !!(kind[i] & FUSE_POST) + !!(kind[i] & FUSE_HEAD);
+}
+
 /* A head: the last 1x1 (i) and the linear classifier after it, which pools i's output and
  * reads it nowhere else, computed a classifier slice at a time (run_head): i's MNET_FC_SLICE
  * channels of the slice over the image's rows, into a small buffer, pooled there, and the
@@ -262,20 +268,13 @@ static void plan_head(const mnet_model *m, int threads, int *kind)
     const char *env = getenv("MNET_FUSE");   /* "0": off, as plan_fusion */
     if (threads > 2 || (env && strcmp(env, "0") == 0))
         return;
-    for (int i = 0; i + 1 < m->num_layers; i += 1 + !!(kind[i] & FUSE_PRE) +
-            !!(kind[i] & FUSE_POST)) {
+    for (int i = 0; i + 1 < m->num_layers; i += group_span(kind, i)) {
         const mnet_layer *l = &m->layers[i], *f = &m->layers[i + 1];
         if (!kind[i] && l->op == MNET_OP_PW && f->op == MNET_OP_FC && f->act == MNET_ACT_NONE &&
                 mnet_layer_k_slice(f) < f->cin && f->in_buf == l->out_buf &&
                 l->out_buf != l->in_buf && l->res_from < 0 && !input_read_later(m, i + 1))
             kind[i] = FUSE_HEAD;
     }
-}
-
-/* Layers in the group starting at layer i (1 = not fused). */
-static int group_span(const int *kind, int i)
-{
-    return 1 + !!(kind[i] & FUSE_PRE) + !!(kind[i] & FUSE_POST) + !!(kind[i] & FUSE_HEAD);
 }
 
 void mnet_options_default(mnet_options *o)
@@ -800,8 +799,7 @@ static void fc_join(const mnet_kernels *k, size_t n, float *y, const float *odd,
 static const float *fc_slice_weights(const mnet_kernels *k, const mnet_layer *l, const float *w,
         size_t s)
 {
-    const size_t nr = (size_t)k->gemm.nr, slice = (size_t)mnet_layer_k_slice(l);
-    return w + s * (((size_t)l->cout + nr - 1) / nr * nr * (slice + 1));
+    return w + s * mnet_packed_gemm_floats(mnet_layer_k_slice(l), l->cout, k->gemm.nr);
 }
 
 /* A linear classifier's columns [j0, j1) (y and the buffers [rows][cout]): the even slices
@@ -1061,7 +1059,7 @@ static void head_task(void *arg, int part, int parts)
     const mnet_kernels *k = j->ctx->k;
     const mnet_layer *l = j->l, *f = j->f;
     const size_t rows = (size_t)l->out_h * l->out_w, cin = (size_t)l->cin;
-    const size_t kk = (size_t)f->cin, n = (size_t)f->cout, nr = (size_t)k->gemm.nr;
+    const size_t kk = (size_t)f->cin, n = (size_t)f->cout;
     const size_t slice = (size_t)mnet_layer_k_slice(f);
     float *head = j->ctx->head + (size_t)part * rows * slice;
     float lo, hi;
@@ -1070,7 +1068,8 @@ static void head_task(void *arg, int part, int parts)
     for (size_t s = (size_t)part, k0 = s * slice; k0 < kk; s += (size_t)used, k0 += used * slice) {
         const size_t ks = kk - k0 < slice ? kk - k0 : slice;
         const float *fws = fc_slice_weights(k, f, j->fw, s);
-        const size_t fbytes = (n + nr - 1) / nr * nr * (ks + 1) * sizeof(float);
+        const size_t fbytes = mnet_packed_gemm_floats((int)ks, f->cout, k->gemm.nr) *
+            sizeof(float);
         const float *lws = j->lw + k0 * (cin + 1);   /* l's panels of these channels */
         for (int b = 0; b < j->nb; b++) {
             mnet_gemm_run_add(&k->gemm, NULL, 0, rows, ks, cin, j->in + (size_t)b * j->in_img,
@@ -1083,7 +1082,7 @@ static void head_task(void *arg, int part, int parts)
         const size_t kn = k1 < kk ? (kk - k1 < slice ? kk - k1 : slice) : 0;
         fc_slice(k, f, j->x, fws, k0, ks, s & 1 ? j->ctx->vec[2] : j->y, s < 2,
                 j->ctx->vec[3 + part], (size_t)j->nb, 0, n, kn ? j->lw + k1 * (cin + 1) : NULL,
-                (kn + nr - 1) / nr * nr * (cin + 1) * sizeof(float));
+                mnet_packed_gemm_floats(l->cin, (int)kn, k->gemm.nr) * sizeof(float));
     }
 }
 
