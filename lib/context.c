@@ -1038,8 +1038,8 @@ static const void *next_weights(const mnet_context *ctx, int i, size_t *bytes)
  * slice of classifier f into its accumulator (fc_slices: even slices y, odd ones vec[2]).  On
  * two threads each part takes one parity, so the two never touch the same accumulator; on one,
  * the part takes both.  While l computes a slice, the slice's classifier weights are
- * prefetched (to L2), and while the classifier's slice computes, l's weights for the part's
- * next slice.  The same values as l computed whole, pooled, then fc_slices: a GEMM's element
+ * prefetched (to L2), and l's weights for the part's next slice while l's second half of the
+ * slice computes or, when the slice is one weight block, while the classifier's slice does.  The same values as l computed whole, pooled, then fc_slices: a GEMM's element
  * does not depend on the columns around it, nor a channel's mean on the other channels. */
 typedef struct {
     mnet_context *ctx;
@@ -1060,7 +1060,7 @@ static void head_task(void *arg, int part, int parts)
     const mnet_layer *l = j->l, *f = j->f;
     const size_t rows = (size_t)l->out_h * l->out_w, cin = (size_t)l->cin;
     const size_t kk = (size_t)f->cin, n = (size_t)f->cout;
-    const size_t slice = (size_t)mnet_layer_k_slice(f);
+    const size_t slice = (size_t)mnet_layer_k_slice(f), nr = (size_t)k->gemm.nr;
     float *head = j->ctx->head + (size_t)part * rows * slice;
     float lo, hi;
     int epi;
@@ -1071,18 +1071,32 @@ static void head_task(void *arg, int part, int parts)
         const size_t fbytes = mnet_packed_gemm_floats((int)ks, f->cout, k->gemm.nr) *
             sizeof(float);
         const float *lws = j->lw + k0 * (cin + 1);   /* l's panels of these channels */
-        for (int b = 0; b < j->nb; b++) {
-            mnet_gemm_run_add(&k->gemm, NULL, 0, rows, ks, cin, j->in + (size_t)b * j->in_img,
-                    cin, lws, head, ks, lo, hi, epi, NULL,
-                    b == j->nb - 1 ? (const char *)fws + MNET_PF_FAR : NULL,
-                    b == j->nb - 1 ? fbytes : 0);
-            k->gavgpool.fn(rows, ks, head, j->x + (size_t)b * kk + k0);
-        }
         const size_t k1 = k0 + used * slice;   /* the part's next slice, if any */
         const size_t kn = k1 < kk ? (kk - k1 < slice ? kk - k1 : slice) : 0;
+        const char *lnext = kn ? (const char *)(j->lw + k1 * (cin + 1)) + MNET_PF_FAR : NULL;
+        const size_t lbytes = mnet_packed_gemm_floats(l->cin, (int)kn, k->gemm.nr) *
+            sizeof(float);
+        /* A slice of more than one of the driver's weight blocks (V1's 1x1 of 1024 inputs):
+         * the last image's in two calls of half its panels each, the first prefetching the
+         * classifier's slice, the second l's next slice.  Otherwise (V2's, one block) the
+         * call prefetches the classifier's slice and the classifier l's next one. */
+        const size_t panels = (ks + nr - 1) / nr;
+        const size_t half = panels * nr * (cin + 1) * sizeof(float) > MNET_GEMM_L2_BYTES ?
+            panels / 2 * nr : 0;
+        for (int b = 0; b < j->nb; b++) {
+            const float *in = j->in + (size_t)b * j->in_img;
+            const int last = b == j->nb - 1;
+            const size_t n0 = last && half ? half : ks;
+            mnet_gemm_run_add(&k->gemm, NULL, 0, rows, n0, cin, in, cin, lws, head, ks, lo, hi,
+                    epi, NULL, last ? (const char *)fws + MNET_PF_FAR : NULL, last ? fbytes : 0);
+            if (n0 < ks)
+                mnet_gemm_run_add(&k->gemm, NULL, 0, rows, ks - n0, cin, in, cin,
+                        lws + n0 * (cin + 1), head + n0, ks, lo, hi, epi, NULL, lnext, lbytes);
+            k->gavgpool.fn(rows, ks, head, j->x + (size_t)b * kk + k0);
+        }
         fc_slice(k, f, j->x, fws, k0, ks, s & 1 ? j->ctx->vec[2] : j->y, s < 2,
-                j->ctx->vec[3 + part], (size_t)j->nb, 0, n, kn ? j->lw + k1 * (cin + 1) : NULL,
-                mnet_packed_gemm_floats(l->cin, (int)kn, k->gemm.nr) * sizeof(float));
+                j->ctx->vec[3 + part], (size_t)j->nb, 0, n, half ? NULL : lnext,
+                half ? 0 : lbytes);
     }
 }
 
