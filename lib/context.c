@@ -13,6 +13,7 @@ struct mnet_context {
     const mnet_packed *packed;
     mnet_pool *pool;
     float *buf[MNET_NUM_BUFS];
+    float *mem[MNET_NUM_BUFS];
     float *vec[5];        /* pooled tensors and FC/SE vectors, each [vec_floats]; vec[2] a
                              sliced classifier's odd slices, vec[3] and vec[4] its slices
                              (fc_slices; in a head, vec[3 + part]) */
@@ -286,13 +287,38 @@ void mnet_options_default(mnet_options *o)
     }
 }
 
+/* Each activation buffer starts at its own offset within a 4 KiB page, MNET_BUF_COLOR bytes
+ * times its number: a depthwise reads one buffer while it writes another, and when the two
+ * addresses agree in their low 12 bits (or the store runs 64 bytes ahead of the loads), the
+ * core takes its loads for dependent on the stores before them (4K aliasing).  Buffers of a
+ * MiB and more start on a 2 MiB boundary and smaller ones 64 bytes into a page (glibc), so
+ * the depthwise layers between them ran at offsets of 0 and +-64 bytes: V1's 14x14x512 and
+ * 10x10x512 layers took 1.3-1.7x as long there as at the offsets below (tools: the kernel
+ * alone at each offset, session 43).  1344 = 21 lines: every pair of the three buffers, in
+ * either order, 1344, 1408, 2688 or 2752 bytes apart.  On one thread every image of a batch
+ * keeps its buffer's offset (slots of whole pages); on more, place() moves the tensors. */
+#define MNET_BUF_COLOR 1344u
+#define MNET_BUF_PAGE 4096u
+
+static size_t buf_bytes(const mnet_context *ctx, int i, int images)
+{
+    return ctx->slot[i] ? ctx->slot[i] * (size_t)images * sizeof(float) + MNET_BUF_PAGE : 0;
+}
+
+static float *colored(float *mem, int i)
+{
+    const size_t want = MNET_BUF_COLOR * (size_t)i % MNET_BUF_PAGE;
+    const size_t off = (want - ((uintptr_t)mem & (MNET_BUF_PAGE - 1))) & (MNET_BUF_PAGE - 1);
+    return (float *)((char *)mem + off);
+}
+
 void mnet_context_free(mnet_context *ctx)
 {
     if (!ctx)
         return;
     mnet_pool_free(ctx->pool);
     for (int i = 0; i < MNET_NUM_BUFS; i++)
-        mnet_big_free(ctx->buf[i], ctx->slot[i] * (size_t)ctx->images * sizeof(float));
+        mnet_big_free(ctx->mem[i], buf_bytes(ctx, i, ctx->images));
     for (int i = 0; i < 5; i++)
         free(ctx->vec[i]);
     free(ctx->head);
@@ -326,11 +352,15 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
             memset(vec[i], 0, ctx->vec_floats * n * sizeof(float));
         memset(means, 0, ctx->row_floats * n * sizeof(float));
     }
+    float *mem[MNET_NUM_BUFS] = { NULL };
     for (int i = 0; ok && i < MNET_NUM_BUFS; i++)
         if (ctx->slot[i]) {
             size_t bytes;
             ok = mnet_mul_size(&bytes, ctx->slot[i] * sizeof(float), n) &&
-                (buf[i] = mnet_big_alloc(bytes)) != NULL;
+                bytes <= SIZE_MAX - MNET_BUF_PAGE &&
+                (mem[i] = mnet_big_alloc(bytes + MNET_BUF_PAGE)) != NULL;
+            if (ok)
+                buf[i] = colored(mem[i], i);
             /* Fault the used pages in now, so the first inference runs at steady-state
              * speed (the rest is never touched and never becomes resident).  On several
              * threads, where an even split places the tensors: around the slot's middle. */
@@ -340,7 +370,7 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
         }
     if (!ok) {
         for (int i = 0; i < MNET_NUM_BUFS; i++)
-            mnet_big_free(buf[i], ctx->slot[i] * n * sizeof(float));
+            mnet_big_free(mem[i], buf_bytes(ctx, i, images));
         for (int i = 0; i < 5; i++)
             free(vec[i]);
         free(means);
@@ -348,7 +378,8 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
                 "images", images);
     }
     for (int i = 0; i < MNET_NUM_BUFS; i++) {
-        mnet_big_free(ctx->buf[i], ctx->slot[i] * (size_t)ctx->images * sizeof(float));
+        mnet_big_free(ctx->mem[i], buf_bytes(ctx, i, ctx->images));
+        ctx->mem[i] = mem[i];
         ctx->buf[i] = buf[i];
     }
     for (int i = 0; i < 5; i++) {
@@ -477,7 +508,8 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     }
     for (int i = 0; i < MNET_NUM_BUFS; i++)   /* see place */
         ctx->slot[i] = o->num_threads > 1 ? 2 * ((ctx->used[i] + 15) & ~(size_t)15) :
-            m->buf_floats[i];
+            (m->buf_floats[i] + MNET_BUF_PAGE / sizeof(float) - 1) &
+            ~(size_t)(MNET_BUF_PAGE / sizeof(float) - 1);   /* whole pages: see colored */
     ctx->vec_floats = ctx->row_floats = 1;
     for (int i = 0; i < m->num_layers; i++) {
         const mnet_layer *l = &m->layers[i];
@@ -554,6 +586,13 @@ int mnet_context_runs(const mnet_context *ctx, double *images, unsigned *cut)
 int mnet_context_images(const mnet_context *ctx)
 {
     return ctx->images;
+}
+
+const float *mnet_context_buffer(const mnet_context *ctx, int buf, int image)
+{
+    if (buf < 0 || buf >= MNET_NUM_BUFS || !ctx->buf[buf] || image < 0 || image >= ctx->images)
+        return NULL;
+    return ctx->buf[buf] + (size_t)image * ctx->slot[buf];
 }
 
 int mnet_context_heads(const mnet_context *ctx)

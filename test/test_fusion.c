@@ -656,6 +656,38 @@ START_TEST(test_head_threads)
 END_TEST
 
 /* A loop test over every case, or, slow, over cases 0, 1 and 3 (V1, V2, V3 Large). */
+/* One thread: each image's activation buffers start at least 256 bytes apart within a 4 KiB
+ * page, in either order (lib/context.c colored), so that no depthwise reads and writes at
+ * addresses that agree in their low 12 bits (4K aliasing), for every image of a batch. */
+START_TEST(test_buffer_colors)
+{
+    enum { B = 3 };
+    mnet_model *m = case_model(_i, 50 + _i, NULL);
+    const size_t img = (size_t)CASES[_i].res * CASES[_i].res * 3;
+    float *x = pattern(B * img, 0.2f), y[B * CLASSES];
+    mnet_context *c = context(m, MNET_ISA_AUTO, 1, 1);
+    ck_assert_int_eq(mnet_context_run(c, B, x, y), MNET_OK);
+    int pairs = 0;
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < MNET_NUM_BUFS; i++)
+            for (int j = 0; j < MNET_NUM_BUFS; j++) {
+                const float *p = mnet_context_buffer(c, i, b), *q = mnet_context_buffer(c, j, b);
+                if (i == j || !p || !q)
+                    continue;
+                const size_t d = (size_t)((uintptr_t)q - (uintptr_t)p) & 4095u;
+                ck_assert_msg(d >= 256 && d <= 4096 - 256, "case %d image %d: buffers %d and %d "
+                        "%zu bytes apart within a page", _i, b, i, j, d);
+                pairs++;
+            }
+    ck_assert_int_ge(pairs, B * 2);   /* at least two buffers in every network */
+    ck_assert_ptr_null(mnet_context_buffer(c, 0, B));
+    ck_assert_ptr_null(mnet_context_buffer(c, MNET_NUM_BUFS, 0));
+    mnet_context_free(c);
+    free(x);
+    mnet_model_free(m);
+}
+END_TEST
+
 static void add_cases(TCase *tc, const TTest *test, int cases, int slow)
 {
     tcase_add_loop_test(tc, test, 0, slow ? 2 : cases);
@@ -681,6 +713,7 @@ int main(void)
     add_cases(eq, test_profile, cases, slow);
     add_cases(eq, test_warmup, cases, slow);
     tcase_add_test(eq, test_dw_prefetch_choice);
+    tcase_add_loop_test(eq, test_buffer_colors, 0, slow ? 2 : cases);
     tcase_add_loop_test(eq, test_head_threads, 0, slow ? 1 : 4);
     if (slow)
         tcase_add_loop_test(eq, test_head_threads, 3, 4);
