@@ -151,12 +151,12 @@ typedef struct { const char *net; int hw, c, stride; mnet_isa isa; } dw_case;
 
 /* A depthwise layer's input, output and packed weights (zero weights: the timing does not
  * depend on them), for geometry g and tier k. */
-typedef struct { float *in, *out, *w, *packed; size_t n_in, n_out; } dw_data;
+typedef struct { float *in, *out, *out_mem, *w, *packed; size_t n_in, n_out; } dw_data;
 
 static void dw_data_free(dw_data *d)
 {
     free(d->in);
-    free(d->out);
+    free(d->out_mem);
     free(d->w);
     free(d->packed);
 }
@@ -167,13 +167,15 @@ static int dw_data_make(dw_data *d, const mnet_kernels *k, const mnet_conv_geom 
     d->n_in = (size_t)g->h * g->w * c;
     d->n_out = (size_t)g->oh * g->ow * c;
     d->in = alloc_floats(d->n_in);
-    d->out = alloc_floats(d->n_out);
+    d->out_mem = alloc_floats(d->n_out + MNET_BUF_PAGE / sizeof(float));
     d->w = alloc_floats(9 * (size_t)c);
     d->packed = alloc_floats(mnet_packed_dwconv_floats(c, cr, 9));
-    if (!d->in || !d->out || !d->w || !d->packed) {
+    if (!d->in || !d->out_mem || !d->w || !d->packed) {
         dw_data_free(d);
         return 0;
     }
+    /* the output where the runtime's next buffer would start against the input (4K aliasing) */
+    d->out = mnet_page_apart(d->in, d->out_mem);
     mnet_pack_dwconv(c, cr, 9, d->w, NULL, d->packed);
     return 1;
 }

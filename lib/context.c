@@ -297,8 +297,6 @@ void mnet_options_default(mnet_options *o)
  * alone at each offset, session 43).  1344 = 21 lines: every pair of the three buffers, in
  * either order, 1344, 1408, 2688 or 2752 bytes apart.  On one thread every image of a batch
  * keeps its buffer's offset (slots of whole pages); on more, place() moves the tensors. */
-#define MNET_BUF_COLOR 1344u
-#define MNET_BUF_PAGE 4096u
 
 static size_t buf_bytes(const mnet_context *ctx, int i, int images)
 {

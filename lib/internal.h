@@ -123,6 +123,20 @@ MNET_INTERNAL void mnet_unpack_gemm_sliced(int k, int n, int nr, int slice, cons
  * docs/PERFORMANCE.md, sessions 6 and 7). */
 #define MNET_GEMM_L2_BYTES (256u * 1024u)
 
+/* Activation buffer i starts MNET_BUF_COLOR * i bytes into a page of MNET_BUF_PAGE, so that a
+ * depthwise never reads and writes at the same offset within a page (4K aliasing; lib/context.c
+ * colored).  mnet_page_apart: `to` (MNET_BUF_PAGE bytes more than needed) moved up so that it
+ * starts MNET_BUF_COLOR bytes past `from` within a page, as neighbouring buffers do (the
+ * benchmarks place a kernel's output so). */
+#define MNET_BUF_COLOR 1344u
+#define MNET_BUF_PAGE 4096u
+
+static inline float *mnet_page_apart(const float *from, float *to)
+{
+    const uintptr_t at = ((uintptr_t)to - (uintptr_t)from) & (MNET_BUF_PAGE - 1);
+    return (float *)((char *)to + ((MNET_BUF_COLOR - at) & (MNET_BUF_PAGE - 1)));
+}
+
 /* A GEMM call of at most this many rows tags its weight prefetch MNET_PF_FAR (kernels/ukernels.h):
  * 4 tiles of 8 rows, V1 160's 5x5 layers (25 rows) and the classifiers (1).  Measured on the
  * Zen 4 VM (session 41, README): V1 160 0.98 of the time, its 5x5 layers 0.82-0.89; V2 160
