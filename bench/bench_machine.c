@@ -10,6 +10,9 @@
  *    the same cache state as the kernel (x_bound = kernel time / bound time), and the kernel
  *    with its input prefetch on (x_bound_pf: the runtime times both on inputs of
  *    MNET_DW_PREFETCH_BYTES and more; here the data stays in L2 or L3, where it costs);
+ *  - dwalias/ISA/HxWxC/sS: a depthwise layer with its output 0, 64 and 1344 bytes past its
+ *    input within a 4 KiB page (x_at0, x_at64: the time at 0 and 64 over the time at 1344, where
+ *    the runtime's buffers lie; lib/context.c colored): what 4K aliasing costs the kernel;
  *  - dwl1/ISA/HxWxC/sS: the same depthwise kernel on a tensor small enough that its input and
  *    output stay in L1, as a share of the tier's FMA peak (pct_peak): what the kernel's code
  *    can do when the data is near, against which dwbound's layers (from L2, L3 or DRAM) are
@@ -167,15 +170,16 @@ static int dw_data_make(dw_data *d, const mnet_kernels *k, const mnet_conv_geom 
     d->n_in = (size_t)g->h * g->w * c;
     d->n_out = (size_t)g->oh * g->ow * c;
     d->in = alloc_floats(d->n_in);
-    d->out_mem = alloc_floats(d->n_out + MNET_BUF_PAGE / sizeof(float));
+    d->out_mem = alloc_floats(d->n_out + 2 * MNET_BUF_PAGE / sizeof(float));
     d->w = alloc_floats(9 * (size_t)c);
     d->packed = alloc_floats(mnet_packed_dwconv_floats(c, cr, 9));
     if (!d->in || !d->out_mem || !d->w || !d->packed) {
         dw_data_free(d);
         return 0;
     }
-    /* the output where the runtime's next buffer would start against the input (4K aliasing) */
-    d->out = mnet_page_apart(d->in, d->out_mem);
+    /* the output where the runtime's next buffer would start against the input (4K aliasing),
+     * a page of room before it (bench_dwalias) */
+    d->out = mnet_page_apart(d->in, d->out_mem + MNET_BUF_PAGE / sizeof(float));
     mnet_pack_dwconv(c, cr, 9, d->w, NULL, d->packed);
     return 1;
 }
@@ -249,6 +253,56 @@ static void bench_dwbound(mnet_bench_state *st, void *arg)
     mnet_bench_set_counter(st, "x_bound_pf", median_of(r_pf, TURNS), MNET_BENCH_COUNTER_DEFAULT);
     mnet_bench_set_counter(st, "bound_GBps", (double)(d.n_in + d.n_out) * 4 / bound * 1e-9,
             MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_label(st, dc->net);
+    dw_data_free(&d);
+}
+
+/* The kernel with its output at three offsets from its input within a page, timed in turns
+ * (as bench_dwbound, so that the machine's drift falls on all three alike); dw_case as there. */
+static void bench_dwalias(mnet_bench_state *st, void *arg)
+{
+    const dw_case *dc = arg;
+    const mnet_kernels *k = tier_or_skip(st, dc->isa);
+    if (!k)
+        return;
+    const int o = (dc->hw + dc->stride - 1) / dc->stride;
+    const mnet_conv_geom g = { .h = dc->hw, .w = dc->hw, .oh = o, .ow = o, .stride = dc->stride,
+        .pad_top = dc->stride == 1, .pad_left = dc->stride == 1, .cin = dc->c, .cout = dc->c };
+    dw_data d;
+    if (!dw_data_make(&d, k, &g)) {
+        skip(st, "out of memory");
+        return;
+    }
+    /* d.out is MNET_BUF_COLOR past d.in (dw_data_make); the others below it, in the page of
+     * room dw_data_make left before it */
+    static const size_t at[3] = { 0, 64, MNET_BUF_COLOR };
+    float *out[3];
+    for (int i = 0; i < 3; i++)
+        out[i] = (float *)((char *)d.out - MNET_BUF_COLOR + at[i]);
+    enum { TURNS = 31 };
+    double t[3][TURNS], r0[TURNS], r64[TURNS];
+    for (int r = -3; r < TURNS; r++) {
+        double ti[3];
+        for (int i = 0; i < 3; i++) {
+            const double t0 = now_s();
+            k->dwconv3x3.fn(&g, d.in, d.packed, out[i], 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP);
+            ti[i] = now_s() - t0;
+        }
+        if (r < 0)
+            continue;
+        for (int i = 0; i < 3; i++)
+            t[i][r] = ti[i];
+        r0[r] = ti[0] / ti[2];
+        r64[r] = ti[1] / ti[2];
+    }
+    while (mnet_bench_keep_running(st))
+        k->dwconv3x3.fn(&g, d.in, d.packed, d.out, 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP);
+    mnet_bench_set_counter(st, "us_at0", median_of(t[0], TURNS) * 1e6, MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "us_at64", median_of(t[1], TURNS) * 1e6, MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "us_at1344", median_of(t[2], TURNS) * 1e6,
+            MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "x_at0", median_of(r0, TURNS), MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "x_at64", median_of(r64, TURNS), MNET_BENCH_COUNTER_DEFAULT);
     mnet_bench_set_label(st, dc->net);
     dw_data_free(&d);
 }
@@ -695,6 +749,12 @@ int main(int argc, char **argv)
             snprintf(name, sizeof name, "dwbound/%s/%dx%dx%d/s%d", mnet_isa_name(isas[t]),
                     dws[i].hw, dws[i].hw, dws[i].c, dws[i].stride);
             mnet_bench_register(name, bench_dwbound, &dcs[t * NDW + i], NULL);
+        }
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < NDW; i++) {
+            snprintf(name, sizeof name, "dwalias/%s/%dx%dx%d/s%d", mnet_isa_name(isas[t]),
+                    dws[i].hw, dws[i].hw, dws[i].c, dws[i].stride);
+            mnet_bench_register(name, bench_dwalias, &dcs[t * NDW + i], NULL);
         }
 
     /* Depthwise with its data in L1 (input + output 20-42 KiB): the row widths of the
