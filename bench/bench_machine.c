@@ -206,22 +206,34 @@ static double median_of(double *v, int n)
         (out) = median_of(t_, (reps)); \
     } while (0)
 
+/* A dw_case's tier, geometry (square, output o x o) and data; 0 (the benchmark skipped) when
+ * the CPU lacks the tier or memory runs out. */
+static int dw_case_make(mnet_bench_state *st, const dw_case *dc, const mnet_kernels **k,
+        mnet_conv_geom *g, int *o, dw_data *d)
+{
+    if (!(*k = tier_or_skip(st, dc->isa)))
+        return 0;
+    *o = (dc->hw + dc->stride - 1) / dc->stride;
+    *g = (mnet_conv_geom){ .h = dc->hw, .w = dc->hw, .oh = *o, .ow = *o, .stride = dc->stride,
+        .pad_top = dc->stride == 1, .pad_left = dc->stride == 1, .cin = dc->c, .cout = dc->c };
+    if (!dw_data_make(d, *k, g)) {
+        skip(st, "out of memory");
+        return 0;
+    }
+    return 1;
+}
+
 static void bench_dwbound(mnet_bench_state *st, void *arg)
 {
     const dw_case *dc = arg;
-    const mnet_kernels *k = tier_or_skip(st, dc->isa);
-    if (!k)
+    const mnet_kernels *k;
+    mnet_conv_geom g;
+    int o;
+    dw_data d;
+    if (!dw_case_make(st, dc, &k, &g, &o, &d))
         return;
-    const int o = (dc->hw + dc->stride - 1) / dc->stride;
-    const mnet_conv_geom g = { .h = dc->hw, .w = dc->hw, .oh = o, .ow = o, .stride = dc->stride,
-        .pad_top = dc->stride == 1, .pad_left = dc->stride == 1, .cin = dc->c, .cout = dc->c };
     mnet_conv_geom gpf = g;
     gpf.prefetch = 1;
-    dw_data d;
-    if (!dw_data_make(&d, k, &g)) {
-        skip(st, "out of memory");
-        return;
-    }
     /* The three in turn, 31 turns after 3 of warm-up, and the ratios taken within each turn:
      * on a shared machine the bandwidth one core gets moves from one second to the next, and
      * the bound and the kernel timed in separate batches of calls then differ by that too
@@ -261,18 +273,12 @@ static void bench_dwbound(mnet_bench_state *st, void *arg)
  * (as bench_dwbound, so that the machine's drift falls on all three alike); dw_case as there. */
 static void bench_dwalias(mnet_bench_state *st, void *arg)
 {
-    const dw_case *dc = arg;
-    const mnet_kernels *k = tier_or_skip(st, dc->isa);
-    if (!k)
-        return;
-    const int o = (dc->hw + dc->stride - 1) / dc->stride;
-    const mnet_conv_geom g = { .h = dc->hw, .w = dc->hw, .oh = o, .ow = o, .stride = dc->stride,
-        .pad_top = dc->stride == 1, .pad_left = dc->stride == 1, .cin = dc->c, .cout = dc->c };
+    const mnet_kernels *k;
+    mnet_conv_geom g;
+    int o;
     dw_data d;
-    if (!dw_data_make(&d, k, &g)) {
-        skip(st, "out of memory");
+    if (!dw_case_make(st, arg, &k, &g, &o, &d))
         return;
-    }
     /* d.out is MNET_BUF_COLOR past d.in (dw_data_make); the others below it, in the page of
      * room dw_data_make left before it */
     static const size_t at[3] = { 0, 64, MNET_BUF_COLOR };
@@ -303,7 +309,7 @@ static void bench_dwalias(mnet_bench_state *st, void *arg)
             MNET_BENCH_COUNTER_DEFAULT);
     mnet_bench_set_counter(st, "x_at0", median_of(r0, TURNS), MNET_BENCH_COUNTER_DEFAULT);
     mnet_bench_set_counter(st, "x_at64", median_of(r64, TURNS), MNET_BENCH_COUNTER_DEFAULT);
-    mnet_bench_set_label(st, dc->net);
+    mnet_bench_set_label(st, ((const dw_case *)arg)->net);
     dw_data_free(&d);
 }
 

@@ -292,9 +292,9 @@ void mnet_options_default(mnet_options *o)
  * addresses agree in their low 12 bits (or the store runs 64 bytes ahead of the loads), the
  * core takes its loads for dependent on the stores before them (4K aliasing).  Buffers of a
  * MiB and more start on a 2 MiB boundary and smaller ones 64 bytes into a page (glibc), so
- * the depthwise layers between them ran at offsets of 0 and +-64 bytes: V1's 14x14x512 and
- * 10x10x512 layers took 1.3-1.7x as long there as at the offsets below (tools: the kernel
- * alone at each offset, session 43).  1344 = 21 lines: every pair of the three buffers, in
+ * the depthwise layers between them ran at offsets of 0 and +-64 bytes, where V1's 256- to
+ * 1024-channel layers take up to 2x (AVX-512) and 2.7x (AVX2) as long as at the offsets below
+ * (bench_machine's dwalias, session 43).  1344 = 21 lines: every pair of the three buffers, in
  * either order, 1344, 1408, 2688 or 2752 bytes apart.  On one thread every image of a batch
  * keeps its buffer's offset (slots of whole pages); on more, place() moves the tensors. */
 
@@ -1076,8 +1076,9 @@ static const void *next_weights(const mnet_context *ctx, int i, size_t *bytes)
  * two threads each part takes one parity, so the two never touch the same accumulator; on one,
  * the part takes both.  While l computes a slice, the slice's classifier weights are
  * prefetched (to L2), and l's weights for the part's next slice while l's second half of the
- * slice computes or, when the slice is one weight block, while the classifier's slice does.  The same values as l computed whole, pooled, then fc_slices: a GEMM's element
- * does not depend on the columns around it, nor a channel's mean on the other channels. */
+ * slice computes or, when the slice is one weight block, while the classifier's slice does.
+ * The same values as l computed whole, pooled, then fc_slices: a GEMM's element does not
+ * depend on the columns around it, nor a channel's mean on the other channels. */
 typedef struct {
     mnet_context *ctx;
     const mnet_layer *l, *f;

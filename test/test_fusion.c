@@ -655,7 +655,6 @@ START_TEST(test_head_threads)
 }
 END_TEST
 
-/* A loop test over every case, or, slow, over cases 0, 1 and 3 (V1, V2, V3 Large). */
 /* One thread: each image's activation buffers start at least 256 bytes apart within a 4 KiB
  * page, in either order (lib/context.c colored), so that no depthwise reads and writes at
  * addresses that agree in their low 12 bits (4K aliasing), for every image of a batch. */
@@ -688,6 +687,7 @@ START_TEST(test_buffer_colors)
 }
 END_TEST
 
+/* A loop test over every case, or, slow, over cases 0, 1 and 3 (V1, V2, V3 Large). */
 static void add_cases(TCase *tc, const TTest *test, int cases, int slow)
 {
     tcase_add_loop_test(tc, test, 0, slow ? 2 : cases);
