@@ -592,7 +592,7 @@ static void bench_dwconv(mnet_bench_state *st, void *arg)
         fill_uniform(&rng, b[BIAS], (size_t)s->c, -0.5f, 0.5f);
         mnet_pack_dwconv(s->c, cr, taps, b[W], b[BIAS], b[PACKED]);
         /* the output where the runtime's next buffer would start against the input */
-        float *out = mnet_page_apart(b[IN], b[OUT]);
+        float *out = mnet_page_at(b[OUT], b[IN], MNET_BUF_COLOR);
         while (mnet_bench_keep_running(st))
             fn(&g, b[IN], b[PACKED], out, 0, oh, lo, hi, s->act);
         set_flop_counters(st, bc, (double)oh * ow * s->c * taps);

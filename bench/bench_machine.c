@@ -12,7 +12,7 @@
  *    MNET_DW_PREFETCH_BYTES and more; here the data stays in L2 or L3, where it costs);
  *  - dwalias/ISA/HxWxC/sS: a depthwise layer with its output 0, 64 and 1344 bytes past its
  *    input within a 4 KiB page (x_at0, x_at64: the time at 0 and 64 over the time at 1344, where
- *    the runtime's buffers lie; lib/context.c colored): what 4K aliasing costs the kernel;
+ *    the runtime's buffers lie; lib/context.c buf_bytes): what 4K aliasing costs the kernel;
  *  - dwl1/ISA/HxWxC/sS: the same depthwise kernel on a tensor small enough that its input and
  *    output stay in L1, as a share of the tier's FMA peak (pct_peak): what the kernel's code
  *    can do when the data is near, against which dwbound's layers (from L2, L3 or DRAM) are
@@ -179,7 +179,7 @@ static int dw_data_make(dw_data *d, const mnet_kernels *k, const mnet_conv_geom 
     }
     /* the output where the runtime's next buffer would start against the input (4K aliasing),
      * a page of room before it (bench_dwalias) */
-    d->out = mnet_page_apart(d->in, d->out_mem + MNET_BUF_PAGE / sizeof(float));
+    d->out = mnet_page_at(d->out_mem + MNET_BUF_PAGE / sizeof(float), d->in, MNET_BUF_COLOR);
     mnet_pack_dwconv(c, cr, 9, d->w, NULL, d->packed);
     return 1;
 }

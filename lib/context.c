@@ -7,14 +7,17 @@
 #include "model.h"
 #include "pool.h"
 
+/* A context's vectors: pooled tensors, FC/SE vectors and a sliced classifier's accumulators. */
+#define MNET_VECS 5
+
 struct mnet_context {
     mnet_model *model;
     const mnet_kernels *k;
     const mnet_packed *packed;
     mnet_pool *pool;
-    float *buf[MNET_NUM_BUFS];
+    float *buf[MNET_NUM_BUFS];   /* each page-offset inside its allocation mem (buf_bytes) */
     float *mem[MNET_NUM_BUFS];
-    float *vec[5];        /* pooled tensors and FC/SE vectors, each [vec_floats]; vec[2] a
+    float *vec[MNET_VECS];  /* pooled tensors and FC/SE vectors, each [vec_floats]; vec[2] a
                              sliced classifier's odd slices, vec[3] and vec[4] its slices
                              (fc_slices; in a head, vec[3 + part]) */
     float *head;          /* FUSE_HEAD: per part (at most 2), one image's rows of a 1x1's
@@ -295,19 +298,12 @@ void mnet_options_default(mnet_options *o)
  * the depthwise layers between them ran at offsets of 0 and +-64 bytes, where V1's 256- to
  * 1024-channel layers take up to 2x (AVX-512) and 2.7x (AVX2) as long as at the offsets below
  * (bench_machine's dwalias, session 43).  1344 = 21 lines: every pair of the three buffers, in
- * either order, 1344, 1408, 2688 or 2752 bytes apart.  On one thread every image of a batch
- * keeps its buffer's offset (slots of whole pages); on more, place() moves the tensors. */
-
+ * either order, 1344, 1408, 2688 or 2752 bytes apart (mnet_page_at in reserve_images; each
+ * allocation has a page of room for it).  On one thread every image of a batch keeps its
+ * buffer's offset (slots of whole pages); on more, place() moves the tensors. */
 static size_t buf_bytes(const mnet_context *ctx, int i, int images)
 {
     return ctx->slot[i] ? ctx->slot[i] * (size_t)images * sizeof(float) + MNET_BUF_PAGE : 0;
-}
-
-static float *colored(float *mem, int i)
-{
-    const size_t want = MNET_BUF_COLOR * (size_t)i % MNET_BUF_PAGE;
-    const size_t off = (want - ((uintptr_t)mem & (MNET_BUF_PAGE - 1))) & (MNET_BUF_PAGE - 1);
-    return (float *)((char *)mem + off);
 }
 
 void mnet_context_free(mnet_context *ctx)
@@ -317,7 +313,7 @@ void mnet_context_free(mnet_context *ctx)
     mnet_pool_free(ctx->pool);
     for (int i = 0; i < MNET_NUM_BUFS; i++)
         mnet_big_free(ctx->mem[i], buf_bytes(ctx, i, ctx->images));
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < MNET_VECS; i++)
         free(ctx->vec[i]);
     free(ctx->head);
     free(ctx->row_means);
@@ -339,14 +335,14 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
         return MNET_OK;
     const size_t n = (size_t)images;
     float *buf[MNET_NUM_BUFS] = { NULL };
-    float *vec[5];
+    float *vec[MNET_VECS];
     int ok = 1;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < MNET_VECS; i++)
         ok &= (vec[i] = malloc(ctx->vec_floats * n * sizeof(float))) != NULL;
     float *means = malloc(ctx->row_floats * n * sizeof(float));
     ok &= means != NULL;
     if (ok) {   /* faulted in now too (a fault in the first inference can wait on the kernel) */
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < MNET_VECS; i++)
             memset(vec[i], 0, ctx->vec_floats * n * sizeof(float));
         memset(means, 0, ctx->row_floats * n * sizeof(float));
     }
@@ -358,7 +354,7 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
                 bytes <= SIZE_MAX - MNET_BUF_PAGE &&
                 (mem[i] = mnet_big_alloc(bytes + MNET_BUF_PAGE)) != NULL;
             if (ok)
-                buf[i] = colored(mem[i], i);
+                buf[i] = mnet_page_at(mem[i], NULL, MNET_BUF_COLOR * (size_t)i);
             /* Fault the used pages in now, so the first inference runs at steady-state
              * speed (the rest is never touched and never becomes resident).  On several
              * threads, where an even split places the tensors: around the slot's middle. */
@@ -369,7 +365,7 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
     if (!ok) {
         for (int i = 0; i < MNET_NUM_BUFS; i++)
             mnet_big_free(mem[i], buf_bytes(ctx, i, images));
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < MNET_VECS; i++)
             free(vec[i]);
         free(means);
         return mnet_error(MNET_ERR_NOMEM, "mnet_context: no memory for the activations of %d "
@@ -380,7 +376,7 @@ static mnet_status reserve_images(mnet_context *ctx, int images)
         ctx->mem[i] = mem[i];
         ctx->buf[i] = buf[i];
     }
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < MNET_VECS; i++) {
         free(ctx->vec[i]);
         ctx->vec[i] = vec[i];
     }
@@ -507,7 +503,7 @@ mnet_status mnet_context_create(const mnet_model *m, const mnet_options *o, mnet
     for (int i = 0; i < MNET_NUM_BUFS; i++)   /* see place */
         ctx->slot[i] = o->num_threads > 1 ? 2 * ((ctx->used[i] + 15) & ~(size_t)15) :
             (m->buf_floats[i] + MNET_BUF_PAGE / sizeof(float) - 1) &
-            ~(size_t)(MNET_BUF_PAGE / sizeof(float) - 1);   /* whole pages: see colored */
+            ~(size_t)(MNET_BUF_PAGE / sizeof(float) - 1);   /* whole pages: see buf_bytes */
     ctx->vec_floats = ctx->row_floats = 1;
     for (int i = 0; i < m->num_layers; i++) {
         const mnet_layer *l = &m->layers[i];
@@ -849,8 +845,7 @@ static void fc_slices(const mnet_kernels *k, const mnet_layer *l, const float *x
     const size_t cin = (size_t)l->cin, n = (size_t)l->cout, nr = (size_t)k->gemm.nr;
     const size_t slice = (size_t)mnet_layer_k_slice(l), panels = (j1 - j0 + nr - 1) / nr;
     for (size_t s = 0, k0 = 0; k0 < cin; s++, k0 += slice) {
-        const size_t ks = cin - k0 < slice ? cin - k0 : slice;
-        const size_t left = cin - k0 - ks, kn = left < slice ? left : slice;
+        const size_t ks = mnet_slice_len(cin, k0, slice), kn = mnet_slice_len(cin, k0 + ks, slice);
         const float *next = fc_slice_weights(k, l, w, s + 1);
         fc_slice(k, l, x, fc_slice_weights(k, l, w, s), k0, ks, s & 1 ? odd : y, s < 2, tmp,
                 rows, j0, j1, kn ? next + j0 / nr * nr * (kn + 1) : NULL,
@@ -1104,16 +1099,14 @@ static void head_task(void *arg, int part, int parts)
     int epi;
     act_of(l->act, &lo, &hi, &epi);
     for (size_t s = (size_t)part, k0 = s * slice; k0 < kk; s += (size_t)used, k0 += used * slice) {
-        const size_t ks = kk - k0 < slice ? kk - k0 : slice;
+        const size_t ks = mnet_slice_len(kk, k0, slice);
         const float *fws = fc_slice_weights(k, f, j->fw, s);
-        const size_t fbytes = mnet_packed_gemm_floats((int)ks, f->cout, k->gemm.nr) *
-            sizeof(float);
+        const size_t fbytes = mnet_packed_gemm_floats((int)ks, f->cout, (int)nr) * sizeof(float);
         const float *lws = j->lw + k0 * (cin + 1);   /* l's panels of these channels */
         const size_t k1 = k0 + used * slice;   /* the part's next slice, if any */
-        const size_t kn = k1 < kk ? (kk - k1 < slice ? kk - k1 : slice) : 0;
+        const size_t kn = mnet_slice_len(kk, k1, slice);
         const char *lnext = kn ? (const char *)(j->lw + k1 * (cin + 1)) + MNET_PF_FAR : NULL;
-        const size_t lbytes = mnet_packed_gemm_floats(l->cin, (int)kn, k->gemm.nr) *
-            sizeof(float);
+        const size_t lbytes = mnet_packed_gemm_floats(l->cin, (int)kn, (int)nr) * sizeof(float);
         /* A slice of more than one of the driver's weight blocks (V1's 1x1 of 1024 inputs):
          * the last image's in two calls of half its panels each, the first prefetching the
          * classifier's slice, the second l's next slice.  Otherwise (V2's, one block) the

@@ -207,7 +207,7 @@ static mnet_status fold_layer(const uint8_t *d, const mnet_layer *l, tensor *w, 
         if (nr > 0) {   /* -> panels { bias[nr], w[cin][nr] }, zero past cout; a sliced */
             const size_t pn = (size_t)nr, slice = (size_t)mnet_layer_k_slice(l);
             for (size_t k0 = 0; k0 < cin; k0 += slice) {   /* FC: per slice, bias in the first */
-                const size_t ks = cin - k0 < slice ? cin - k0 : slice, panel = pn * (ks + 1);
+                const size_t ks = mnet_slice_len(cin, k0, slice), panel = pn * (ks + 1);
                 for (size_t j0 = 0; j0 < cout; j0 += pn, wout += panel) {
                     const size_t cols = cout - j0 < pn ? cout - j0 : pn;
                     if (cols < pn || k0 > 0)

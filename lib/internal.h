@@ -124,17 +124,23 @@ MNET_INTERNAL void mnet_unpack_gemm_sliced(int k, int n, int nr, int slice, cons
 #define MNET_GEMM_L2_BYTES (256u * 1024u)
 
 /* Activation buffer i starts MNET_BUF_COLOR * i bytes into a page of MNET_BUF_PAGE, so that a
- * depthwise never reads and writes at the same offset within a page (4K aliasing; lib/context.c
- * colored).  mnet_page_apart: `to` (MNET_BUF_PAGE bytes more than needed) moved up so that it
- * starts MNET_BUF_COLOR bytes past `from` within a page, as neighbouring buffers do (the
- * benchmarks place a kernel's output so). */
+ * depthwise never reads and writes at the same offset within a page (4K aliasing; see
+ * reserve_images in lib/context.c; the benchmarks place a kernel's output MNET_BUF_COLOR past
+ * its input so).  mnet_page_at: `to` (with MNET_BUF_PAGE bytes of room) moved up by less than a
+ * page so that it lies `off` bytes past `from` within a page (from NULL: past a page start). */
 #define MNET_BUF_COLOR 1344u
 #define MNET_BUF_PAGE 4096u
 
-static inline float *mnet_page_apart(const float *from, float *to)
+static inline float *mnet_page_at(float *to, const void *from, size_t off)
 {
     const uintptr_t at = ((uintptr_t)to - (uintptr_t)from) & (MNET_BUF_PAGE - 1);
-    return (float *)((char *)to + ((MNET_BUF_COLOR - at) & (MNET_BUF_PAGE - 1)));
+    return (float *)((char *)to + ((off - at) & (MNET_BUF_PAGE - 1)));
+}
+
+/* Inputs in the k-slice of `slice` from input k0 of k (0 past the end). */
+static inline size_t mnet_slice_len(size_t k, size_t k0, size_t slice)
+{
+    return k0 >= k ? 0 : k - k0 < slice ? k - k0 : slice;
 }
 
 /* A GEMM call of at most this many rows tags its weight prefetch MNET_PF_FAR (kernels/ukernels.h):

@@ -130,7 +130,7 @@ MNET_INTERNAL uint32_t mnet_crc32_clmul(uint32_t crc, const uint8_t *p, size_t n
  * depthwise (pre) and the 1x1 after it (post) (lib/context.c; for the tests). */
 MNET_INTERNAL int mnet_context_fused_groups(const mnet_context *ctx, int pre, int post);
 /* Tests: where activation buffer buf (0..MNET_NUM_BUFS-1) holds image `image`'s slot, or NULL
- * (no such buffer, or not that many images reserved yet; see colored in lib/context.c). */
+ * (no such buffer, or not that many images reserved yet; see buf_bytes in lib/context.c). */
 MNET_INTERNAL const float *mnet_context_buffer(const mnet_context *ctx, int buf, int image);
 /* Tests: how many heads (a 1x1 and the linear classifier after it, see plan_head). */
 MNET_INTERNAL int mnet_context_heads(const mnet_context *ctx);

@@ -110,7 +110,8 @@ size_t mnet_packed_gemm_sliced_floats(int k, int n, int nr, int slice)
 {
     size_t floats = 0;
     for (int k0 = 0; k0 < k; k0 += slice)
-        floats += mnet_packed_gemm_floats(k - k0 < slice ? k - k0 : slice, n, nr);
+        floats += mnet_packed_gemm_floats((int)mnet_slice_len((size_t)k, (size_t)k0, (size_t)slice),
+                n, nr);
     return floats;
 }
 
@@ -118,7 +119,7 @@ void mnet_pack_gemm_sliced(int k, int n, int nr, int slice, const float *b, cons
         float *packed)
 {
     for (int k0 = 0; k0 < k; k0 += slice) {
-        const int ks = k - k0 < slice ? k - k0 : slice;
+        const int ks = (int)mnet_slice_len((size_t)k, (size_t)k0, (size_t)slice);
         mnet_pack_gemm(ks, n, nr, b + (size_t)k0 * n, k0 == 0 ? bias : NULL, packed);
         packed += mnet_packed_gemm_floats(ks, n, nr);
     }
@@ -128,7 +129,7 @@ void mnet_unpack_gemm_sliced(int k, int n, int nr, int slice, const float *packe
         float *bias)
 {
     for (int k0 = 0; k0 < k; k0 += slice) {
-        const int ks = k - k0 < slice ? k - k0 : slice;
+        const int ks = (int)mnet_slice_len((size_t)k, (size_t)k0, (size_t)slice);
         mnet_unpack_gemm(ks, n, nr, packed, b + (size_t)k0 * n, k0 == 0 ? bias : NULL);
         packed += mnet_packed_gemm_floats(ks, n, nr);
     }

@@ -656,7 +656,7 @@ START_TEST(test_head_threads)
 END_TEST
 
 /* One thread: each image's activation buffers start at least 256 bytes apart within a 4 KiB
- * page, in either order (lib/context.c colored), so that no depthwise reads and writes at
+ * page, in either order (lib/context.c buf_bytes), so that no depthwise reads and writes at
  * addresses that agree in their low 12 bits (4K aliasing), for every image of a batch. */
 START_TEST(test_buffer_colors)
 {
