@@ -16,7 +16,17 @@
  * wakes a sleeping worker on its waker's CPU now and then and moves it away only after a few
  * hundred tasks.  Measured on the 2-vCPU VM: a process's first two-thread V2 160 inference
  * took 2.6-2.9x its median in about half of the runs that followed an ONNX Runtime run, its
- * threads on one vCPU for its first 80-280 tasks. */
+ * threads on one vCPU for its first 80-280 tasks.
+ *
+ * And a part no worker has started by the time the publisher has finished its own, the publisher
+ * runs itself.  Each part is claimed for a task by one compare-and-swap (part_state.claim, the
+ * task's generation), by its worker when it sees the task or by the publisher when it is done with
+ * part 0, so exactly one thread runs it.  A worker that has not started its part by then is
+ * asleep, still waking (on this project's VMs waking an idle vCPU took up to milliseconds), or
+ * off its CPU, which another process or the host has taken: it could not finish sooner than the
+ * publisher can.  Without this, two-thread V2 with a busy loop of another process on one of the
+ * two vCPUs took 7.9-9.0 ms at the median (first inferences 7.4-18 ms), against 6.3 ms on one
+ * thread.  A worker that finds its part taken waits for the next task. */
 #define _GNU_SOURCE   /* sched_getcpu, sched_setaffinity */
 #include <pthread.h>
 #include <sched.h>
@@ -66,6 +76,8 @@ typedef struct {
     atomic_int cpu;            /* the CPU the part's thread last started on, or -1 */
     int stay;                  /* spread: tasks left before the worker looks again for a CPU
                                   to move to, after it found none (own thread only) */
+    atomic_ulong claim;        /* the last task (generation) whose part this is that a thread
+                                  took: its worker, or the publisher (see claim) */
 } part_state;
 
 struct mnet_pool {
@@ -82,6 +94,7 @@ struct mnet_pool {
     atomic_int started;        /* workers that have entered their loop */
     atomic_int moves;          /* times a worker moved itself to another CPU (spread;
                                   test_pool_spread.c reads it) */
+    atomic_long steals;        /* parts the publisher ran for a worker (mnet_pool_steals) */
     mnet_task_fn fn;
     void *arg;
     part_state *part;          /* [threads] */
@@ -159,6 +172,23 @@ static void spin_step(mnet_pool *p, int i, int first, int last)
     cpu_relax();
 }
 
+/* Take part t of task g (a generation) for the calling thread: 1 if it now runs it, 0 if
+ * another thread took it (or a later task's) first. */
+static int claim(mnet_pool *p, int t, unsigned long g)
+{
+    unsigned long c = atomic_load_explicit(&p->part[t].claim, memory_order_relaxed);
+    while (c < g)
+        if (atomic_compare_exchange_weak_explicit(&p->part[t].claim, &c, g,
+                memory_order_acq_rel, memory_order_relaxed))
+            return 1;
+    return 0;
+}
+
+/* Tests: a hook the worker passes just before it claims its part (test_pool_steal.c). */
+#ifndef POOL_BEFORE_CLAIM
+#define POOL_BEFORE_CLAIM(pool, t) ((void)0)
+#endif
+
 /* Part `part` of the current task, timed. */
 static void run_part(mnet_pool *p, int part)
 {
@@ -196,6 +226,11 @@ static void *worker(void *p)
         seen = atomic_load_explicit(&pool->generation, memory_order_acquire);
         note_cpu(pool, wa->index);
         spread(pool, wa->index);
+        POOL_BEFORE_CLAIM(pool, wa->index);
+        /* fn and arg are this task's once its part is claimed: the publisher writes the next
+         * task's only after this part is done */
+        if (!claim(pool, wa->index, seen))
+            continue;   /* the publisher ran it */
         run_part(pool, wa->index);   /* busy published by the release of `pending` below */
         /* The last one out wakes the publisher, only if it went to sleep (the same
          * announce-then-recheck handshake as above, mirrored). */
@@ -223,6 +258,7 @@ mnet_pool *mnet_pool_create(int threads)
         p->part[i].busy = 0.0;
         atomic_init(&p->part[i].cpu, -1);
         p->part[i].stay = 0;
+        atomic_init(&p->part[i].claim, 0);
     }
     atomic_init(&p->generation, 0);
     atomic_init(&p->pending, 0);
@@ -231,6 +267,7 @@ mnet_pool *mnet_pool_create(int threads)
     atomic_init(&p->waiting, 0);
     atomic_init(&p->started, 0);
     atomic_init(&p->moves, 0);
+    atomic_init(&p->steals, 0);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -268,6 +305,11 @@ int mnet_pool_started(const mnet_pool *p)
     return atomic_load(&((mnet_pool *)p)->started);
 }
 
+long mnet_pool_steals(const mnet_pool *p)
+{
+    return atomic_load(&((mnet_pool *)p)->steals);
+}
+
 void mnet_pool_take_busy(mnet_pool *p, double *busy)
 {
     for (int i = 0; i < p->threads; i++) {
@@ -286,7 +328,7 @@ void mnet_pool_run(mnet_pool *p, mnet_task_fn fn, void *arg)
     }
     note_cpu(p, 0);
     atomic_store_explicit(&p->pending, p->threads - 1, memory_order_relaxed);
-    atomic_fetch_add(&p->generation, 1);
+    const unsigned long g = atomic_fetch_add(&p->generation, 1) + 1;
     /* Spinning workers see the generation by themselves: take the lock and broadcast only
      * when one has announced that it sleeps. */
     if (atomic_load(&p->sleepers) > 0) {
@@ -295,6 +337,13 @@ void mnet_pool_run(mnet_pool *p, mnet_task_fn fn, void *arg)
         pthread_mutex_unlock(&p->mu);
     }
     run_part(p, 0);
+    /* The parts no worker has started yet, the publisher runs (see the top of the file). */
+    for (int t = 1; t < p->threads; t++)
+        if (claim(p, t, g)) {
+            run_part(p, t);
+            atomic_fetch_add_explicit(&p->steals, 1, memory_order_relaxed);
+            atomic_fetch_sub(&p->pending, 1);
+        }
     for (int i = 0; i < SPIN_ITERATIONS; i++) {
         if (atomic_load_explicit(&p->pending, memory_order_acquire) == 0)
             return;

@@ -124,21 +124,25 @@ END_TEST
 /* A worker that starts a task on the CPU of the thread that published it moves itself to a
  * CPU no part uses (lib/pool.c, spread), and keeps the affinity it had: end to end, with the
  * real scheduler.  The publisher is confined to CPU c0 and the worker starts there (it inherits
- * that), then widens its own affinity to {c0, c1} while it runs its first task on c0, and a third
- * thread spins on c1, so that the scheduler's balancing gains little by moving it.  The worker
- * looked for a CPU at that first task and found none, so it waits 256 tasks before it looks
- * again (see spread); then it moves, if the scheduler has not moved it first (on a loaded
- * machine it sometimes has: CI saw that, so whether the pool or the kernel made the move is not
- * asserted here; test_pool_spread.c checks the pool's decision and move on their own).  Asserted:
- * the worker leaves c0 within 400 tasks, and its affinity is still {c0, c1} at the end. */
+ * that), then widens its own affinity to {c0, c1} while it runs its first part on c0, and a third
+ * thread spins on c1, so that the scheduler's balancing gains little by moving it.  Part 0 sleeps
+ * 100 us, so that the worker gets c0 and takes part 1 (the publisher runs a part its worker has
+ * not started by the time part 0 is done; such parts are not counted here).  The worker looked
+ * for a CPU at its first task and found none, so it waits 256 tasks before it looks again (see
+ * spread); then it moves, if the scheduler has not moved it first (on a loaded machine it
+ * sometimes has: CI saw that, so whether the pool or the kernel made the move is not asserted
+ * here; test_pool_spread.c checks the pool's decision and move on their own).  Asserted: the
+ * worker leaves c0 within 400 tasks, and its affinity is still {c0, c1} at its last part. */
 #define SPREAD_TASKS 400
 
 typedef struct {
     int c0, c1;
     int seq;                  /* the task's number, written by the publisher */
+    pthread_t publisher;
+    atomic_int worker_parts;  /* parts the worker ran */
     atomic_int moved_at;      /* the first task part 1 ran on c1, or -1 */
-    atomic_int first_cpu;     /* where part 1 ran the first task */
-    atomic_int kept;          /* the last task: part 1's affinity was still {c0, c1} */
+    atomic_int first_cpu;     /* where the worker ran its first part */
+    atomic_int kept;          /* the worker's last part: its affinity was still {c0, c1} */
     atomic_int stop;
 } spread_job;
 
@@ -146,10 +150,17 @@ static void spread_task(void *arg, int part, int parts)
 {
     (void)parts;
     spread_job *j = arg;
-    if (part == 0)
+    if (part == 0) {
+        const struct timespec ts = { 0, 100 * 1000 };
+        nanosleep(&ts, NULL);
         return;
+    }
+    if (pthread_equal(pthread_self(), j->publisher)) {   /* taken by the publisher */
+        busy_us(20.0);
+        return;
+    }
     const int cpu = sched_getcpu();
-    if (j->seq == 1) {   /* the worker, still on c0: {c0, c1} from now on */
+    if (atomic_fetch_add(&j->worker_parts, 1) == 0) {   /* still on c0: {c0, c1} from now on */
         atomic_store(&j->first_cpu, cpu);
         cpu_set_t two;
         CPU_ZERO(&two);
@@ -159,11 +170,9 @@ static void spread_task(void *arg, int part, int parts)
     } else if (cpu == j->c1 && atomic_load(&j->moved_at) < 0) {
         atomic_store(&j->moved_at, j->seq);
     }
-    if (j->seq == SPREAD_TASKS) {
-        cpu_set_t now;
-        atomic_store(&j->kept, sched_getaffinity(0, sizeof now, &now) == 0 &&
-                CPU_COUNT(&now) == 2 && CPU_ISSET(j->c0, &now) && CPU_ISSET(j->c1, &now));
-    }
+    cpu_set_t now;
+    atomic_store(&j->kept, sched_getaffinity(0, sizeof now, &now) == 0 &&
+            CPU_COUNT(&now) == 2 && CPU_ISSET(j->c0, &now) && CPU_ISSET(j->c1, &now));
     busy_us(20.0);
 }
 
@@ -184,7 +193,7 @@ START_TEST(test_pool_spread)
     cpu_set_t old, one;
     ck_assert_int_eq(sched_getaffinity(0, sizeof old, &old), 0);
     ck_assert_msg(CPU_COUNT(&old) >= 2, "test_pool_spread needs two CPUs (has %d)", CPU_COUNT(&old));
-    spread_job j = { .c0 = sched_getcpu(), .c1 = -1 };
+    spread_job j = { .c0 = sched_getcpu(), .c1 = -1, .publisher = pthread_self() };
     ck_assert_int_ge(j.c0, 0);
     for (int c = 0; c < CPU_SETSIZE && j.c1 < 0; c++)
         if (c != j.c0 && CPU_ISSET(c, &old))
@@ -193,6 +202,7 @@ START_TEST(test_pool_spread)
     atomic_init(&j.moved_at, -1);
     atomic_init(&j.first_cpu, -1);
     atomic_init(&j.kept, 0);
+    atomic_init(&j.worker_parts, 0);
     CPU_ZERO(&one);
     CPU_SET(j.c0, &one);
     ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
