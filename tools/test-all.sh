@@ -23,7 +23,7 @@ configs=(
     "build-scalar::-Dsimd=disabled::--no-suite tools"
     "build-arm64::--cross-file cross/aarch64-linux-gnu.ini::"
     "build-asan::$san_opts -Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all -Dbuildtype=debugoptimized -Dbenchmarks=disabled::kernels errors model format fusion-equal fusion-batch concurrency dlcycle fpenv fuzz-replay dlopen dlopen-example dispatch-default dispatch-bogus exported-symbols"
-    "build-tsan::$san_opts -Db_sanitize=thread -Dbuildtype=debugoptimized -Dbenchmarks=disabled::concurrency fusion-equal fusion-batch pool pool-nospin pool-spread"
+    "build-tsan::$san_opts -Db_sanitize=thread -Dbuildtype=debugoptimized -Dbenchmarks=disabled::concurrency fusion-equal fusion-batch pool pool-nospin pool-spread pool-steal"
 )
 passed=0
 failed=0
