@@ -589,6 +589,11 @@ const float *mnet_context_buffer(const mnet_context *ctx, int buf, int image)
     return ctx->buf[buf] + (size_t)image * ctx->slot[buf];
 }
 
+long mnet_context_steals(const mnet_context *ctx)
+{
+    return mnet_pool_steals(ctx->pool);
+}
+
 int mnet_context_heads(const mnet_context *ctx)
 {
     int n = 0;

@@ -134,6 +134,9 @@ MNET_INTERNAL int mnet_context_fused_groups(const mnet_context *ctx, int pre, in
 MNET_INTERNAL const float *mnet_context_buffer(const mnet_context *ctx, int buf, int image);
 /* Tests: how many heads (a 1x1 and the linear classifier after it, see plan_head). */
 MNET_INTERNAL int mnet_context_heads(const mnet_context *ctx);
+/* Tests: the shares of layers the calling thread computed because their worker had not
+ * started them (lib/pool.c), since the context was made. */
+MNET_INTERNAL long mnet_context_steals(const mnet_context *ctx);
 /* The depthwise layers that may prefetch their input (those that read a tensor of at least
  * MNET_DW_PREFETCH_BYTES themselves), *layers of them, and whether they do: 1 or 0, or -1 while
  * the context still times both (0 when there are none; lib/context.c dw_prefetch; tests). */

@@ -3,8 +3,10 @@
  * one by one (MNET_FUSE=0), and a batch (its large early layers image by image, the rest layer
  * by layer over the batch) against each image alone, and the depthwise prefetching its input
  * against not (MNET_DW_PREFETCH=0); on every ISA, with 1 and 2 threads, on V1, V2 and V3 at sizes where the planner
- * fuses (and bands split the rows unevenly). */
+ * fuses (and bands split the rows unevenly); and with the threads confined to one CPU. */
+#define _GNU_SOURCE   /* sched_getcpu, sched_setaffinity */
 #include <check.h>
+#include <sched.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -687,6 +689,44 @@ START_TEST(test_buffer_colors)
 }
 END_TEST
 
+/* Two and three threads confined to the one CPU this thread runs on (a context's workers take
+ * the affinity of the thread that makes it): the calling thread then computes most shares of
+ * most layers itself, because their workers cannot start them while it runs (lib/pool.c), and
+ * the workers the rest, whenever the scheduler lets them run first.  Batch 2, five runs (the
+ * warm-up and the batch split's trials among them): every image the same bits as alone on one
+ * thread, and shares were taken over. */
+START_TEST(test_one_cpu_threads)
+{
+    cpu_set_t old, one;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof old, &old), 0);
+    const int cpu = sched_getcpu();
+    ck_assert_int_ge(cpu, 0);
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    mnet_model *m = case_model(_i, 50 + (uint64_t)_i, NULL);
+    const size_t img = (size_t)CASES[_i].res * CASES[_i].res * 3;
+    float *x = pattern(2 * img, 0.9f);
+    float want[2 * CLASSES], y[2 * CLASSES];
+    run_alone(m, x, 2, img, CLASSES, want);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+    for (int threads = 2; threads <= 3; threads++) {
+        mnet_context *ctx = context(m, MNET_ISA_AUTO, threads, 1);
+        for (int run = 0; run < 5; run++) {
+            memset(y, 0, sizeof y);
+            ck_assert_int_eq(mnet_context_run(ctx, 2, x, y), MNET_OK);
+            ck_assert_msg(memcmp(y, want, sizeof y) == 0, "case %d, %d threads on one CPU, run "
+                    "%d: != alone", _i, threads, run);
+        }
+        ck_assert_msg(mnet_context_steals(ctx) > 0, "case %d, %d threads on one CPU: no share "
+                "taken over", _i, threads);
+        mnet_context_free(ctx);
+    }
+    ck_assert_int_eq(sched_setaffinity(0, sizeof old, &old), 0);
+    free(x);
+    mnet_model_free(m);
+}
+END_TEST
+
 /* A loop test over every case, or, slow, over cases 0, 1 and 3 (V1, V2, V3 Large). */
 static void add_cases(TCase *tc, const TTest *test, int cases, int slow)
 {
@@ -723,6 +763,7 @@ int main(void)
     tcase_add_loop_test(tb, test_every_split, slow ? 1 : 0, slow ? 2 : splits);
     tcase_add_loop_test(tb, test_random_batches, 0, slow ? 2 : 40);
     add_cases(tb, test_uneven_split, cases, slow);
+    add_cases(tb, test_one_cpu_threads, cases, slow);
     suite_add_tcase(s, eq);
     suite_add_tcase(s, tb);
     return check_run(s);
