@@ -26,8 +26,12 @@
  *    take the lines another core wrote, as a layer split between two threads does wherever it
  *    reads rows the other thread produced;
  *  - pagetouch: what the first use of a page of code costs after mnet_prefault_code's
- *    madvise(MADV_POPULATE_READ) has mapped it, against its second use and an ordinary fault.
- * Single thread, but for peak_pair and xcore.  `bench_machine --benchmark_format=json` for tools/bench_compare.py. */
+ *    madvise(MADV_POPULATE_READ) has mapped it, against its second use and an ordinary fault;
+ *  - pool/handoff/Nus: the runtime's thread pool (lib/pool.c) on two threads running tasks whose
+ *    two parts each take N microseconds: what a layer split between two threads pays for the
+ *    hand-off on top of its work (overhead_us), and how often the calling thread found the
+ *    worker's part not yet started and ran it itself (taken_over, a share of the tasks).
+ * Single thread, but for peak_pair, xcore and pool.  `bench_machine --benchmark_format=json` for tools/bench_compare.py. */
 #define _GNU_SOURCE   /* sched_getcpu, pthread_setaffinity_np */
 #include <fcntl.h>
 #include <immintrin.h>
@@ -47,6 +51,7 @@
 #include "gbench_shim.h"
 #include "internal.h"
 #include "peak.h"
+#include "pool.h"
 
 static double now_s(void)
 {
@@ -614,6 +619,48 @@ static void bench_xcore(mnet_bench_state *st, void *arg)
     free(x.buf);
 }
 
+/* ---- the thread pool's hand-off ----------------------------------------------------------- */
+
+/* A part that keeps its thread busy for the task's microseconds (a clock loop, not a sleep). */
+static void handoff_part(void *arg, int part, int parts)
+{
+    (void)part;
+    (void)parts;
+    const double us = *(const double *)arg, t0 = now_s();
+    while ((now_s() - t0) * 1e6 < us)
+        ;
+}
+
+static void bench_pool_handoff(mnet_bench_state *st, void *arg)
+{
+    double us = (double)(uintptr_t)arg;
+    cpu_set_t all;
+    if (sched_getaffinity(0, sizeof all, &all) != 0 || CPU_COUNT(&all) < 2) {
+        skip(st, "needs two CPUs");
+        return;
+    }
+    mnet_pool *p = mnet_pool_create(2);
+    if (!p) {
+        skip(st, "could not start the pool");
+        return;
+    }
+    for (int i = 0; i < 200; i++)   /* the worker placed and spinning */
+        mnet_pool_run(p, handoff_part, &us);
+    const long taken0 = mnet_pool_steals(p);
+    double total = 0.0;
+    while (mnet_bench_keep_running(st)) {
+        const double t0 = now_s();
+        mnet_pool_run(p, handoff_part, &us);
+        total += now_s() - t0;
+    }
+    const double n = (double)mnet_bench_iterations(st);
+    mnet_bench_set_counter(st, "overhead_us", n > 0 ? total / n * 1e6 - us : 0.0,
+            MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "taken_over", n > 0 ? (double)(mnet_pool_steals(p) - taken0) / n :
+            0.0, MNET_BENCH_COUNTER_DEFAULT);
+    mnet_pool_free(p);
+}
+
 /* ---- the first use of a mapped page --------------------------------------------------- */
 
 /* What a first inference pays for each page of code it meets (docs/PERFORMANCE.md, "What a first
@@ -726,6 +773,12 @@ int main(int argc, char **argv)
     }
 
     mnet_bench_register("pagetouch", bench_pagetouch, NULL, NULL);
+    static const unsigned handoff_us[] = { 2, 5, 10, 20 };
+    for (size_t i = 0; i < sizeof handoff_us / sizeof handoff_us[0]; i++) {
+        char hname[64];
+        snprintf(hname, sizeof hname, "pool/handoff/%uus", handoff_us[i]);
+        mnet_bench_register(hname, bench_pool_handoff, (void *)(uintptr_t)handoff_us[i], NULL);
+    }
 
     static const size_t sizes[] = { 16 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 256 << 20 };
     static const char *const kinds[] = { "read", "write", "copy" };

@@ -116,6 +116,27 @@ def check_peak_store(exe):
     return ran
 
 
+def check_pool_handoff(exe):
+    """pool/handoff/Nus: the two-thread pool's hand-off cost on top of parts of N us each (never
+    negative: the calling thread's own part alone takes N us), and the share of tasks whose
+    worker part the calling thread ran (0..1); skipped, as such, only with fewer than two CPUs."""
+    rep = run_json([exe, "--benchmark_filter=^pool/handoff/", "--benchmark_min_time=0.001",
+                    "--benchmark_format=json"])
+    names = {b["name"] for b in rep["benchmarks"]}
+    want = {f"pool/handoff/{n}us" for n in (2, 5, 10, 20)}
+    assert names == want, (sorted(names), sorted(want))
+    ran = 0
+    for b in rep["benchmarks"]:
+        if b.get("error_occurred"):
+            assert "two CPUs" in b.get("error_message", ""), (b["name"], b.get("error_message"))
+            assert len(os.sched_getaffinity(0)) < 2, b
+            continue
+        assert 0 <= b["overhead_us"] < 1e6 and math.isfinite(b["overhead_us"]), b
+        assert 0 <= b["taken_over"] <= 1, b
+        ran += 1
+    return ran
+
+
 def main():
     kernels, models = sys.argv[1], sys.argv[2]
     machine = sys.argv[3] if len(sys.argv) > 3 else None
@@ -136,10 +157,12 @@ def main():
     assert rep["context"].get("mnet_isa_selected") and rep["context"].get("mnet_build"), rep["context"]
     pages = check_pagetouch(machine) if machine else 0
     stores = check_peak_store(machine) if machine else 0
+    handoffs = check_pool_handoff(machine) if machine else 0
     print(f"bench_smoke: {n} kernel benchmarks consistent with their tiers' peaks; "
           f"--mnet_model=v1:0.5:160 registered {specs}; "
           f"bench_models ran {len(rep['benchmarks'])}"
-          + (f"; pagetouch read {pages} pages; peak_store ran {stores}" if machine else ""))
+          + (f"; pagetouch read {pages} pages; peak_store ran {stores}; pool/handoff ran "
+             f"{handoffs}" if machine else ""))
 
 
 if __name__ == "__main__":
