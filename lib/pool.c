@@ -69,15 +69,20 @@ typedef struct {
     int index;
 } worker_arg;
 
-/* What each part's thread writes, a cache line each: written at every task, the fields of two
- * threads in one line would move that line between their cores each time. */
+/* A part's state, in three cache lines by who writes them and how often: a line one core writes
+ * while another reads it moves between the two cores (about 250 ns each way on this project's
+ * VMs), and a worker that must first fetch such a line starts its part that much later.  So
+ * `cpu`, which the other parts' threads read at every task (spread), is alone in its line and
+ * written only when it changes; `busy`, written at every task, is read by no other thread
+ * during a run; and `claim`, which the publisher reads after its own part, the worker takes
+ * back for writing once its part is done (see worker). */
 typedef struct {
-    _Alignas(64) double busy;  /* seconds in fn (written by its own thread) */
-    atomic_int cpu;            /* the CPU the part's thread last started on, or -1 */
+    _Alignas(64) atomic_ulong claim;   /* the last task (generation) whose part this is that a
+                                          thread took: its worker, or the publisher (see claim) */
+    _Alignas(64) double busy;  /* seconds in fn (its own thread; read between runs) */
     int stay;                  /* spread: tasks left before the worker looks again for a CPU
                                   to move to, after it found none (own thread only) */
-    atomic_ulong claim;        /* the last task (generation) whose part this is that a thread
-                                  took: its worker, or the publisher (see claim) */
+    _Alignas(64) atomic_int cpu;   /* the CPU the part's thread last started on, or -1 */
 } part_state;
 
 struct mnet_pool {
@@ -239,6 +244,10 @@ static void *worker(void *p)
             pthread_cond_signal(&pool->done);
             pthread_mutex_unlock(&pool->mu);
         }
+        /* The publisher has read `claim` (after its own part) and holds a copy of its line:
+         * take the line back now, with an RMW that leaves the value as it is, so that the next
+         * task's claim does not wait for it. */
+        atomic_fetch_add_explicit(&pool->part[wa->index].claim, 0, memory_order_relaxed);
     }
     return NULL;
 }
