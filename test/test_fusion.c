@@ -4,7 +4,7 @@
  * by layer over the batch) against each image alone, and the depthwise prefetching its input
  * against not (MNET_DW_PREFETCH=0); on every ISA, with 1 and 2 threads, on V1, V2 and V3 at sizes where the planner
  * fuses (and bands split the rows unevenly); and with the threads confined to one CPU. */
-#define _GNU_SOURCE   /* sched_getcpu, sched_setaffinity */
+#define _GNU_SOURCE   /* sched_getcpu, sched_setaffinity (one_cpu.h) */
 #include <check.h>
 #include <sched.h>
 #include <math.h>
@@ -15,6 +15,7 @@
 #include "model.h"
 #include "check_run.h"
 #include "test_env.h"
+#include "one_cpu.h"
 
 /* kinds: the fused groups the planner must form, as bits 1 << (2 * pre + post): a 1x1 (or
  * the stem) -> depthwise pair (4), a depthwise -> 1x1 pair (2), a whole 1x1 -> depthwise -> 1x1
@@ -697,18 +698,13 @@ END_TEST
  * thread, and shares were taken over. */
 START_TEST(test_one_cpu_threads)
 {
-    cpu_set_t old, one;
-    ck_assert_int_eq(sched_getaffinity(0, sizeof old, &old), 0);
-    const int cpu = sched_getcpu();
-    ck_assert_int_ge(cpu, 0);
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
     mnet_model *m = case_model(_i, 50 + (uint64_t)_i, NULL);
     const size_t img = (size_t)CASES[_i].res * CASES[_i].res * 3;
     float *x = pattern(2 * img, 0.9f);
     float want[2 * CLASSES], y[2 * CLASSES];
     run_alone(m, x, 2, img, CLASSES, want);
-    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+    cpu_set_t old;
+    confine_to_this_cpu(&old);
     for (int threads = 2; threads <= 3; threads++) {
         mnet_context *ctx = context(m, MNET_ISA_AUTO, threads, 1);
         for (int run = 0; run < 5; run++) {

@@ -16,6 +16,7 @@
 
 #include "pool.h"
 #include "check_run.h"
+#include "one_cpu.h"
 
 #define TASKS 6000
 #define MAX_PARTS 4
@@ -106,13 +107,8 @@ START_TEST(test_pool_one_cpu)
 {
     /* Every thread on the CPU this one runs on (workers inherit the creator's affinity): the
      * publisher and the workers each wait for a thread that can only run when they let it. */
-    cpu_set_t old, one;
-    ck_assert_int_eq(sched_getaffinity(0, sizeof old, &old), 0);
-    const int cpu = sched_getcpu();
-    ck_assert_int_ge(cpu, 0);
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+    cpu_set_t old;
+    const int cpu = confine_to_this_cpu(&old);
     job j;
     stress(2 + _i, TASKS / 4, 777u + (unsigned)_i, &j);   /* 2 and 3 threads */
     for (int i = 0; i < 2 + _i; i++)   /* it really ran there */
