@@ -25,6 +25,8 @@
  *    against this thread reading what it wrote itself (local_GBps): what it costs one core to
  *    take the lines another core wrote, as a layer split between two threads does wherever it
  *    reads rows the other thread produced;
+ *  - xcore/pingpong: one cache line's trip from this CPU to another (one_way_ns, half a round
+ *    trip of two threads answering each other through two lines);
  *  - pagetouch: what the first use of a page of code costs after mnet_prefault_code's
  *    madvise(MADV_POPULATE_READ) has mapped it, against its second use and an ordinary fault;
  *  - pool/handoff/Nus: the runtime's thread pool (lib/pool.c) on two threads running tasks whose
@@ -570,30 +572,45 @@ static int xcore_cpus(cpu_set_t *mine, cpu_set_t *other)
     return 0;
 }
 
-static void bench_xcore(mnet_bench_state *st, void *arg)
+/* This thread pinned to its CPU (its affinity saved in *before) and fn(arg) started on another
+ * one; 0, with the benchmark skipped and nothing left pinned or running, if that cannot be. */
+static int start_on_other_cpu(mnet_bench_state *st, void *(*fn)(void *), void *arg,
+        pthread_t *helper, cpu_set_t *before)
 {
-    const size_t bytes = (size_t)(uintptr_t)arg, floats = bytes / sizeof(float);
-    cpu_set_t mine, other, before;
-    if (!tier_or_skip(st, MNET_ISA_AVX2))   /* read_write's loads */
-        return;
-    if (sched_getaffinity(0, sizeof before, &before) != 0 || !xcore_cpus(&mine, &other)) {
+    cpu_set_t mine, other;
+    if (sched_getaffinity(0, sizeof *before, before) != 0 || !xcore_cpus(&mine, &other)) {
         skip(st, "needs two CPUs");
-        return;
+        return 0;
     }
-    xcore_job x = { alloc_floats(floats), floats, 0 };
-    pthread_t helper;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setaffinity_np(&attr, sizeof other, &other);
-    if (!x.buf || pthread_setaffinity_np(pthread_self(), sizeof mine, &mine) != 0 ||
-            pthread_create(&helper, &attr, xcore_writer, &x) != 0) {
-        pthread_attr_destroy(&attr);
-        pthread_setaffinity_np(pthread_self(), sizeof before, &before);
-        free(x.buf);
+    const int ok = pthread_setaffinity_np(pthread_self(), sizeof mine, &mine) == 0 &&
+        pthread_create(helper, &attr, fn, arg) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) {
+        pthread_setaffinity_np(pthread_self(), sizeof *before, before);
         skip(st, "could not place the two threads");
+    }
+    return ok;
+}
+
+static void bench_xcore(mnet_bench_state *st, void *arg)
+{
+    const size_t bytes = (size_t)(uintptr_t)arg, floats = bytes / sizeof(float);
+    cpu_set_t before;
+    if (!tier_or_skip(st, MNET_ISA_AVX2))   /* read_write's loads */
+        return;
+    xcore_job x = { alloc_floats(floats), floats, 0 };
+    pthread_t helper;
+    if (!x.buf) {
+        skip(st, "out of memory");
         return;
     }
-    pthread_attr_destroy(&attr);
+    if (!start_on_other_cpu(st, xcore_writer, &x, &helper, &before)) {
+        free(x.buf);
+        return;
+    }
     double cross = 0.0, local = 0.0;
     float v = 0.0f;
     while (mnet_bench_keep_running(st)) {
@@ -617,6 +634,54 @@ static void bench_xcore(mnet_bench_state *st, void *arg)
     mnet_bench_set_counter(st, "cross_GBps", cross > 0.0 ? n / cross : 0.0, MNET_BENCH_COUNTER_DEFAULT);
     mnet_bench_set_counter(st, "local_GBps", local > 0.0 ? n / local : 0.0, MNET_BENCH_COUNTER_DEFAULT);
     free(x.buf);
+}
+
+/* xcore/pingpong: one line's round trip between this CPU and another: this thread writes a
+ * number into a line the other spins on, which answers in a second line this one spins on
+ * (one_way_ns, half a round trip).  Every hand-off between two threads, a layer's to its worker
+ * and back (pool/handoff below), pays a few of these. */
+typedef struct {
+    _Alignas(64) atomic_long ping;   /* this thread's number, or -1: stop */
+    _Alignas(64) atomic_long pong;   /* the other's answer */
+} pingpong_job;
+
+static void *pingpong_answer(void *arg)
+{
+    pingpong_job *j = arg;
+    long seen = 0, v;
+    while ((v = atomic_load_explicit(&j->ping, memory_order_acquire)) >= 0)
+        if (v != seen)
+            atomic_store_explicit(&j->pong, seen = v, memory_order_release);
+    return NULL;
+}
+
+static void bench_pingpong(mnet_bench_state *st, void *arg)
+{
+    (void)arg;
+    enum { TRIPS = 1000 };
+    pingpong_job j;
+    atomic_init(&j.ping, 0);
+    atomic_init(&j.pong, 0);
+    pthread_t helper;
+    cpu_set_t before;
+    if (!start_on_other_cpu(st, pingpong_answer, &j, &helper, &before))
+        return;
+    long n = 0;
+    double total = 0.0;
+    while (mnet_bench_keep_running(st)) {
+        const double t0 = now_s();
+        for (int i = 0; i < TRIPS; i++) {
+            atomic_store_explicit(&j.ping, ++n, memory_order_release);
+            while (atomic_load_explicit(&j.pong, memory_order_acquire) != n)
+                ;
+        }
+        total += now_s() - t0;
+    }
+    atomic_store_explicit(&j.ping, -1, memory_order_release);
+    pthread_join(helper, NULL);
+    pthread_setaffinity_np(pthread_self(), sizeof before, &before);
+    mnet_bench_set_counter(st, "one_way_ns", n > 0 ? total / (double)n / 2.0 * 1e9 : 0.0,
+            MNET_BENCH_COUNTER_DEFAULT);
 }
 
 /* ---- the thread pool's hand-off ----------------------------------------------------------- */
@@ -771,14 +836,9 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "xcore/%zuKiB", xsizes[i] >> 10);
         mnet_bench_register(name, bench_xcore, (void *)(uintptr_t)xsizes[i], NULL);
     }
+    mnet_bench_register("xcore/pingpong", bench_pingpong, NULL, NULL);
 
     mnet_bench_register("pagetouch", bench_pagetouch, NULL, NULL);
-    static const unsigned handoff_us[] = { 2, 5, 10, 20 };
-    for (size_t i = 0; i < sizeof handoff_us / sizeof handoff_us[0]; i++) {
-        char hname[64];
-        snprintf(hname, sizeof hname, "pool/handoff/%uus", handoff_us[i]);
-        mnet_bench_register(hname, bench_pool_handoff, (void *)(uintptr_t)handoff_us[i], NULL);
-    }
 
     static const size_t sizes[] = { 16 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 256 << 20 };
     static const char *const kinds[] = { "read", "write", "copy" };
@@ -790,6 +850,11 @@ int main(int argc, char **argv)
             snprintf(name, sizeof name, "bw/%s/%zuKiB", kinds[kd], sizes[s] >> 10);
             mnet_bench_register(name, bench_bw, &bws[kd * 6 + s], NULL);
         }
+    static const unsigned handoff_us[] = { 2, 5, 10, 20 };
+    for (size_t i = 0; i < sizeof handoff_us / sizeof handoff_us[0]; i++) {
+        snprintf(name, sizeof name, "pool/handoff/%uus", handoff_us[i]);
+        mnet_bench_register(name, bench_pool_handoff, (void *)(uintptr_t)handoff_us[i], NULL);
+    }
 
     /* Every 3x3 depthwise layer of V1 and V2 1.0 at 224 (input size, channels, stride). */
     static const struct { const char *net; int hw, c, stride; } dws[] = {
