@@ -686,11 +686,15 @@ typedef struct {
  * walks the images of part `part`'s rows: image *b, its rows [*y0, *y1). */
 typedef struct { long g, g1; int h; } row_walk;
 
-/* Where part `part` of `total` units starts: at the context's cut (part == threads: total).
- * The pool runs every task in ctx->threads parts. */
+/* Where part `part` of `total` units starts: at the context's cut (part == threads: total),
+ * rounded to the nearest unit.  (Rounded down, a layer of few rows, 7 at 7x7, gave the parts
+ * before the cut less than their share, every such layer the same way, and rebalance, which
+ * sees only the sum of the layers, made up for it with more of every many-pixel layer, so
+ * that the 1x1 layers' first part ran longer than their second.)  The pool runs every task in
+ * ctx->threads parts. */
 static long split_at(const mnet_context *ctx, long total, int part)
 {
-    return (long)(((unsigned long long)total * ctx->cut[part]) / MNET_CUT_ONE);
+    return (long)(((unsigned long long)total * ctx->cut[part] + MNET_CUT_ONE / 2) / MNET_CUT_ONE);
 }
 
 static row_walk rows_of(const mnet_context *ctx, int h, int batch, int part)
