@@ -27,6 +27,12 @@
  *    reads rows the other thread produced;
  *  - xcore/pingpong: one cache line's trip from this CPU to another (one_way_ns, half a round
  *    trip of two threads answering each other through two lines);
+ *  - xcore/dw/ISA/SHAPE/sS: a depthwise layer of the sizes a runtime splits between two threads
+ *    unfused (28x28 and below), its input written by a thread on another CPU, against the same
+ *    input written by this thread (x_cross: the first time over the second, turn by turn): what
+ *    the rows a layer's part reads from the other thread cost it, its halo and any rows the
+ *    layer before cut differently, per byte (the kernel reads a row channel group by channel
+ *    group, pixel by pixel, not as one stream as xcore/SIZE does);
  *  - pagetouch: what the first use of a page of code costs after mnet_prefault_code's
  *    madvise(MADV_POPULATE_READ) has mapped it, against its second use and an ordinary fault;
  *  - pool/handoff/Nus: the runtime's thread pool (lib/pool.c) on two threads running tasks whose
@@ -636,6 +642,63 @@ static void bench_xcore(mnet_bench_state *st, void *arg)
     free(x.buf);
 }
 
+/* xcore/dw: the depthwise kernel on an input another CPU wrote, then on the same input this
+ * thread wrote, in turns (as bench_dwbound, so that the machine's drift falls on both alike),
+ * the ratio taken within each turn; dw_case as there (xcore_writer fills the input with one
+ * value: the timing does not depend on it). */
+static void bench_xcore_dw(mnet_bench_state *st, void *arg)
+{
+    const dw_case *dc = arg;
+    const mnet_kernels *k;
+    mnet_conv_geom g;
+    int o;
+    dw_data d;
+    if (!dw_case_make(st, dc, &k, &g, &o, &d))
+        return;
+    xcore_job x = { d.in, d.n_in, 0 };
+    pthread_t helper;
+    cpu_set_t before;
+    if (!start_on_other_cpu(st, xcore_writer, &x, &helper, &before)) {
+        dw_data_free(&d);
+        return;
+    }
+    enum { TURNS = 31 };
+    double t_cross[TURNS], t_local[TURNS], r[TURNS];
+    float v = -1.0f;
+    for (int t = -3; t < TURNS; t++) {
+        atomic_store_explicit(&x.turn, 1, memory_order_release);   /* the other CPU writes */
+        while (atomic_load_explicit(&x.turn, memory_order_acquire) != 0)
+            ;
+        const double t0 = now_s();
+        k->dwconv3x3.fn(&g, d.in, d.packed, d.out, 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP);
+        const double t1 = now_s();
+        for (size_t i = 0; i < d.n_in; i++)   /* this CPU writes */
+            d.in[i] = v;
+        v -= 1.0f;
+        const double t2 = now_s();
+        k->dwconv3x3.fn(&g, d.in, d.packed, d.out, 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP);
+        const double t3 = now_s();
+        if (t < 0)
+            continue;
+        t_cross[t] = t1 - t0;
+        t_local[t] = t3 - t2;
+        r[t] = t_cross[t] / t_local[t];
+    }
+    atomic_store_explicit(&x.turn, -1, memory_order_release);
+    pthread_join(helper, NULL);
+    pthread_setaffinity_np(pthread_self(), sizeof before, &before);
+    while (mnet_bench_keep_running(st))
+        k->dwconv3x3.fn(&g, d.in, d.packed, d.out, 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP);
+    const double cross = median_of(t_cross, TURNS), local = median_of(t_local, TURNS);
+    mnet_bench_set_counter(st, "cross_us", cross * 1e6, MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "local_us", local * 1e6, MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "x_cross", median_of(r, TURNS), MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_counter(st, "cross_in_GBps", (double)d.n_in * sizeof(float) / cross * 1e-9,
+            MNET_BENCH_COUNTER_DEFAULT);
+    mnet_bench_set_label(st, dc->net);
+    dw_data_free(&d);
+}
+
 /* xcore/pingpong: one line's round trip between this CPU and another: this thread writes a
  * number into a line the other spins on, which answers in a second line this one spins on
  * (one_way_ns, half a round trip).  Every hand-off between two threads, a layer's to its worker
@@ -879,6 +942,14 @@ int main(int argc, char **argv)
             snprintf(name, sizeof name, "dwalias/%s/%dx%dx%d/s%d", mnet_isa_name(isas[t]),
                     dws[i].hw, dws[i].hw, dws[i].c, dws[i].stride);
             mnet_bench_register(name, bench_dwalias, &dcs[t * NDW + i], NULL);
+        }
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < NDW; i++) {
+            if (dws[i].hw > 28)   /* the runtime fuses the larger ones into their groups */
+                continue;
+            snprintf(name, sizeof name, "xcore/dw/%s/%dx%dx%d/s%d", mnet_isa_name(isas[t]),
+                    dws[i].hw, dws[i].hw, dws[i].c, dws[i].stride);
+            mnet_bench_register(name, bench_xcore_dw, &dcs[t * NDW + i], NULL);
         }
 
     /* Depthwise with its data in L1 (input + output 20-42 KiB): the row widths of the

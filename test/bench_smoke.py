@@ -141,6 +141,32 @@ def check_pool_handoff(exe):
     return ran
 
 
+def check_xcore_dw(exe):
+    """xcore/dw/ISA/SHAPE/sS: the depthwise layers of 28x28 and below, each tier's, report the
+    kernel's time on an input another CPU wrote and on one this CPU wrote (both above zero) and
+    their ratio (finite, above zero); a tier the CPU lacks, or a machine of one CPU, is skipped
+    as such."""
+    rep = run_json([exe, "--benchmark_filter=^xcore/dw/", "--benchmark_min_time=0.001",
+                    "--benchmark_format=json"])
+    names = {b["name"] for b in rep["benchmarks"]}
+    shapes = ("28x28x256/s1", "28x28x256/s2", "14x14x512/s1", "14x14x512/s2", "7x7x1024/s1",
+              "28x28x192/s1", "28x28x192/s2", "14x14x384/s1", "14x14x576/s1", "14x14x576/s2",
+              "7x7x960/s1")
+    want = {f"xcore/dw/{t}/{s}" for t in ("avx2", "avx512") for s in shapes}
+    assert names == want, (sorted(names - want), sorted(want - names))
+    ran = 0
+    for b in rep["benchmarks"]:
+        if b.get("error_occurred"):
+            msg = b.get("error_message", "")
+            assert "lacks" in msg or ("two CPUs" in msg and len(os.sched_getaffinity(0)) < 2), \
+                (b["name"], msg)
+            continue
+        assert b["cross_us"] > 0 and b["local_us"] > 0, b
+        assert 0 < b["x_cross"] < 1e6 and math.isfinite(b["x_cross"]), b
+        ran += 1
+    return ran
+
+
 def main():
     kernels, models = sys.argv[1], sys.argv[2]
     machine = sys.argv[3] if len(sys.argv) > 3 else None
@@ -162,11 +188,12 @@ def main():
     pages = check_pagetouch(machine) if machine else 0
     stores = check_peak_store(machine) if machine else 0
     handoffs = check_pool_handoff(machine) if machine else 0
+    xdw = check_xcore_dw(machine) if machine else 0
     print(f"bench_smoke: {n} kernel benchmarks consistent with their tiers' peaks; "
           f"--mnet_model=v1:0.5:160 registered {specs}; "
           f"bench_models ran {len(rep['benchmarks'])}"
           + (f"; pagetouch read {pages} pages; peak_store ran {stores}; pool/handoff and pingpong ran "
-             f"{handoffs}" if machine else ""))
+             f"{handoffs}; xcore/dw ran {xdw}" if machine else ""))
 
 
 if __name__ == "__main__":
