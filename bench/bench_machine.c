@@ -646,15 +646,21 @@ static void bench_xcore(mnet_bench_state *st, void *arg)
  * thread wrote, in turns (as bench_dwbound, so that the machine's drift falls on both alike),
  * the ratio taken within each turn; dw_case as there (xcore_writer fills the input with one
  * value: the timing does not depend on it). */
+typedef struct { const mnet_kernels *k; mnet_conv_geom g; int o; dw_data d; } dw_layer;
+
+/* The whole layer, once. */
+static void dw_layer_run(const dw_layer *l)
+{
+    l->k->dwconv3x3.fn(&l->g, l->d.in, l->d.packed, l->d.out, 0, l->o, 0.0f, 6.0f,
+            MNET_EPI_CLAMP);
+}
+
 static void bench_xcore_dw(mnet_bench_state *st, void *arg)
 {
-    const dw_case *dc = arg;
-    const mnet_kernels *k;
-    mnet_conv_geom g;
-    int o;
-    dw_data d;
-    if (!dw_case_make(st, dc, &k, &g, &o, &d))
+    dw_layer l;
+    if (!dw_case_make(st, arg, &l.k, &l.g, &l.o, &l.d))
         return;
+    dw_data d = l.d;
     xcore_job x = { d.in, d.n_in, 0 };
     pthread_t helper;
     cpu_set_t before;
@@ -670,13 +676,13 @@ static void bench_xcore_dw(mnet_bench_state *st, void *arg)
         while (atomic_load_explicit(&x.turn, memory_order_acquire) != 0)
             ;
         const double t0 = now_s();
-        k->dwconv3x3.fn(&g, d.in, d.packed, d.out, 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP);
+        dw_layer_run(&l);
         const double t1 = now_s();
         for (size_t i = 0; i < d.n_in; i++)   /* this CPU writes */
             d.in[i] = v;
         v -= 1.0f;
         const double t2 = now_s();
-        k->dwconv3x3.fn(&g, d.in, d.packed, d.out, 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP);
+        dw_layer_run(&l);
         const double t3 = now_s();
         if (t < 0)
             continue;
@@ -688,14 +694,14 @@ static void bench_xcore_dw(mnet_bench_state *st, void *arg)
     pthread_join(helper, NULL);
     pthread_setaffinity_np(pthread_self(), sizeof before, &before);
     while (mnet_bench_keep_running(st))
-        k->dwconv3x3.fn(&g, d.in, d.packed, d.out, 0, o, 0.0f, 6.0f, MNET_EPI_CLAMP);
+        dw_layer_run(&l);
     const double cross = median_of(t_cross, TURNS), local = median_of(t_local, TURNS);
     mnet_bench_set_counter(st, "cross_us", cross * 1e6, MNET_BENCH_COUNTER_DEFAULT);
     mnet_bench_set_counter(st, "local_us", local * 1e6, MNET_BENCH_COUNTER_DEFAULT);
     mnet_bench_set_counter(st, "x_cross", median_of(r, TURNS), MNET_BENCH_COUNTER_DEFAULT);
     mnet_bench_set_counter(st, "cross_in_GBps", (double)d.n_in * sizeof(float) / cross * 1e-9,
             MNET_BENCH_COUNTER_DEFAULT);
-    mnet_bench_set_label(st, dc->net);
+    mnet_bench_set_label(st, ((const dw_case *)arg)->net);
     dw_data_free(&d);
 }
 
