@@ -642,19 +642,19 @@ static void bench_xcore(mnet_bench_state *st, void *arg)
     free(x.buf);
 }
 
-/* xcore/dw: the depthwise kernel on an input another CPU wrote, then on the same input this
- * thread wrote, in turns (as bench_dwbound, so that the machine's drift falls on both alike),
- * the ratio taken within each turn; dw_case as there (xcore_writer fills the input with one
- * value: the timing does not depend on it). */
+/* A dw_case's tier, geometry and data (dw_case_make), and the whole layer run once. */
 typedef struct { const mnet_kernels *k; mnet_conv_geom g; int o; dw_data d; } dw_layer;
 
-/* The whole layer, once. */
 static void dw_layer_run(const dw_layer *l)
 {
     l->k->dwconv3x3.fn(&l->g, l->d.in, l->d.packed, l->d.out, 0, l->o, 0.0f, 6.0f,
             MNET_EPI_CLAMP);
 }
 
+/* xcore/dw: the depthwise kernel on an input another CPU wrote, then on the same input this
+ * thread wrote, in turns (as bench_dwbound, so that the machine's drift falls on both alike),
+ * the ratio taken within each turn; dw_case as there (xcore_writer fills the input with one
+ * value: the timing does not depend on it). */
 static void bench_xcore_dw(mnet_bench_state *st, void *arg)
 {
     dw_layer l;
