@@ -601,6 +601,14 @@ static int start_on_other_cpu(mnet_bench_state *st, void *(*fn)(void *), void *a
     return ok;
 }
 
+/* The other end of start_on_other_cpu, once fn has been told to return: joined, and this
+ * thread's affinity given back. */
+static void stop_on_other_cpu(pthread_t helper, const cpu_set_t *before)
+{
+    pthread_join(helper, NULL);
+    pthread_setaffinity_np(pthread_self(), sizeof *before, before);
+}
+
 static void bench_xcore(mnet_bench_state *st, void *arg)
 {
     const size_t bytes = (size_t)(uintptr_t)arg, floats = bytes / sizeof(float);
@@ -634,8 +642,7 @@ static void bench_xcore(mnet_bench_state *st, void *arg)
         local += now_s() - t0;
     }
     atomic_store_explicit(&x.turn, -1, memory_order_release);
-    pthread_join(helper, NULL);
-    pthread_setaffinity_np(pthread_self(), sizeof before, &before);
+    stop_on_other_cpu(helper, &before);
     const double n = (double)mnet_bench_iterations(st) * (double)bytes * 1e-9;
     mnet_bench_set_counter(st, "cross_GBps", cross > 0.0 ? n / cross : 0.0, MNET_BENCH_COUNTER_DEFAULT);
     mnet_bench_set_counter(st, "local_GBps", local > 0.0 ? n / local : 0.0, MNET_BENCH_COUNTER_DEFAULT);
@@ -660,12 +667,11 @@ static void bench_xcore_dw(mnet_bench_state *st, void *arg)
     dw_layer l;
     if (!dw_case_make(st, arg, &l.k, &l.g, &l.o, &l.d))
         return;
-    dw_data d = l.d;
-    xcore_job x = { d.in, d.n_in, 0 };
+    xcore_job x = { l.d.in, l.d.n_in, 0 };
     pthread_t helper;
     cpu_set_t before;
     if (!start_on_other_cpu(st, xcore_writer, &x, &helper, &before)) {
-        dw_data_free(&d);
+        dw_data_free(&l.d);
         return;
     }
     enum { TURNS = 31 };
@@ -678,8 +684,8 @@ static void bench_xcore_dw(mnet_bench_state *st, void *arg)
         const double t0 = now_s();
         dw_layer_run(&l);
         const double t1 = now_s();
-        for (size_t i = 0; i < d.n_in; i++)   /* this CPU writes */
-            d.in[i] = v;
+        for (size_t i = 0; i < l.d.n_in; i++)   /* this CPU writes */
+            l.d.in[i] = v;
         v -= 1.0f;
         const double t2 = now_s();
         dw_layer_run(&l);
@@ -691,18 +697,17 @@ static void bench_xcore_dw(mnet_bench_state *st, void *arg)
         r[t] = t_cross[t] / t_local[t];
     }
     atomic_store_explicit(&x.turn, -1, memory_order_release);
-    pthread_join(helper, NULL);
-    pthread_setaffinity_np(pthread_self(), sizeof before, &before);
+    stop_on_other_cpu(helper, &before);
     while (mnet_bench_keep_running(st))
         dw_layer_run(&l);
     const double cross = median_of(t_cross, TURNS), local = median_of(t_local, TURNS);
     mnet_bench_set_counter(st, "cross_us", cross * 1e6, MNET_BENCH_COUNTER_DEFAULT);
     mnet_bench_set_counter(st, "local_us", local * 1e6, MNET_BENCH_COUNTER_DEFAULT);
     mnet_bench_set_counter(st, "x_cross", median_of(r, TURNS), MNET_BENCH_COUNTER_DEFAULT);
-    mnet_bench_set_counter(st, "cross_in_GBps", (double)d.n_in * sizeof(float) / cross * 1e-9,
+    mnet_bench_set_counter(st, "cross_in_GBps", (double)l.d.n_in * sizeof(float) / cross * 1e-9,
             MNET_BENCH_COUNTER_DEFAULT);
     mnet_bench_set_label(st, ((const dw_case *)arg)->net);
-    dw_data_free(&d);
+    dw_data_free(&l.d);
 }
 
 /* xcore/pingpong: one line's round trip between this CPU and another: this thread writes a
@@ -747,8 +752,7 @@ static void bench_pingpong(mnet_bench_state *st, void *arg)
         total += now_s() - t0;
     }
     atomic_store_explicit(&j.ping, -1, memory_order_release);
-    pthread_join(helper, NULL);
-    pthread_setaffinity_np(pthread_self(), sizeof before, &before);
+    stop_on_other_cpu(helper, &before);
     mnet_bench_set_counter(st, "one_way_ns", n > 0 ? total / (double)n / 2.0 * 1e9 : 0.0,
             MNET_BENCH_COUNTER_DEFAULT);
 }
