@@ -266,7 +266,25 @@ static int group_span(const int *kind, int i)
  * come from memory in every inference, at about one core's DRAM rate (the classifier alone
  * took 0.17-0.21 ms of V2's 6 on the Zen 4 VM), so each slice's weights are prefetched while
  * i computes the slice's channels, and i's output never goes to memory.  On one or two
- * threads (one parity of slices each, see head_task); on more the layers run on their own. */
+ * threads (one parity of slices each, see head_task); on more the layers run on their own.
+ * Only while what a slice works on fits in L2 with room to spare (MNET_HEAD_CACHE_BYTES): i's
+ * slice of weights and its next one (prefetched), the classifier's slice (prefetched) and i's
+ * input, which every slice reads again.  V1 1.0's i has 1024 inputs: 262 KB of weights a
+ * slice, with 1000 classes 256 KB of the classifier's and 200 KB of input, 980 KB in all
+ * against the Zen 5's 1 MiB L2, and there its head took longer than the two layers on their
+ * own: without it, one thread, tools/ab_bench.py against the library with it, V1 1.0 0.989,
+ * 1.001 and 0.992 of the time, V1 160 (a 5x5 input) 0.990, 0.987 and 0.987; two threads 0.998
+ * and 0.983 (session 48).  V2 1.0's is 480 KB, V1 0.5's 620 KB. */
+#define MNET_HEAD_CACHE_BYTES (768u * 1024u)
+
+static int head_fits(const mnet_layer *l, const mnet_layer *f)
+{
+    const size_t slice = (size_t)mnet_layer_k_slice(f) * sizeof(float);
+    const size_t bytes = 2 * slice * ((size_t)l->cin + 1) + slice * (size_t)f->cout +
+        (size_t)l->in_h * l->in_w * l->cin * sizeof(float);
+    return bytes <= MNET_HEAD_CACHE_BYTES;
+}
+
 static void plan_head(const mnet_model *m, int threads, int *kind)
 {
     const char *env = getenv("MNET_FUSE");   /* "0": off, as plan_fusion */
@@ -276,7 +294,8 @@ static void plan_head(const mnet_model *m, int threads, int *kind)
         const mnet_layer *l = &m->layers[i], *f = &m->layers[i + 1];
         if (!kind[i] && l->op == MNET_OP_PW && f->op == MNET_OP_FC && f->act == MNET_ACT_NONE &&
                 mnet_layer_k_slice(f) < f->cin && f->in_buf == l->out_buf &&
-                l->out_buf != l->in_buf && l->res_from < 0 && !input_read_later(m, i + 1))
+                l->out_buf != l->in_buf && l->res_from < 0 && !input_read_later(m, i + 1) &&
+                head_fits(l, f))
             kind[i] = FUSE_HEAD;
     }
 }
