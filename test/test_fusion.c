@@ -658,6 +658,32 @@ START_TEST(test_head_threads)
 }
 END_TEST
 
+/* The head is planned only while a slice's working set fits MNET_HEAD_CACHE_BYTES (768 KB,
+ * lib/context.c head_fits): two slices of the 1x1's weights, the classifier's slice and the
+ * 1x1's input.  With 1000 classes: V1 1.0 224 980 KB and at 96 (a 3x3 input) 816 KB, none; V1
+ * 0.5 224 618 KB and V2 1.0 224 480 KB, a head; V1 1.0 at 96 with 10 classes (test_head_threads)
+ * 563 KB, a head.  On one and two threads alike. */
+static const struct { mnet_arch arch; float alpha; int res, classes, heads; } FIT_CASES[] = {
+    { MNET_ARCH_V1, 1.0f, 224, 1000, 0 }, { MNET_ARCH_V1, 1.0f, 96, 1000, 0 },
+    { MNET_ARCH_V1, 0.5f, 224, 1000, 1 }, { MNET_ARCH_V2, 1.0f, 224, 1000, 1 },
+    { MNET_ARCH_V1, 1.0f, 96, 10, 1 },
+};
+
+START_TEST(test_head_fits)
+{
+    mnet_model *m = NULL;
+    ck_assert_int_eq(mnet_model_create_random(FIT_CASES[_i].arch, FIT_CASES[_i].alpha,
+            FIT_CASES[_i].res, FIT_CASES[_i].classes, 50 + _i, &m), MNET_OK);
+    for (int threads = 1; threads <= 2; threads++) {
+        mnet_context *c = context(m, MNET_ISA_AUTO, threads, 1);
+        ck_assert_msg(mnet_context_heads(c) == FIT_CASES[_i].heads, "case %d threads %d: %d "
+                "heads", _i, threads, mnet_context_heads(c));
+        mnet_context_free(c);
+    }
+    mnet_model_free(m);
+}
+END_TEST
+
 /* One thread: each image's activation buffers start at least 256 bytes apart within a 4 KiB
  * page, in either order (lib/context.c buf_bytes), so that no depthwise reads and writes at
  * addresses that agree in their low 12 bits (4K aliasing), for every image of a batch. */
@@ -751,6 +777,7 @@ int main(void)
     tcase_add_test(eq, test_dw_prefetch_choice);
     tcase_add_loop_test(eq, test_buffer_colors, 0, slow ? 2 : cases);
     tcase_add_loop_test(eq, test_head_threads, 0, slow ? 1 : 4);
+    tcase_add_loop_test(eq, test_head_fits, 0, (int)(sizeof FIT_CASES / sizeof FIT_CASES[0]));
     if (slow)
         tcase_add_loop_test(eq, test_head_threads, 3, 4);
     tcase_add_test(tb, test_max_batch);
